@@ -37,10 +37,10 @@ struct Forward {
     QString name;
     bool enabled = true;
     Protocol protocol = Protocol::Tcp;
-    QString interface;           // inbound interface; empty = any
+    QString interface;            // inbound interface; empty = any
     QHostAddress externalAddress; // null = any address of this host
     PortRange externalPort;
-    QList<Cidr> sources; // empty = anyone
+    QList<Cidr> sources;        // empty = anyone
     QHostAddress targetAddress; // null = this host (a local redirect)
     PortRange targetPort;       // null = same as externalPort
     bool masquerade = false;

@@ -13,15 +13,22 @@
 namespace portico {
 
 // Bus form: the a{sv} of DESIGN.md. Unknown keys and values of the wrong type are refused.
-// Keys that are absent take their defaults; "id" is optional (the helper sets it).
+// Keys that are absent keep the value already in *out: pass a default Forward for a new one, or
+// the existing forward for a partial UpdateForward. After merging, name and external_port must
+// be set. "id" is optional (the helper sets it). Only types and field syntax are checked here;
+// consistency across fields is validateForward's job, so callers run both. On error, *out is
+// left unchanged and the error's key is the offending bus key.
+// `sources` may be a QStringList or a QDBusArgument of signature "as" (as QtDBus delivers it).
 ValidationError forwardFromVariantMap(const QVariantMap &map, Forward *out);
 QVariantMap forwardToVariantMap(const Forward &f);
 
-// File form: the same keys, as JSON values of the matching types.
+// File form: the same keys, as JSON values of the matching types (sources: array of strings),
+// with the same merge rule. forwardToJson writes every key.
 ValidationError forwardFromJson(const QJsonObject &obj, Forward *out);
 QJsonObject forwardToJson(const Forward &f);
 
-// A list of forwards as a JSON array; errors name the position ("forward 3: ...").
+// A list of forwards as a JSON array, each parsed onto a default Forward; errors name the
+// position and, when known, the name ("forward 3 (web): ...").
 ValidationError forwardsFromJson(const QJsonArray &array, QList<Forward> *out);
 QJsonArray forwardsToJson(const QList<Forward> &forwards);
 

@@ -20,8 +20,14 @@ struct ValidationError {
     static ValidationError none() { return {}; }
 };
 
-// Field parsers. Each returns an empty string on success, or the reason in plain words.
+// Field parsers. Each returns an empty string on success, or the reason in plain words, and
+// writes *out (may be null) only on success.
 // `what` names the field in the message ("external port", "target address").
+// parsePortRange and parseAddress accept "" as "not set" (a null range or address); whether a
+// field is required is validateForward's call. parseAddress takes only plain unicast literals
+// (dotted-quad IPv4 or IPv6, no scope id, not IPv4-mapped). parseCidr takes "ADDR" (a host) or
+// "ADDR/N" with no host bits set; `family` restricts it to IPv4 or IPv6, any other value allows
+// both.
 QString parsePortRange(const QString &text, const QString &what, PortRange *out);
 QString parseAddress(const QString &text, const QString &what, QHostAddress *out);
 QString parseCidr(const QString &text, QHostAddress::NetworkLayerProtocol family, Cidr *out);
@@ -29,11 +35,16 @@ QString checkName(const QString &name);
 QString checkInterfaceName(const QString &name);
 QString checkComment(const QString &comment);
 
-// Consistency of one forward (range lengths, families, source overlap). Messages name the forward.
+// One forward on its own: every field rule again (a Forward may be built in code) plus the
+// consistency rules (range lengths, families, source overlap, local redirects). Messages start
+// "forward 'NAME': ". Sources of both families are allowed only when neither address is set
+// (then the forward applies to both families).
 ValidationError validateForward(const Forward &f);
 
-// The whole set: each forward, unique names, unique ids and no two forwards claiming the same
-// interface, protocol, address and port.
+// The whole set: each forward, unique names (key "name"), unique ids (key "id") and no two
+// forwards, enabled or not, claiming the same interface, protocol, address, port and family
+// (key "external_port"). A forward with an interface and hairpin also claims its ports on any
+// interface. The later forward in the list is named as the one that claims. O(n log n).
 ValidationError validateForwards(const QList<Forward> &forwards);
 
 } // namespace portico

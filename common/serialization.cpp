@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Forwards to and from a{sv} and JSON. Both forms share one table of keys and one set of field
+// parsers, so the bus and the state file accept and refuse exactly the same values.
+#include "serialization.h"
+
+#include <QDBusArgument>
+#include <QDBusObjectPath>
+#include <QDBusSignature>
+#include <QDBusVariant>
+#include <QJsonValue>
+#include <QStringList>
+
+namespace portico {
+
+namespace {
+
+enum class Kind { String, Bool, StringList };
+
+struct KeyInfo {
+    const char *key;
+    Kind kind;
+};
+
+// The order of DESIGN.md's table, which is also the order of the "known keys" hint.
+constexpr KeyInfo keyTable[] = {
+    {"id", Kind::String},
+    {"name", Kind::String},
+    {"enabled", Kind::Bool},
+    {"protocol", Kind::String},
+    {"interface", Kind::String},
+    {"external_address", Kind::String},
+    {"external_port", Kind::String},
+    {"sources", Kind::StringList},
+    {"target_address", Kind::String},
+    {"target_port", Kind::String},
+    {"masquerade", Kind::Bool},
+    {"hairpin", Kind::Bool},
+    {"comment", Kind::String},
+};
+
+const KeyInfo *findKey(const QString &key) {
+    for (const KeyInfo &k : keyTable) {
+        if (key == QLatin1String(k.key))
+            return &k;
+    }
+    return nullptr;
+}
+
+QString knownKeys() {
+    QStringList keys;
+    for (const KeyInfo &k : keyTable)
+        keys << QString::fromLatin1(k.key);
+    return keys.join(QStringLiteral(", "));
+}
+
+ValidationError unknownKey(const QString &key) {
+    return {key, QStringLiteral("unknown key '%1'; known keys are: %2").arg(key, knownKeys())};
+}
+
+QString busKindText(Kind kind) {
+    switch (kind) {
+    case Kind::String:
+        return QStringLiteral("a string (s)");
+    case Kind::Bool:
+        return QStringLiteral("a boolean (b)");
+    case Kind::StringList:
+        return QStringLiteral("an array of strings (as)");
+    }
+    return {};
+}
+
+QString jsonKindText(Kind kind) {
+    switch (kind) {
+    case Kind::String:
+        return QStringLiteral("a string");
+    case Kind::Bool:
+        return QStringLiteral("a boolean");
+    case Kind::StringList:
+        return QStringLiteral("an array of strings");
+    }
+    return {};
+}
+
+// What a value that arrived over the bus is, in D-Bus words, for the wrong-type message.
+QString variantTypeText(const QVariant &v) {
+    switch (v.metaType().id()) {
+    case QMetaType::QString:
+        return QStringLiteral("a string (s)");
+    case QMetaType::Bool:
+        return QStringLiteral("a boolean (b)");
+    case QMetaType::UChar:
+        return QStringLiteral("a byte (y)");
+    case QMetaType::Short:
+        return QStringLiteral("a 16-bit integer (n)");
+    case QMetaType::UShort:
+        return QStringLiteral("an unsigned 16-bit integer (q)");
+    case QMetaType::Int:
+        return QStringLiteral("a 32-bit integer (i)");
+    case QMetaType::UInt:
+        return QStringLiteral("an unsigned 32-bit integer (u)");
+    case QMetaType::LongLong:
+        return QStringLiteral("a 64-bit integer (x)");
+    case QMetaType::ULongLong:
+        return QStringLiteral("an unsigned 64-bit integer (t)");
+    case QMetaType::Double:
+        return QStringLiteral("a double (d)");
+    case QMetaType::QByteArray:
+        return QStringLiteral("a byte array (ay)");
+    case QMetaType::QStringList:
+        return QStringLiteral("an array of strings (as)");
+    case QMetaType::QVariantMap:
+        return QStringLiteral("a dictionary (a{sv})");
+    case QMetaType::QVariantList:
+        return QStringLiteral("an array of variants (av)");
+    case QMetaType::UnknownType:
+        return QStringLiteral("nothing");
+    default:
+        break;
+    }
+    if (v.metaType() == QMetaType::fromType<QDBusArgument>())
+        return QStringLiteral("a value of signature %1")
+            .arg(qvariant_cast<QDBusArgument>(v).currentSignature());
+    if (v.metaType() == QMetaType::fromType<QDBusVariant>())
+        return QStringLiteral("a variant (v)");
+    if (v.metaType() == QMetaType::fromType<QDBusObjectPath>())
+        return QStringLiteral("an object path (o)");
+    if (v.metaType() == QMetaType::fromType<QDBusSignature>())
+        return QStringLiteral("a signature (g)");
+    return QStringLiteral("a value of type %1").arg(QString::fromLatin1(v.typeName()));
+}
+
+QString jsonTypeText(const QJsonValue &v) {
+    switch (v.type()) {
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Bool:
+        return QStringLiteral("a boolean");
+    case QJsonValue::Double:
+        return QStringLiteral("a number");
+    case QJsonValue::String:
+        return QStringLiteral("a string");
+    case QJsonValue::Array:
+        return QStringLiteral("an array");
+    case QJsonValue::Object:
+        return QStringLiteral("an object");
+    case QJsonValue::Undefined:
+        break;
+    }
+    return QStringLiteral("undefined");
+}
+
+// A value of the right type for its key, before the field parser reads it.
+struct Value {
+    QString string;
+    bool boolean = false;
+    QStringList list;
+};
+
+// Parses one typed value into its field of *out: the one place where field syntax is checked.
+ValidationError applyValue(const QString &key, const Value &v, Forward *out) {
+    auto fail = [&key](const QString &message) {
+        return ValidationError{key, message};
+    };
+    if (key == QLatin1String("id")) {
+        Forward probe;
+        probe.id = v.string;
+        if (!v.string.isEmpty() && probe.mark() == 0)
+            return fail(QStringLiteral("id '%1' is not a forward id ('f' and a number "
+                                       "1–16777215)")
+                            .arg(v.string));
+        out->id = v.string;
+    } else if (key == QLatin1String("name")) {
+        if (const QString e = checkName(v.string); !e.isEmpty())
+            return fail(e);
+        out->name = v.string;
+    } else if (key == QLatin1String("enabled")) {
+        out->enabled = v.boolean;
+    } else if (key == QLatin1String("protocol")) {
+        if (!protocolFromString(v.string, &out->protocol))
+            return fail(
+                QStringLiteral("protocol '%1' is not one of tcp, udp or tcp+udp").arg(v.string));
+    } else if (key == QLatin1String("interface")) {
+        if (const QString e = checkInterfaceName(v.string); !e.isEmpty())
+            return fail(e);
+        out->interface = v.string;
+    } else if (key == QLatin1String("external_address")) {
+        if (const QString e =
+                parseAddress(v.string, QStringLiteral("external address"), &out->externalAddress);
+            !e.isEmpty())
+            return fail(e);
+    } else if (key == QLatin1String("external_port")) {
+        if (const QString e =
+                parsePortRange(v.string, QStringLiteral("external port"), &out->externalPort);
+            !e.isEmpty())
+            return fail(e);
+    } else if (key == QLatin1String("sources")) {
+        QList<Cidr> sources;
+        sources.reserve(v.list.size());
+        for (const QString &s : v.list) {
+            Cidr c;
+            if (const QString e = parseCidr(s, QHostAddress::UnknownNetworkLayerProtocol, &c);
+                !e.isEmpty())
+                return fail(e);
+            sources.append(c);
+        }
+        out->sources = sources;
+    } else if (key == QLatin1String("target_address")) {
+        if (const QString e =
+                parseAddress(v.string, QStringLiteral("target address"), &out->targetAddress);
+            !e.isEmpty())
+            return fail(e);
+    } else if (key == QLatin1String("target_port")) {
+        if (const QString e =
+                parsePortRange(v.string, QStringLiteral("target port"), &out->targetPort);
+            !e.isEmpty())
+            return fail(e);
+    } else if (key == QLatin1String("masquerade")) {
+        out->masquerade = v.boolean;
+    } else if (key == QLatin1String("hairpin")) {
+        out->hairpin = v.boolean;
+    } else if (key == QLatin1String("comment")) {
+        if (const QString e = checkComment(v.string); !e.isEmpty())
+            return fail(e);
+        out->comment = v.string;
+    }
+    return ValidationError::none();
+}
+
+ValidationError checkRequired(const Forward &f) {
+    if (f.name.isEmpty())
+        return {QStringLiteral("name"), QStringLiteral("a name is required")};
+    if (f.externalPort.isNull())
+        return {QStringLiteral("external_port"),
+                QStringLiteral("an external port is required; give a port like 80 or a range "
+                               "like 8000-8010")};
+    return ValidationError::none();
+}
+
+QStringList sourceStrings(const Forward &f) {
+    QStringList list;
+    list.reserve(f.sources.size());
+    for (const Cidr &c : f.sources)
+        list << c.toString();
+    return list;
+}
+
+QString addressString(const QHostAddress &a) {
+    return a.isNull() ? QString() : a.toString();
+}
+
+} // namespace
+
+ValidationError forwardFromVariantMap(const QVariantMap &map, Forward *out) {
+    Forward f = *out;
+    for (auto it = map.constBegin(); it != map.constEnd(); ++it) {
+        const KeyInfo *info = findKey(it.key());
+        if (!info)
+            return unknownKey(it.key());
+        const QVariant &raw = it.value();
+        Value v;
+        bool typeOk = false;
+        switch (info->kind) {
+        case Kind::String:
+            typeOk = raw.metaType().id() == QMetaType::QString;
+            if (typeOk)
+                v.string = raw.toString();
+            break;
+        case Kind::Bool:
+            typeOk = raw.metaType().id() == QMetaType::Bool;
+            if (typeOk)
+                v.boolean = raw.toBool();
+            break;
+        case Kind::StringList:
+            if (raw.metaType().id() == QMetaType::QStringList) {
+                typeOk = true;
+                v.list = raw.toStringList();
+            } else if (raw.metaType() == QMetaType::fromType<QDBusArgument>()) {
+                // QtDBus hands arrays inside a{sv} over unparsed.
+                const QDBusArgument arg = qvariant_cast<QDBusArgument>(raw);
+                if (arg.currentSignature() == QLatin1String("as")) {
+                    typeOk = true;
+                    arg >> v.list;
+                }
+            }
+            break;
+        }
+        if (!typeOk)
+            return {it.key(), QStringLiteral("key '%1' must be %2, not %3")
+                                  .arg(it.key(), busKindText(info->kind), variantTypeText(raw))};
+        if (ValidationError e = applyValue(it.key(), v, &f); !e.ok())
+            return e;
+    }
+    if (ValidationError e = checkRequired(f); !e.ok())
+        return e;
+    *out = f;
+    return ValidationError::none();
+}
+
+QVariantMap forwardToVariantMap(const Forward &f) {
+    QVariantMap map;
+    map.insert(QStringLiteral("id"), f.id);
+    map.insert(QStringLiteral("name"), f.name);
+    map.insert(QStringLiteral("enabled"), f.enabled);
+    map.insert(QStringLiteral("protocol"), protocolToString(f.protocol));
+    map.insert(QStringLiteral("interface"), f.interface);
+    map.insert(QStringLiteral("external_address"), addressString(f.externalAddress));
+    map.insert(QStringLiteral("external_port"), f.externalPort.toString());
+    map.insert(QStringLiteral("sources"), sourceStrings(f));
+    map.insert(QStringLiteral("target_address"), addressString(f.targetAddress));
+    map.insert(QStringLiteral("target_port"), f.targetPort.toString());
+    map.insert(QStringLiteral("masquerade"), f.masquerade);
+    map.insert(QStringLiteral("hairpin"), f.hairpin);
+    map.insert(QStringLiteral("comment"), f.comment);
+    return map;
+}
+
+ValidationError forwardFromJson(const QJsonObject &obj, Forward *out) {
+    Forward f = *out;
+    for (auto it = obj.constBegin(); it != obj.constEnd(); ++it) {
+        const KeyInfo *info = findKey(it.key());
+        if (!info)
+            return unknownKey(it.key());
+        const QJsonValue raw = it.value();
+        Value v;
+        bool typeOk = false;
+        switch (info->kind) {
+        case Kind::String:
+            typeOk = raw.isString();
+            v.string = raw.toString();
+            break;
+        case Kind::Bool:
+            typeOk = raw.isBool();
+            v.boolean = raw.toBool();
+            break;
+        case Kind::StringList:
+            typeOk = raw.isArray();
+            if (typeOk) {
+                const QJsonArray array = raw.toArray();
+                for (qsizetype i = 0; i < array.size(); ++i) {
+                    if (!array.at(i).isString())
+                        return {it.key(),
+                                QStringLiteral("key '%1' must be an array of strings, but item %2 "
+                                               "is %3")
+                                    .arg(it.key())
+                                    .arg(i + 1)
+                                    .arg(jsonTypeText(array.at(i)))};
+                    v.list << array.at(i).toString();
+                }
+            }
+            break;
+        }
+        if (!typeOk)
+            return {it.key(), QStringLiteral("key '%1' must be %2, not %3")
+                                  .arg(it.key(), jsonKindText(info->kind), jsonTypeText(raw))};
+        if (ValidationError e = applyValue(it.key(), v, &f); !e.ok())
+            return e;
+    }
+    if (ValidationError e = checkRequired(f); !e.ok())
+        return e;
+    *out = f;
+    return ValidationError::none();
+}
+
+QJsonObject forwardToJson(const Forward &f) {
+    QJsonObject obj;
+    obj.insert(QStringLiteral("id"), f.id);
+    obj.insert(QStringLiteral("name"), f.name);
+    obj.insert(QStringLiteral("enabled"), f.enabled);
+    obj.insert(QStringLiteral("protocol"), protocolToString(f.protocol));
+    obj.insert(QStringLiteral("interface"), f.interface);
+    obj.insert(QStringLiteral("external_address"), addressString(f.externalAddress));
+    obj.insert(QStringLiteral("external_port"), f.externalPort.toString());
+    obj.insert(QStringLiteral("sources"), QJsonArray::fromStringList(sourceStrings(f)));
+    obj.insert(QStringLiteral("target_address"), addressString(f.targetAddress));
+    obj.insert(QStringLiteral("target_port"), f.targetPort.toString());
+    obj.insert(QStringLiteral("masquerade"), f.masquerade);
+    obj.insert(QStringLiteral("hairpin"), f.hairpin);
+    obj.insert(QStringLiteral("comment"), f.comment);
+    return obj;
+}
+
+ValidationError forwardsFromJson(const QJsonArray &array, QList<Forward> *out) {
+    QList<Forward> list;
+    list.reserve(array.size());
+    for (qsizetype i = 0; i < array.size(); ++i) {
+        const QJsonValue item = array.at(i);
+        if (!item.isObject())
+            return {QString(), QStringLiteral("forward %1: must be a JSON object, not %2")
+                                   .arg(i + 1)
+                                   .arg(jsonTypeText(item))};
+        const QJsonObject obj = item.toObject();
+        Forward f;
+        if (ValidationError e = forwardFromJson(obj, &f); !e.ok()) {
+            const QJsonValue name = obj.value(QStringLiteral("name"));
+            const QString where =
+                name.isString() && !name.toString().isEmpty()
+                    ? QStringLiteral("forward %1 (%2): ").arg(i + 1).arg(name.toString())
+                    : QStringLiteral("forward %1: ").arg(i + 1);
+            e.message.prepend(where);
+            return e;
+        }
+        list.append(f);
+    }
+    if (out)
+        *out = list;
+    return ValidationError::none();
+}
+
+QJsonArray forwardsToJson(const QList<Forward> &forwards) {
+    QJsonArray array;
+    for (const Forward &f : forwards)
+        array.append(forwardToJson(f));
+    return array;
+}
+
+} // namespace portico

@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The field parsers and the consistency rules for one forward and for a whole set of forwards.
+#include "validation.h"
+
+#include <QHash>
+
+#include <algorithm>
+#include <vector>
+
+namespace portico {
+
+namespace {
+
+constexpr int maxNameLength = 64;
+constexpr int maxCommentLength = 256; // NFT_USERDATA_MAXLEN: the comment may go into the kernel
+constexpr int maxInterfaceBytes = 15; // IFNAMSIZ - 1
+constexpr int maxSources = 64;
+
+QString quoted(const QString &s) {
+    return QLatin1Char('\'') + s + QLatin1Char('\'');
+}
+
+bool isControl(char32_t c) {
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029;
+}
+
+bool allDigits(QStringView s) {
+    if (s.isEmpty())
+        return false;
+    for (QChar c : s) {
+        if (c < QLatin1Char('0') || c > QLatin1Char('9'))
+            return false;
+    }
+    return true;
+}
+
+// Digits only; values too long to hold are reported as out of range, never wrapped.
+qint64 digitsValue(QStringView s) {
+    qint64 v = 0;
+    for (QChar c : s) {
+        v = v * 10 + (c.unicode() - '0');
+        if (v > 1000000)
+            return 1000000;
+    }
+    return v;
+}
+
+QString familyName(QHostAddress::NetworkLayerProtocol p) {
+    return p == QHostAddress::IPv6Protocol ? QStringLiteral("IPv6") : QStringLiteral("IPv4");
+}
+
+// Qt accepts shortened and octal-looking IPv4 forms ("127.1", "010.0.0.1") that other tools read
+// differently, so only a plain dotted quad is an IPv4 address here.
+bool isStrictDottedQuad(QStringView s) {
+    const auto parts = s.split(QLatin1Char('.'));
+    if (parts.size() != 4)
+        return false;
+    for (QStringView part : parts) {
+        if (part.size() < 1 || part.size() > 3 || !allDigits(part))
+            return false;
+        if (part.size() > 1 && part.at(0) == QLatin1Char('0'))
+            return false;
+        if (digitsValue(part) > 255)
+            return false;
+    }
+    return true;
+}
+
+// The unicast rule shared by the parser and by validateForward (which also sees forwards built
+// in code, not parsed).
+QString checkUnicast(const QHostAddress &a, const QString &what) {
+    const QString text = a.toString();
+    if (!a.scopeId().isEmpty())
+        return QStringLiteral("%1 %2 has a scope id; give the address without '%'").arg(what, text);
+    if (a.protocol() != QHostAddress::IPv4Protocol && a.protocol() != QHostAddress::IPv6Protocol)
+        return QStringLiteral("%1 %2 is not an IPv4 or IPv6 address").arg(what, text);
+    if (a.isMulticast())
+        return QStringLiteral("%1 %2 is a multicast address; give a unicast address")
+            .arg(what, text);
+    if (a.isBroadcast())
+        return QStringLiteral("%1 %2 is the broadcast address; give a unicast address")
+            .arg(what, text);
+    if (a == QHostAddress(QHostAddress::AnyIPv4) || a == QHostAddress(QHostAddress::AnyIPv6))
+        return QStringLiteral("%1 %2 is the unspecified address; leave the %1 empty instead")
+            .arg(what, text);
+    if (a.protocol() == QHostAddress::IPv6Protocol) {
+        bool mapped = false;
+        const quint32 v4 = a.toIPv4Address(&mapped);
+        if (mapped)
+            return QStringLiteral("%1 %2 is an IPv4-mapped IPv6 address; write it as %3")
+                .arg(what, text, QHostAddress(v4).toString());
+    }
+    return {};
+}
+
+// Clears the host bits of `a` beyond `prefix`.
+QHostAddress networkOf(const QHostAddress &a, int prefix) {
+    if (a.protocol() == QHostAddress::IPv4Protocol) {
+        const quint32 mask = prefix == 0 ? 0 : quint32(0xffffffffu << (32 - prefix));
+        return QHostAddress(a.toIPv4Address() & mask);
+    }
+    Q_IPV6ADDR bytes = a.toIPv6Address();
+    for (int i = 0; i < 16; ++i) {
+        const int bits = std::clamp(prefix - i * 8, 0, 8);
+        bytes[i] &= quint8(bits == 0 ? 0 : (0xff << (8 - bits)) & 0xff);
+    }
+    return QHostAddress(bytes);
+}
+
+int maxPrefix(const QHostAddress &a) {
+    return a.protocol() == QHostAddress::IPv6Protocol ? 128 : 32;
+}
+
+QString checkCidr(const Cidr &c) {
+    const QString text = c.toString();
+    if (c.address.protocol() != QHostAddress::IPv4Protocol &&
+        c.address.protocol() != QHostAddress::IPv6Protocol)
+        return QStringLiteral("source %1 is not an IPv4 or IPv6 network").arg(text);
+    if (!c.address.scopeId().isEmpty())
+        return QStringLiteral("source %1 has a scope id; give the network without '%'").arg(text);
+    if (c.prefixLength < 0 || c.prefixLength > maxPrefix(c.address))
+        return QStringLiteral("source %1 has a prefix length out of range 0–%2")
+            .arg(text)
+            .arg(maxPrefix(c.address));
+    const QHostAddress net = networkOf(c.address, c.prefixLength);
+    if (net != c.address)
+        return QStringLiteral("source %1 has host bits set; did you mean %2/%3?")
+            .arg(text, net.toString())
+            .arg(c.prefixLength);
+    return {};
+}
+
+QString checkPortRange(const PortRange &r, const QString &what) {
+    if (r.first == 0)
+        return QStringLiteral("%1 %2 is out of range 1–65535")
+            .arg(what, r.toString().isEmpty() ? QStringLiteral("0") : r.toString());
+    if (r.last < r.first)
+        return QStringLiteral("%1 range %2-%3 is reversed; write %3-%2")
+            .arg(what)
+            .arg(r.first)
+            .arg(r.last);
+    return {};
+}
+
+QString portsText(const PortRange &r) {
+    return r.isRange() ? QStringLiteral("ports %1").arg(r.toString())
+                       : QStringLiteral("port %1").arg(r.toString());
+}
+
+QString prefixFor(const Forward &f) {
+    if (checkName(f.name).isEmpty())
+        return QStringLiteral("forward %1: ").arg(quoted(f.name));
+    return {};
+}
+
+ValidationError refuse(const Forward &f, const char *key, const QString &message) {
+    return {QString::fromLatin1(key), prefixFor(f) + message};
+}
+
+} // namespace
+
+QString parsePortRange(const QString &text, const QString &what, PortRange *out) {
+    PortRange r;
+    if (!text.isEmpty()) {
+        const qsizetype dash = text.indexOf(QLatin1Char('-'));
+        const QStringView firstText = dash < 0 ? QStringView(text) : QStringView(text).left(dash);
+        const QStringView lastText = dash < 0 ? QStringView(text) : QStringView(text).mid(dash + 1);
+        if (!allDigits(firstText) || !allDigits(lastText))
+            return QStringLiteral("%1 %2 is not a port number; give a number like 80 or a range "
+                                  "like 8000-8010")
+                .arg(what, quoted(text));
+        const qint64 first = digitsValue(firstText);
+        const qint64 last = digitsValue(lastText);
+        if (first < 1 || first > 65535 || last < 1 || last > 65535)
+            return QStringLiteral("%1 %2 is out of range 1–65535").arg(what, text);
+        if (last < first)
+            return QStringLiteral("%1 range %2 is reversed; write %3-%4")
+                .arg(what, text)
+                .arg(last)
+                .arg(first);
+        r.first = quint16(first);
+        r.last = quint16(last);
+    }
+    if (out)
+        *out = r;
+    return {};
+}
+
+QString parseAddress(const QString &text, const QString &what, QHostAddress *out) {
+    QHostAddress a;
+    if (!text.isEmpty()) {
+        const bool looksV6 = text.contains(QLatin1Char(':'));
+        if (text.contains(QLatin1Char('%')))
+            return QStringLiteral("%1 %2 has a scope id; give the address without '%'")
+                .arg(what, text);
+        if ((!looksV6 && !isStrictDottedQuad(text)) || !a.setAddress(text) ||
+            (looksV6 && a.protocol() != QHostAddress::IPv6Protocol))
+            return QStringLiteral("%1 %2 is not an IPv4 or IPv6 address").arg(what, text);
+        const QString unicast = checkUnicast(a, what);
+        if (!unicast.isEmpty())
+            return unicast;
+    }
+    if (out)
+        *out = a;
+    return {};
+}
+
+QString parseCidr(const QString &text, QHostAddress::NetworkLayerProtocol family, Cidr *out) {
+    const qsizetype slash = text.indexOf(QLatin1Char('/'));
+    const QString addressText = slash < 0 ? text : text.left(slash);
+    const bool looksV6 = addressText.contains(QLatin1Char(':'));
+    QHostAddress a;
+    if (text.isEmpty())
+        return QStringLiteral("a source is empty; give an address or a network like "
+                              "198.51.100.0/24");
+    if (addressText.contains(QLatin1Char('%')))
+        return QStringLiteral("source %1 has a scope id; give the network without '%'").arg(text);
+    if ((!looksV6 && !isStrictDottedQuad(addressText)) || !a.setAddress(addressText) ||
+        (looksV6 && a.protocol() != QHostAddress::IPv6Protocol))
+        return QStringLiteral("source %1 is not an IPv4 or IPv6 address or network").arg(text);
+    if (a.protocol() == QHostAddress::IPv6Protocol) {
+        bool mapped = false;
+        const quint32 v4 = a.toIPv4Address(&mapped);
+        if (mapped)
+            return QStringLiteral("source %1 is IPv4-mapped; write it as %2")
+                .arg(text, QHostAddress(v4).toString());
+    }
+    int prefix = maxPrefix(a);
+    if (slash >= 0) {
+        const QStringView prefixText = QStringView(text).mid(slash + 1);
+        if (!allDigits(prefixText) ||
+            (prefixText.size() > 1 && prefixText.at(0) == QLatin1Char('0')) ||
+            digitsValue(prefixText) > maxPrefix(a))
+            return QStringLiteral("source %1 has a bad prefix length; give 0–%2 after the '/'")
+                .arg(text)
+                .arg(maxPrefix(a));
+        prefix = int(digitsValue(prefixText));
+    }
+    if (family == QHostAddress::IPv4Protocol || family == QHostAddress::IPv6Protocol) {
+        if (a.protocol() != family)
+            return QStringLiteral("source %1 is %2 but this forward is %3")
+                .arg(text, familyName(a.protocol()), familyName(family));
+    }
+    const Cidr c{a, prefix};
+    const QString bad = checkCidr(c);
+    if (!bad.isEmpty())
+        return bad;
+    if (out)
+        *out = c;
+    return {};
+}
+
+QString checkName(const QString &name) {
+    if (name.isEmpty())
+        return QStringLiteral("a name is required");
+    const auto ucs = name.toUcs4();
+    if (ucs.size() > maxNameLength)
+        return QStringLiteral("name %1 is %2 characters long; at most %3 are allowed")
+            .arg(quoted(name.left(maxNameLength) + QStringLiteral("…")))
+            .arg(ucs.size())
+            .arg(maxNameLength);
+    for (char32_t c : ucs) {
+        if (isControl(c))
+            return QStringLiteral("name %1 contains a control character (U+%2); use printable "
+                                  "characters only")
+                .arg(quoted(name.toHtmlEscaped()))
+                .arg(uint(c), 4, 16, QLatin1Char('0'));
+    }
+    if (name.front().isSpace() || name.back().isSpace())
+        return QStringLiteral("name %1 starts or ends with a space; remove it").arg(quoted(name));
+    return {};
+}
+
+QString checkInterfaceName(const QString &name) {
+    if (name.isEmpty())
+        return {};
+    const QByteArray bytes = name.toUtf8();
+    if (bytes.size() > maxInterfaceBytes)
+        return QStringLiteral("interface %1 is %2 bytes long; Linux allows at most %3")
+            .arg(quoted(name))
+            .arg(bytes.size())
+            .arg(maxInterfaceBytes);
+    if (name == QLatin1String(".") || name == QLatin1String(".."))
+        return QStringLiteral("interface %1 is not a valid interface name").arg(quoted(name));
+    for (char32_t c : name.toUcs4()) {
+        if (isControl(c) || QChar::isSpace(c))
+            return QStringLiteral("interface %1 contains a space or control character; Linux "
+                                  "interface names cannot")
+                .arg(quoted(name));
+        if (c == '/' || c == ':')
+            return QStringLiteral("interface %1 contains '%2'; Linux interface names cannot")
+                .arg(quoted(name), QChar(c));
+    }
+    return {};
+}
+
+QString checkComment(const QString &comment) {
+    const auto ucs = comment.toUcs4();
+    if (ucs.size() > maxCommentLength)
+        return QStringLiteral("comment is %1 characters long; at most %2 are allowed")
+            .arg(ucs.size())
+            .arg(maxCommentLength);
+    const qsizetype bytes = comment.toUtf8().size();
+    if (bytes > maxCommentLength)
+        return QStringLiteral("comment is %1 bytes long in UTF-8; at most %2 are allowed")
+            .arg(bytes)
+            .arg(maxCommentLength);
+    for (char32_t c : ucs) {
+        if (isControl(c))
+            return QStringLiteral("comment contains a control character (U+%1); use one line of "
+                                  "printable text")
+                .arg(uint(c), 4, 16, QLatin1Char('0'));
+    }
+    return {};
+}
+
+ValidationError validateForward(const Forward &f) {
+    if (const QString e = checkName(f.name); !e.isEmpty())
+        return {QStringLiteral("name"), e};
+    if (!f.id.isEmpty() && f.mark() == 0)
+        return refuse(f, "id",
+                      QStringLiteral("id %1 is not a forward id ('f' and a number 1–16777215)")
+                          .arg(quoted(f.id)));
+    if (const QString e = checkInterfaceName(f.interface); !e.isEmpty())
+        return refuse(f, "interface", e);
+    if (!f.externalAddress.isNull()) {
+        if (const QString e = checkUnicast(f.externalAddress, QStringLiteral("external address"));
+            !e.isEmpty())
+            return refuse(f, "external_address", e);
+    }
+    if (f.externalPort.isNull())
+        return refuse(f, "external_port",
+                      QStringLiteral("an external port is required; give a port like 80 or a "
+                                     "range like 8000-8010"));
+    if (const QString e = checkPortRange(f.externalPort, QStringLiteral("external port"));
+        !e.isEmpty())
+        return refuse(f, "external_port", e);
+    if (!f.targetAddress.isNull()) {
+        if (const QString e = checkUnicast(f.targetAddress, QStringLiteral("target address"));
+            !e.isEmpty())
+            return refuse(f, "target_address", e);
+    }
+    if (!f.targetPort.isNull()) {
+        if (const QString e = checkPortRange(f.targetPort, QStringLiteral("target port"));
+            !e.isEmpty())
+            return refuse(f, "target_port", e);
+        if (f.targetPort.isRange() && f.targetPort.length() != f.externalPort.length()) {
+            const QString ext =
+                f.externalPort.isRange()
+                    ? QStringLiteral("external ports %1 (%2 ports)")
+                          .arg(f.externalPort.toString())
+                          .arg(f.externalPort.length())
+                    : QStringLiteral("external port %1").arg(f.externalPort.toString());
+            const QString give =
+                f.externalPort.isRange()
+                    ? QStringLiteral("give %1 ports or one").arg(f.externalPort.length())
+                    : QStringLiteral("give one port");
+            return refuse(f, "target_port",
+                          QStringLiteral("%1 cannot map to target ports %2 (%3 ports); %4")
+                              .arg(ext, f.targetPort.toString())
+                              .arg(f.targetPort.length())
+                              .arg(give));
+        }
+    }
+
+    // Families: the addresses must agree with each other and with the sources.
+    const auto extFamily = f.externalAddress.isNull() ? QHostAddress::UnknownNetworkLayerProtocol
+                                                      : f.externalAddress.protocol();
+    const auto targetFamily = f.targetAddress.isNull() ? QHostAddress::UnknownNetworkLayerProtocol
+                                                       : f.targetAddress.protocol();
+    if (extFamily != QHostAddress::UnknownNetworkLayerProtocol &&
+        targetFamily != QHostAddress::UnknownNetworkLayerProtocol && extFamily != targetFamily)
+        return refuse(f, "target_address",
+                      QStringLiteral("target address %1 is %2 but external address %3 is %4")
+                          .arg(f.targetAddress.toString(), familyName(targetFamily),
+                               f.externalAddress.toString(), familyName(extFamily)));
+
+    if (f.sources.size() > maxSources)
+        return refuse(f, "sources",
+                      QStringLiteral("%1 sources are listed; at most %2 are allowed")
+                          .arg(f.sources.size())
+                          .arg(maxSources));
+    for (qsizetype i = 0; i < f.sources.size(); ++i) {
+        const Cidr &c = f.sources.at(i);
+        if (const QString e = checkCidr(c); !e.isEmpty())
+            return refuse(f, "sources", e);
+        const auto family = c.address.protocol();
+        if (extFamily != QHostAddress::UnknownNetworkLayerProtocol && family != extFamily)
+            return refuse(f, "sources",
+                          QStringLiteral("source %1 is %2 but external address %3 is %4")
+                              .arg(c.toString(), familyName(family), f.externalAddress.toString(),
+                                   familyName(extFamily)));
+        if (targetFamily != QHostAddress::UnknownNetworkLayerProtocol && family != targetFamily)
+            return refuse(f, "sources",
+                          QStringLiteral("source %1 is %2 but target address %3 is %4")
+                              .arg(c.toString(), familyName(family), f.targetAddress.toString(),
+                                   familyName(targetFamily)));
+        for (qsizetype j = 0; j < i; ++j) {
+            const Cidr &o = f.sources.at(j);
+            if (o == c)
+                return refuse(f, "sources",
+                              QStringLiteral("source %1 is listed twice").arg(c.toString()));
+            if (o.contains(c))
+                return refuse(f, "sources",
+                              QStringLiteral("source %1 lies inside source %2; keep only %2")
+                                  .arg(c.toString(), o.toString()));
+            if (c.contains(o))
+                return refuse(f, "sources",
+                              QStringLiteral("source %1 lies inside source %2; keep only %2")
+                                  .arg(o.toString(), c.toString()));
+        }
+    }
+
+    if (f.isLocalRedirect()) {
+        if (f.targetPort.isNull() || f.targetPort == f.externalPort)
+            return refuse(f, "target_port",
+                          QStringLiteral("a local redirect (no target address) must send %1 to "
+                                         "another port on this host; give a different target "
+                                         "port or a target address")
+                              .arg(portsText(f.externalPort)));
+        if (f.masquerade)
+            return refuse(f, "masquerade",
+                          QStringLiteral("masquerade makes no sense for a local redirect (no "
+                                         "target address): the traffic stays on this host; turn "
+                                         "it off or give a target address"));
+        if (f.hairpin)
+            return refuse(f, "hairpin",
+                          QStringLiteral("hairpin makes no sense for a local redirect (no target "
+                                         "address): clients on any side already reach this host; "
+                                         "turn it off or give a target address"));
+    }
+
+    if (const QString e = checkComment(f.comment); !e.isEmpty())
+        return refuse(f, "comment", e);
+    return ValidationError::none();
+}
+
+namespace {
+
+// One claim of one forward on one protocol: what the kernel map key will be built from.
+struct Claim {
+    int group; // (interface, external address, protocol)
+    int first;
+    int last;
+    int families;    // bit 0: IPv4, bit 1: IPv6
+    bool viaHairpin; // the any-interface claim of a forward with an interface and hairpin
+    int proto;       // 0: tcp, 1: udp
+    int index;       // position in the list
+};
+
+QString claimText(const Forward &f, const QString &proto, const PortRange &ports, bool anyIface) {
+    const QString iface = anyIface || f.interface.isEmpty()
+                              ? QStringLiteral("any interface")
+                              : QStringLiteral("interface %1").arg(f.interface);
+    const QString address = f.externalAddress.isNull()
+                                ? QStringLiteral("any address")
+                                : QStringLiteral("address %1").arg(f.externalAddress.toString());
+    return QStringLiteral("%1 %2 on %3 and %4").arg(proto, portsText(ports), iface, address);
+}
+
+} // namespace
+
+ValidationError validateForwards(const QList<Forward> &forwards) {
+    for (const Forward &f : forwards) {
+        if (ValidationError e = validateForward(f); !e.ok())
+            return e;
+    }
+
+    QHash<QString, int> names;
+    QHash<QString, int> ids;
+    names.reserve(forwards.size());
+    ids.reserve(forwards.size());
+    for (int i = 0; i < forwards.size(); ++i) {
+        const Forward &f = forwards.at(i);
+        if (names.contains(f.name))
+            return {
+                QStringLiteral("name"),
+                QStringLiteral("name %1 is already used by another forward").arg(quoted(f.name))};
+        names.insert(f.name, i);
+        if (!f.id.isEmpty()) {
+            if (const auto it = ids.constFind(f.id); it != ids.constEnd())
+                return {QStringLiteral("id"),
+                        QStringLiteral("forward %1: id %2 is already used by forward %3")
+                            .arg(quoted(f.name), quoted(f.id), quoted(forwards.at(*it).name))};
+            ids.insert(f.id, i);
+        }
+    }
+
+    // Claims are grouped by (interface, address, protocol) and swept in port order, so the check
+    // stays O(n log n) for the 100,000 forwards of the benchmarks.
+    QHash<QString, int> groups;
+    std::vector<Claim> claims;
+    claims.reserve(size_t(forwards.size()) * 2);
+    auto groupOf = [&groups](const QString &iface, const QHostAddress &address, int proto) {
+        QString key = iface;
+        key += QChar(0);
+        key += address.toString();
+        key += QChar(0);
+        key += QChar(u'0' + proto);
+        const auto it = groups.constFind(key);
+        if (it != groups.constEnd())
+            return *it;
+        const int id = int(groups.size());
+        groups.insert(key, id);
+        return id;
+    };
+    for (int i = 0; i < forwards.size(); ++i) {
+        const Forward &f = forwards.at(i);
+        const int families = ((f.appliesToIPv4() ? 1 : 0) | (f.appliesToIPv6() ? 2 : 0));
+        for (int proto = 0; proto < 2; ++proto) {
+            const bool uses =
+                f.protocol == Protocol::TcpUdp ||
+                (proto == 0 ? f.protocol == Protocol::Tcp : f.protocol == Protocol::Udp);
+            if (!uses)
+                continue;
+            claims.push_back({groupOf(f.interface, f.externalAddress, proto), f.externalPort.first,
+                              f.externalPort.last, families, false, proto, i});
+            if (!f.interface.isEmpty() && f.hairpin)
+                claims.push_back({groupOf(QString(), f.externalAddress, proto),
+                                  f.externalPort.first, f.externalPort.last, families, true, proto,
+                                  i});
+        }
+    }
+    std::sort(claims.begin(), claims.end(), [](const Claim &a, const Claim &b) {
+        if (a.group != b.group)
+            return a.group < b.group;
+        if (a.first != b.first)
+            return a.first < b.first;
+        return a.index < b.index;
+    });
+
+    struct Reach {
+        int last = -1;
+        size_t claim = 0;
+    };
+    int currentGroup = -1;
+    Reach reach[2];
+    for (size_t k = 0; k < claims.size(); ++k) {
+        const Claim &c = claims[k];
+        if (c.group != currentGroup) {
+            currentGroup = c.group;
+            reach[0] = reach[1] = Reach{};
+        }
+        for (int fam = 0; fam < 2; ++fam) {
+            if (!(c.families & (1 << fam)))
+                continue;
+            if (reach[fam].last >= c.first && claims[reach[fam].claim].index != c.index) {
+                const Claim &o = claims[reach[fam].claim];
+                // The later forward in the list is the one that claims what the earlier uses.
+                const Claim &later = o.index > c.index ? o : c;
+                const Claim &earlier = o.index > c.index ? c : o;
+                const Forward &lf = forwards.at(later.index);
+                const Forward &ef = forwards.at(earlier.index);
+                const PortRange overlap{quint16(std::max(c.first, o.first)),
+                                        quint16(std::min(c.last, o.last))};
+                const bool hairpinPath = later.viaHairpin || earlier.viaHairpin;
+                const QString protoText =
+                    c.proto == 0 ? QStringLiteral("tcp") : QStringLiteral("udp");
+                QString message =
+                    QStringLiteral("forward %1 claims %2, which forward %3 already uses")
+                        .arg(quoted(lf.name), claimText(lf, protoText, overlap, later.viaHairpin),
+                             quoted(ef.name));
+                if (hairpinPath)
+                    message += QStringLiteral(" (a forward with an interface and hairpin also "
+                                              "claims its port on any interface)");
+                return {QStringLiteral("external_port"), message};
+            }
+            if (c.last > reach[fam].last)
+                reach[fam] = Reach{c.last, k};
+        }
+    }
+    return ValidationError::none();
+}
+
+} // namespace portico
