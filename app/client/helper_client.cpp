@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The helper's bus API as typed calls, and bus failures as sentences a person can act on.
+#include "helper_client.h"
+
+#include "errors.h"
+#include "serialization.h"
+
+#include <QAtomicInt>
+#include <QDBusArgument>
+#include <QDBusError>
+#include <QDBusMetaType>
+#include <QDBusPendingReply>
+#include <QtGlobal>
+
+using namespace Qt::StringLiterals;
+
+namespace portico {
+
+namespace {
+
+QAtomicInt connectionCounter;
+
+QString qs(const char *s) {
+    return QString::fromLatin1(s);
+}
+
+QVariant forwardListArgument(const QList<Forward> &forwards) {
+    QList<QVariantMap> maps;
+    maps.reserve(forwards.size());
+    for (const Forward &f : forwards)
+        maps.append(forwardToVariantMap(f));
+    return QVariant::fromValue(maps);
+}
+
+QStringList stringListArgument(const QVariant &v) {
+    if (v.metaType() == QMetaType::fromType<QStringList>())
+        return v.toStringList();
+    if (v.metaType() == QMetaType::fromType<QDBusArgument>()) {
+        QStringList list;
+        qvariant_cast<QDBusArgument>(v) >> list;
+        return list;
+    }
+    return {};
+}
+
+bool isStringList(const QVariant &v) {
+    if (v.metaType() == QMetaType::fromType<QStringList>())
+        return true;
+    return v.metaType() == QMetaType::fromType<QDBusArgument>() &&
+           qvariant_cast<QDBusArgument>(v).currentSignature() == "as"_L1;
+}
+
+} // namespace
+
+HelperClient::HelperClient(const QString &busAddress, QObject *parent)
+    : QObject(parent)
+    , m_busAddress(busAddress)
+    , m_connection(u"portico-client-unconnected"_s) {
+    // Harmless if portico_common's registerDBusTypes() registers it too.
+    qDBusRegisterMetaType<QList<QVariantMap>>();
+}
+
+HelperClient::~HelperClient() {
+    if (!m_connectionName.isEmpty())
+        QDBusConnection::disconnectFromBus(m_connectionName);
+}
+
+QString HelperClient::busAddressFromEnvironment() {
+    return qEnvironmentVariable("PORTICO_BUS_ADDRESS");
+}
+
+QString HelperClient::busDescription() const {
+    if (m_busAddress.isEmpty())
+        return u"the D-Bus system bus"_s;
+    return u"the D-Bus bus at %1"_s.arg(m_busAddress);
+}
+
+bool HelperClient::ensureConnected() {
+    if (m_triedConnect)
+        return m_connectError.ok();
+    m_triedConnect = true;
+    if (m_busAddress.isEmpty()) {
+        m_connection = QDBusConnection::systemBus();
+    } else {
+        m_connectionName = u"portico-client-%1"_s.arg(connectionCounter.fetchAndAddRelaxed(1));
+        m_connection = QDBusConnection::connectToBus(m_busAddress, m_connectionName);
+    }
+    if (!m_connection.isConnected()) {
+        const QDBusError e = m_connection.lastError();
+        m_connectError.kind = HelperError::Kind::NoBus;
+        m_connectError.name = e.isValid() ? e.name() : qs("org.freedesktop.DBus.Error.NoServer");
+        m_connectError.message = u"cannot connect to %1%2. Is D-Bus running?"_s.arg(
+            busDescription(), e.message().isEmpty() ? QString() : u" (%1)"_s.arg(e.message()));
+        return false;
+    }
+    return true;
+}
+
+QDBusMessage HelperClient::makeCall(const QString &method, const QVariantList &args,
+                                    bool mutating) const {
+    QDBusMessage msg =
+        QDBusMessage::createMethodCall(qs(serviceName), qs(objectPath), qs(interfaceName), method);
+    msg.setArguments(args);
+    // The helper asks polkit; allowing interaction lets polkit show a password prompt.
+    msg.setInteractiveAuthorizationAllowed(mutating);
+    return msg;
+}
+
+QDBusMessage HelperClient::callBlocking(const QString &method, const QVariantList &args,
+                                        bool mutating) {
+    if (!ensureConnected())
+        return QDBusMessage::createError(m_connectError.name, m_connectError.message);
+    return m_connection.call(makeCall(method, args, mutating), QDBus::Block,
+                             mutating ? mutatingTimeoutMs : readTimeoutMs);
+}
+
+QDBusPendingCall HelperClient::callAsync(const QString &method, const QVariantList &args,
+                                         bool mutating) {
+    if (!ensureConnected())
+        return QDBusPendingCall::fromError(
+            QDBusMessage::createError(m_connectError.name, m_connectError.message));
+    return m_connection.asyncCall(makeCall(method, args, mutating),
+                                  mutating ? mutatingTimeoutMs : readTimeoutMs);
+}
+
+HelperError HelperClient::errorFromReply(const QDBusMessage &reply) const {
+    HelperError e;
+    if (reply.type() != QDBusMessage::ErrorMessage)
+        return e;
+    e.name = reply.errorName();
+    const QString detail = reply.errorMessage();
+    const auto withDetail = [&](const QString &sentence) {
+        return detail.isEmpty() ? sentence : u"%1 (%2)"_s.arg(sentence, detail);
+    };
+    const auto is = [&](const char *name) {
+        return e.name == QLatin1StringView(name);
+    };
+
+    if (!m_connectError.ok() && e.name == m_connectError.name && detail == m_connectError.message) {
+        return m_connectError;
+    }
+    if (is(errors::NotAuthorized)) {
+        e.kind = HelperError::Kind::NotAuthorized;
+        e.message = detail.isEmpty() ? u"not authorized; an administrator must allow it"_s : detail;
+    } else if (is("org.freedesktop.DBus.Error.ServiceUnknown") ||
+               is("org.freedesktop.DBus.Error.NameHasNoOwner") ||
+               e.name.startsWith("org.freedesktop.DBus.Error.Spawn."_L1) ||
+               e.name.startsWith("org.freedesktop.systemd1."_L1)) {
+        e.kind = HelperError::Kind::NotInstalled;
+        e.message =
+            withDetail(u"the Portico helper (%1) is not running on %2 and the bus cannot start it; "
+                       "is Portico installed?"_s.arg(qs(serviceName), busDescription()));
+    } else if (is("org.freedesktop.DBus.Error.NoReply") ||
+               is("org.freedesktop.DBus.Error.Timeout") ||
+               is("org.freedesktop.DBus.Error.TimedOut")) {
+        e.kind = HelperError::Kind::TimedOut;
+        e.message = withDetail(u"the Portico helper did not answer in time"_s);
+    } else if (is("org.freedesktop.DBus.Error.Disconnected") ||
+               is("org.freedesktop.DBus.Error.NoServer") ||
+               is("org.freedesktop.DBus.Error.NoNetwork") ||
+               is("org.freedesktop.DBus.Error.BadAddress") ||
+               is("org.freedesktop.DBus.Error.FileNotFound")) {
+        e.kind = HelperError::Kind::NoBus;
+        e.message = withDetail(u"cannot reach %1"_s.arg(busDescription()));
+    } else if (is("org.freedesktop.DBus.Error.UnknownMethod") ||
+               is("org.freedesktop.DBus.Error.UnknownObject") ||
+               is("org.freedesktop.DBus.Error.UnknownInterface")) {
+        e.kind = HelperError::Kind::Protocol;
+        e.message = withDetail(
+            u"the Portico helper on %1 does not offer this call; the helper "
+            "and this client are probably from different versions"_s.arg(busDescription()));
+    } else if (is("org.freedesktop.DBus.Error.AccessDenied")) {
+        e.kind = HelperError::Kind::Helper;
+        e.message = withDetail(u"the bus refused the call; is Portico's D-Bus policy installed?"_s);
+    } else {
+        e.kind = HelperError::Kind::Helper;
+        e.message = detail.isEmpty() ? e.name : detail;
+    }
+    return e;
+}
+
+HelperError HelperClient::protocolError(const QString &method, const QString &detail) const {
+    HelperError e;
+    e.kind = HelperError::Kind::Protocol;
+    e.name = qs("org.freedesktop.DBus.Error.InvalidSignature");
+    e.message = u"the Portico helper sent an unexpected reply to %1 (%2); the helper and this "
+                "client are probably from different versions"_s.arg(method, detail);
+    return e;
+}
+
+// --- decoding -------------------------------------------------------------------------------
+
+HelperResult<ForwardList> HelperClient::decodeListForwards(const QDBusMessage &reply) const {
+    HelperResult<ForwardList> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    const QVariantList args = reply.arguments();
+    if (args.size() != 2 || reply.signature() != "aa{sv}t"_L1) {
+        r.error = protocolError(u"ListForwards"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    QList<QVariantMap> maps;
+    qvariant_cast<QDBusArgument>(args.at(0)) >> maps;
+    r.value.forwards.reserve(maps.size());
+    for (const QVariantMap &map : std::as_const(maps)) {
+        Forward f;
+        const ValidationError v = forwardFromVariantMap(map, &f);
+        if (!v.ok()) {
+            r.error = protocolError(u"ListForwards"_s, v.message);
+            return r;
+        }
+        r.value.forwards.append(f);
+    }
+    r.value.generation = args.at(1).toULongLong();
+    return r;
+}
+
+HelperResult<AddedForward> HelperClient::decodeAddForward(const QDBusMessage &reply) const {
+    HelperResult<AddedForward> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    const QVariantList args = reply.arguments();
+    if (args.size() != 2 || args.at(0).metaType() != QMetaType::fromType<QString>() ||
+        !isStringList(args.at(1))) {
+        r.error = protocolError(u"AddForward"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    r.value.id = args.at(0).toString();
+    r.value.notices = stringListArgument(args.at(1));
+    return r;
+}
+
+HelperResult<QStringList> HelperClient::decodeUpdateForward(const QDBusMessage &reply) const {
+    HelperResult<QStringList> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    const QVariantList args = reply.arguments();
+    if (args.size() != 1 || !isStringList(args.at(0))) {
+        r.error = protocolError(u"UpdateForward"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    r.value = stringListArgument(args.at(0));
+    return r;
+}
+
+HelperError HelperClient::decodeEmpty(const QDBusMessage &reply) const {
+    return errorFromReply(reply);
+}
+
+HelperResult<ReplacedForwards>
+HelperClient::decodeReplaceForwards(const QDBusMessage &reply) const {
+    HelperResult<ReplacedForwards> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    const QVariantList args = reply.arguments();
+    if (args.size() != 2 || args.at(0).metaType() != QMetaType::fromType<qulonglong>() ||
+        !isStringList(args.at(1))) {
+        r.error = protocolError(u"ReplaceForwards"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    r.value.generation = args.at(0).toULongLong();
+    r.value.notices = stringListArgument(args.at(1));
+    return r;
+}
+
+HelperResult<IpForwarding> HelperClient::decodeIpForwarding(const QDBusMessage &reply) const {
+    HelperResult<IpForwarding> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    if (reply.signature() != "bb"_L1) {
+        r.error = protocolError(u"GetIpForwarding"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    r.value.v4 = reply.arguments().at(0).toBool();
+    r.value.v6 = reply.arguments().at(1).toBool();
+    return r;
+}
+
+HelperResult<ForwardCounters> HelperClient::decodeCounters(const QDBusMessage &reply) const {
+    HelperResult<ForwardCounters> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    if (reply.signature() != "a{s(tt)}"_L1) {
+        r.error = protocolError(u"GetCounters"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    // Read the map by hand so that it does not depend on which metatypes are registered.
+    const QDBusArgument arg = qvariant_cast<QDBusArgument>(reply.arguments().at(0));
+    arg.beginMap();
+    while (!arg.atEnd()) {
+        QString id;
+        ForwardCounter c;
+        arg.beginMapEntry();
+        arg >> id;
+        arg.beginStructure();
+        arg >> c.packets >> c.bytes;
+        arg.endStructure();
+        arg.endMapEntry();
+        r.value.insert(id, c);
+    }
+    arg.endMap();
+    return r;
+}
+
+HelperResult<QString> HelperClient::decodeRuleset(const QDBusMessage &reply) const {
+    HelperResult<QString> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    if (reply.signature() != "s"_L1) {
+        r.error = protocolError(u"Ruleset"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    r.value = reply.arguments().at(0).toString();
+    return r;
+}
+
+// --- asynchronous calls ---------------------------------------------------------------------
+
+QDBusPendingCall HelperClient::listForwardsAsync() {
+    return callAsync(u"ListForwards"_s, {}, false);
+}
+
+QDBusPendingCall HelperClient::addForwardAsync(const Forward &forward) {
+    Forward f = forward;
+    f.id.clear(); // the helper assigns it
+    return callAsync(u"AddForward"_s, {forwardToVariantMap(f)}, true);
+}
+
+QDBusPendingCall HelperClient::updateForwardAsync(const QString &id, const QVariantMap &changes) {
+    return callAsync(u"UpdateForward"_s, {id, changes}, true);
+}
+
+QDBusPendingCall HelperClient::removeForwardAsync(const QString &id) {
+    return callAsync(u"RemoveForward"_s, {id}, true);
+}
+
+QDBusPendingCall HelperClient::replaceForwardsAsync(const QList<Forward> &forwards,
+                                                    quint64 expectedGeneration) {
+    return callAsync(
+        u"ReplaceForwards"_s,
+        {forwardListArgument(forwards), QVariant::fromValue<qulonglong>(expectedGeneration)}, true);
+}
+
+QDBusPendingCall HelperClient::ipForwardingAsync() {
+    return callAsync(u"GetIpForwarding"_s, {}, false);
+}
+
+QDBusPendingCall HelperClient::setIpForwardingAsync(bool v4, bool v6) {
+    return callAsync(u"SetIpForwarding"_s, {v4, v6}, true);
+}
+
+QDBusPendingCall HelperClient::countersAsync() {
+    // Counters need the monitor action, which may prompt too.
+    return callAsync(u"GetCounters"_s, {}, true);
+}
+
+QDBusPendingCall HelperClient::rulesetAsync() {
+    return callAsync(u"Ruleset"_s, {}, false);
+}
+
+// --- blocking calls -------------------------------------------------------------------------
+
+HelperResult<ForwardList> HelperClient::listForwards() {
+    return decodeListForwards(callBlocking(u"ListForwards"_s, {}, false));
+}
+
+HelperResult<AddedForward> HelperClient::addForward(const Forward &forward) {
+    Forward f = forward;
+    f.id.clear();
+    return decodeAddForward(callBlocking(u"AddForward"_s, {forwardToVariantMap(f)}, true));
+}
+
+HelperResult<QStringList> HelperClient::updateForward(const QString &id,
+                                                      const QVariantMap &changes) {
+    return decodeUpdateForward(callBlocking(u"UpdateForward"_s, {id, changes}, true));
+}
+
+HelperError HelperClient::removeForward(const QString &id) {
+    return decodeEmpty(callBlocking(u"RemoveForward"_s, {id}, true));
+}
+
+HelperResult<ReplacedForwards> HelperClient::replaceForwards(const QList<Forward> &forwards,
+                                                             quint64 expectedGeneration) {
+    return decodeReplaceForwards(callBlocking(
+        u"ReplaceForwards"_s,
+        {forwardListArgument(forwards), QVariant::fromValue<qulonglong>(expectedGeneration)},
+        true));
+}
+
+HelperResult<IpForwarding> HelperClient::ipForwarding() {
+    return decodeIpForwarding(callBlocking(u"GetIpForwarding"_s, {}, false));
+}
+
+HelperError HelperClient::setIpForwarding(bool v4, bool v6) {
+    return decodeEmpty(callBlocking(u"SetIpForwarding"_s, {v4, v6}, true));
+}
+
+HelperResult<ForwardCounters> HelperClient::counters() {
+    return decodeCounters(callBlocking(u"GetCounters"_s, {}, true));
+}
+
+HelperResult<QString> HelperClient::ruleset() {
+    return decodeRuleset(callBlocking(u"Ruleset"_s, {}, false));
+}
+
+// --- signal ---------------------------------------------------------------------------------
+
+bool HelperClient::watchForwardsChanged() {
+    if (!ensureConnected())
+        return false;
+    return m_connection.connect(qs(serviceName), qs(objectPath), qs(interfaceName),
+                                u"ForwardsChanged"_s, this, SLOT(onForwardsChanged(qulonglong)));
+}
+
+void HelperClient::onForwardsChanged(qulonglong generation) {
+    emit forwardsChanged(generation);
+}
+
+} // namespace portico

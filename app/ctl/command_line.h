@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// porticoctl's command line: words to a typed Invocation, with usage errors in plain words.
+// Free of the bus, so that the unit tests can feed it argument lists directly.
+#pragma once
+
+#include "forward.h"
+
+#include <QSet>
+#include <QString>
+#include <QStringList>
+#include <optional>
+
+namespace portico::ctl {
+
+enum class Command {
+    None, // no command given: print the usage
+    List,
+    Show,
+    Counters,
+    Add,
+    Update,
+    Remove,
+    Enable,
+    Disable,
+    IpForward,
+    Ruleset,
+    Export,
+    Import,
+};
+
+struct Invocation {
+    Command command = Command::None;
+    bool help = false;             // --help: print the usage of `command` (or the general usage)
+    QString busAddress;            // --bus; empty = PORTICO_BUS_ADDRESS or the system bus
+    bool json = false;             // list, show, counters
+    QString ref;                   // NAME|ID for show, update, remove, enable, disable
+    Forward forward;               // add, update: the values given
+    QSet<QString> givenKeys;       // add, update: the bus keys given on the command line
+    std::optional<bool> ipForward; // ip-forward on|off; unset = print the state
+    QString file;                  // export (empty = stdout), import ("-" = stdin)
+};
+
+struct ParseResult {
+    Invocation invocation;
+    QString error; // a usage error; empty on success
+
+    bool ok() const { return error.isEmpty(); }
+};
+
+// `args` without the program name.
+ParseResult parseCommandLine(const QStringList &args);
+
+// The value of --to: "[ADDR][:PORT[-PORT2]]", IPv6 in brackets ("[2001:db8::10]:8080").
+// An empty address is this host (a local redirect); a missing port keeps the external port.
+// Returns the reason in plain words, or an empty string.
+QString parseTarget(const QString &text, QHostAddress *address, PortRange *port);
+
+// The inverse of parseTarget, for printing ("198.51.100.10:8080", "[2001:db8::10]", ":1234").
+QString formatTarget(const QHostAddress &address, const PortRange &port);
+
+QString commandName(Command c);
+QString usage(Command c); // the general usage for Command::None
+
+} // namespace portico::ctl
