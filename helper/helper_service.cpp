@@ -1,0 +1,667 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The helper's bus object. Every incoming call takes the same path through handleMessage():
+//
+//   1. look the member up in methodTable() and check the argument signature against the XML;
+//   2. prepare: parse and validate the arguments against the current state (InvalidArgs,
+//      Duplicate, NotFound, StaleGeneration), and name what is acted on for polkit;
+//   3. if the method needs a polkit action: mark the reply as delayed, ask polkit
+//      asynchronously and go back to the event loop, so other callers are served while a
+//      password prompt is open; a denial, an error or an odd reply ends the call here;
+//   4. act: run against the state as it is NOW (another call may have changed it while polkit
+//      was asked, so everything is rebuilt and validated again), then reply.
+//
+// Acting is synchronous on the one event-loop thread, so changes run one at a time, in the
+// order their authorizations arrive. A failed change leaves the kernel and the file as before.
+#include "helper_service.h"
+
+#include "dbus_types.h"
+#include "errors.h"
+#include "idle_guard.h"
+#include "polkit_authority.h"
+#include "ruleset_writer.h"
+#include "serialization.h"
+#include "validation.h"
+
+#include <QDBusArgument>
+#include <QDBusError>
+#include <QDebug>
+#include <QFile>
+#include <QSet>
+#include <QXmlStreamReader>
+
+namespace portico {
+
+const QString HelperService::serviceName = QStringLiteral("io.github.portico.Helper1");
+const QString HelperService::objectPath = QStringLiteral("/io/github/portico/Helper1");
+const QString HelperService::interfaceName = QStringLiteral("io.github.portico.Helper1");
+
+namespace {
+
+const char manageAction[] = "io.github.portico.manage";
+const char monitorAction[] = "io.github.portico.monitor";
+constexpr quint32 maxMark = 0xffffff;
+
+QString onOff(bool v) {
+    return v ? QStringLiteral("on") : QStringLiteral("off");
+}
+
+} // namespace
+
+struct HelperService::Outcome {
+    QString errorName;
+    QString errorMessage;
+    QVariantList values;
+
+    bool ok() const { return errorName.isEmpty(); }
+    static Outcome fail(const char *name, const QString &message) {
+        return {QLatin1String(name), message, {}};
+    }
+    static Outcome success(const QVariantList &values = {}) { return {{}, {}, values}; }
+};
+
+struct HelperService::Call {
+    QDBusMessage message;
+    QDBusConnection connection{QString()};
+    const Method *method = nullptr;
+    QMap<QString, QString> details; // for polkit: what the call acts on
+    QString id;
+    QVariantMap map;
+    Forward forward;
+    QList<Forward> forwards;
+    quint64 generation = 0;
+    IpForwarding ipForwarding;
+};
+
+struct HelperService::Method {
+    QString name;
+    const char *action; // polkit action, or nullptr: open to anyone
+    const char *what;   // for the denial: "<what> needs the polkit action ..."
+    Step prepare;
+    Step act;
+};
+
+const QList<HelperService::Method> &HelperService::methodTable() {
+    static const QList<Method> table = {
+        {QStringLiteral("ListForwards"), nullptr, nullptr, &HelperService::prepareNone,
+         &HelperService::actListForwards},
+        {QStringLiteral("AddForward"), manageAction, "changing port forwards",
+         &HelperService::prepareAddForward, &HelperService::actAddForward},
+        {QStringLiteral("UpdateForward"), manageAction, "changing port forwards",
+         &HelperService::prepareUpdateForward, &HelperService::actUpdateForward},
+        {QStringLiteral("RemoveForward"), manageAction, "changing port forwards",
+         &HelperService::prepareRemoveForward, &HelperService::actRemoveForward},
+        {QStringLiteral("ReplaceForwards"), manageAction, "changing port forwards",
+         &HelperService::prepareReplaceForwards, &HelperService::actReplaceForwards},
+        {QStringLiteral("GetIpForwarding"), nullptr, nullptr, &HelperService::prepareNone,
+         &HelperService::actGetIpForwarding},
+        {QStringLiteral("SetIpForwarding"), manageAction, "changing IP forwarding",
+         &HelperService::prepareSetIpForwarding, &HelperService::actSetIpForwarding},
+        {QStringLiteral("GetCounters"), monitorAction, "reading traffic counters",
+         &HelperService::prepareNone, &HelperService::actGetCounters},
+        {QStringLiteral("Ruleset"), nullptr, nullptr, &HelperService::prepareNone,
+         &HelperService::actRuleset},
+    };
+    return table;
+}
+
+HelperService::HelperService(const QDBusConnection &bus, const StateStore &store,
+                             RulesetWriter *writer, const IpForwardingSysctl &sysctl,
+                             IdleGuard *idle, QObject *parent)
+    : QDBusVirtualObject(parent)
+    , m_bus(bus)
+    , m_store(store)
+    , m_writer(writer)
+    , m_sysctl(sysctl)
+    , m_idle(idle)
+    , m_polkit(new PolkitAuthority(bus, this)) {}
+
+HelperService::~HelperService() = default;
+
+bool HelperService::init(const SavedState &state, const QString &loadReport, QString *error) {
+    m_state = state;
+    m_pendingReport = loadReport;
+
+    QFile file(QStringLiteral(":/portico/io.github.portico.Helper1.xml"));
+    if (!file.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("the interface description is missing from the executable");
+        return false;
+    }
+    const QString xml = QString::fromUtf8(file.readAll());
+    const int start = xml.indexOf(QLatin1String("<interface name=\"") + interfaceName);
+    const int end = xml.indexOf(QLatin1String("</interface>"), start);
+    if (start < 0 || end < 0) {
+        *error = QStringLiteral("the interface description has no %1").arg(interfaceName);
+        return false;
+    }
+    m_interfaceXml =
+        QStringLiteral("  ") + xml.mid(start, end - start) + QStringLiteral("</interface>\n");
+
+    // The signatures come from the XML, so the checks below and the introspection data can
+    // never disagree.
+    QXmlStreamReader reader(m_interfaceXml);
+    QString method;
+    while (!reader.atEnd()) {
+        reader.readNext();
+        if (reader.isStartElement() && reader.name() == QLatin1String("method")) {
+            method = reader.attributes().value(QLatin1String("name")).toString();
+            m_inSignature.insert(method, QString());
+            m_outSignature.insert(method, QString());
+        } else if (reader.isEndElement() && reader.name() == QLatin1String("method")) {
+            method.clear();
+        } else if (reader.isStartElement() && reader.name() == QLatin1String("arg") &&
+                   !method.isEmpty()) {
+            const auto attrs = reader.attributes();
+            const bool out = attrs.value(QLatin1String("direction")) == QLatin1String("out");
+            (out ? m_outSignature : m_inSignature)[method] +=
+                attrs.value(QLatin1String("type")).toString();
+        }
+    }
+    if (reader.hasError()) {
+        *error = QStringLiteral("the interface description is not valid XML: %1")
+                     .arg(reader.errorString());
+        return false;
+    }
+    const QList<Method> &table = methodTable();
+    for (int i = 0; i < table.size(); ++i) {
+        if (!m_inSignature.contains(table[i].name)) {
+            *error =
+                QStringLiteral("method %1 is not in the interface description").arg(table[i].name);
+            return false;
+        }
+        m_methodIndex.insert(table[i].name, i);
+    }
+    for (auto it = m_inSignature.cbegin(); it != m_inSignature.cend(); ++it) {
+        if (!m_methodIndex.contains(it.key())) {
+            *error = QStringLiteral("method %1 of the interface has no handler").arg(it.key());
+            return false;
+        }
+    }
+    return true;
+}
+
+QString HelperService::introspect(const QString &path) const {
+    return path == objectPath ? m_interfaceXml : QString();
+}
+
+bool HelperService::handleMessage(const QDBusMessage &message, const QDBusConnection &connection) {
+    if (!message.interface().isEmpty() && message.interface() != interfaceName)
+        return false; // Introspectable, Properties, Peer: QtDBus answers those.
+    const auto index = m_methodIndex.constFind(message.member());
+    if (index == m_methodIndex.cend()) {
+        if (message.interface().isEmpty())
+            return false;
+        connection.send(message.createErrorReply(
+            QDBusError::UnknownMethod,
+            QStringLiteral("%1 has no method %2").arg(interfaceName, message.member())));
+        return true;
+    }
+    m_idle->touch();
+
+    auto call = std::make_shared<Call>();
+    call->message = message;
+    call->connection = connection;
+    call->method = &methodTable().at(*index);
+    const Method &method = *call->method;
+
+    const QString expected = m_inSignature.value(method.name);
+    if (message.signature() != expected) {
+        reply(*call, Outcome::fail(errors::InvalidArgs,
+                                   QStringLiteral("%1 takes the arguments (%2), not (%3)")
+                                       .arg(method.name, expected, message.signature())));
+        return true;
+    }
+
+    const Outcome prepared = (this->*method.prepare)(*call);
+    if (!prepared.ok()) {
+        reply(*call, prepared);
+        return true;
+    }
+    if (!method.action) {
+        reply(*call, (this->*method.act)(*call));
+        return true;
+    }
+
+    call->message.setDelayedReply(true);
+    m_idle->hold();
+    m_polkit->check(call->message, QLatin1String(method.action), call->details,
+                    [this, call](const Authorization &auth) {
+                        m_idle->release();
+                        if (auth.authorized) {
+                            authorized(call);
+                            return;
+                        }
+                        const Method &m = *call->method;
+                        QString text = QStringLiteral("Not authorized: %1 needs the polkit action "
+                                                      "%2; an administrator must allow it")
+                                           .arg(QLatin1String(m.what), QLatin1String(m.action));
+                        if (!auth.reason.isEmpty())
+                            text += QStringLiteral(" (%1)").arg(auth.reason);
+                        text += QLatin1Char('.');
+                        qInfo("%s from %s refused: %s", qPrintable(m.name),
+                              qPrintable(call->message.service()), qPrintable(text));
+                        reply(*call, Outcome::fail(errors::NotAuthorized, text));
+                    });
+    return true;
+}
+
+void HelperService::authorized(const std::shared_ptr<Call> &call) {
+    reply(*call, (this->*call->method->act)(*call));
+}
+
+void HelperService::reply(const Call &call, const Outcome &outcome) {
+    if (outcome.ok())
+        call.connection.send(call.message.createReply(outcome.values));
+    else
+        call.connection.send(
+            call.message.createErrorReply(outcome.errorName, outcome.errorMessage));
+}
+
+// --- preparing: parse and validate, before anyone is asked ---
+
+HelperService::Outcome HelperService::prepareNone(Call &) {
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::parseNewForward(const QVariantMap &map, Forward *out) const {
+    Forward f;
+    if (ValidationError e = forwardFromVariantMap(map, &f); !e.ok())
+        return Outcome::fail(errors::InvalidArgs, e.message);
+    if (!f.id.isEmpty())
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("the helper chooses the id of a new forward; leave "
+                                            "out the key 'id' (it was '%1')")
+                                 .arg(f.id));
+    if (ValidationError e = validateForward(f); !e.ok())
+        return Outcome::fail(errors::InvalidArgs, e.message);
+    *out = f;
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::checkSet(const QList<Forward> &forwards) const {
+    // Each new or changed forward has passed validateForward already, and the others were
+    // valid before; so what the whole-set check finds is a clash between forwards.
+    if (ValidationError e = validateForwards(forwards); !e.ok())
+        return Outcome::fail(errors::Duplicate, e.message);
+    return Outcome::success();
+}
+
+int HelperService::indexOfId(const QString &id) const {
+    for (int i = 0; i < m_state.forwards.size(); ++i) {
+        if (m_state.forwards[i].id == id)
+            return i;
+    }
+    return -1;
+}
+
+HelperService::Outcome HelperService::prepareAddForward(Call &call) {
+    call.map = qdbus_cast<QVariantMap>(call.message.arguments().at(0));
+    if (Outcome o = parseNewForward(call.map, &call.forward); !o.ok())
+        return o;
+    QList<Forward> next = m_state.forwards;
+    next.append(call.forward);
+    if (Outcome o = checkSet(next); !o.ok())
+        return o;
+    call.details.insert(QStringLiteral("forward"), call.forward.name);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::mergeUpdate(Call &call, Forward *out) const {
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id));
+    Forward f = m_state.forwards.at(index);
+    if (ValidationError e = forwardFromVariantMap(call.map, &f); !e.ok())
+        return Outcome::fail(errors::InvalidArgs, e.message);
+    if (f.id != call.id)
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("the key 'id' is '%1' but the forward being updated "
+                                            "is '%2'; an id cannot be changed")
+                                 .arg(f.id, call.id));
+    if (ValidationError e = validateForward(f); !e.ok())
+        return Outcome::fail(errors::InvalidArgs, e.message);
+    *out = f;
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::prepareUpdateForward(Call &call) {
+    const QVariantList args = call.message.arguments();
+    call.id = args.at(0).toString();
+    call.map = qdbus_cast<QVariantMap>(args.at(1));
+    Forward updated;
+    if (Outcome o = mergeUpdate(call, &updated); !o.ok())
+        return o;
+    QList<Forward> next = m_state.forwards;
+    const int index = indexOfId(call.id);
+    call.details.insert(QStringLiteral("forward"), next.at(index).name);
+    call.details.insert(QStringLiteral("id"), call.id);
+    next[index] = updated;
+    return checkSet(next);
+}
+
+HelperService::Outcome HelperService::prepareRemoveForward(Call &call) {
+    call.id = call.message.arguments().at(0).toString();
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id));
+    call.details.insert(QStringLiteral("forward"), m_state.forwards.at(index).name);
+    call.details.insert(QStringLiteral("id"), call.id);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::staleCheck(const Call &call) const {
+    if (call.generation == m_state.generation)
+        return Outcome::success();
+    return Outcome::fail(errors::StaleGeneration,
+                         QStringLiteral("the forwards have changed since they were read: the "
+                                        "replacement is based on generation %1, but the current "
+                                        "generation is %2; read them again and retry")
+                             .arg(call.generation)
+                             .arg(m_state.generation));
+}
+
+quint32 HelperService::allocateMark(quint32 *nextMark, const QList<Forward> &forwards) const {
+    if (*nextMark <= maxMark)
+        return (*nextMark)++;
+    // The counter ran out: only now may a number of a removed forward come back.
+    QSet<quint32> used;
+    for (const Forward &f : m_state.forwards)
+        used.insert(f.mark());
+    for (const Forward &f : forwards)
+        used.insert(f.mark());
+    for (quint32 m = 1; m <= maxMark; ++m) {
+        if (!used.contains(m))
+            return m;
+    }
+    return 0;
+}
+
+HelperService::Outcome HelperService::buildReplacement(const Call &call, QList<Forward> *out,
+                                                       quint32 *nextMark) const {
+    QSet<QString> existing;
+    for (const Forward &f : m_state.forwards)
+        existing.insert(f.id);
+    QList<Forward> result;
+    result.reserve(call.forwards.size());
+    for (Forward f : call.forwards) {
+        if (f.id.isEmpty() || !existing.contains(f.id)) {
+            const quint32 mark = allocateMark(nextMark, result);
+            if (mark == 0)
+                return Outcome::fail(errors::State,
+                                     QStringLiteral("all forward numbers are in use"));
+            f.id = Forward::idForMark(mark);
+        }
+        result.append(f);
+    }
+    *out = result;
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::prepareReplaceForwards(Call &call) {
+    const QVariantList args = call.message.arguments();
+    const QList<QVariantMap> maps = qdbus_cast<QList<QVariantMap>>(args.at(0));
+    call.generation = args.at(1).toULongLong();
+    call.forwards.clear();
+    call.forwards.reserve(maps.size());
+    for (int i = 0; i < maps.size(); ++i) {
+        Forward f;
+        if (ValidationError e = forwardFromVariantMap(maps[i], &f); !e.ok())
+            return Outcome::fail(errors::InvalidArgs,
+                                 QStringLiteral("forward %1: %2").arg(i + 1).arg(e.message));
+        if (ValidationError e = validateForward(f); !e.ok())
+            return Outcome::fail(errors::InvalidArgs, e.message);
+        call.forwards.append(f);
+    }
+    if (Outcome o = staleCheck(call); !o.ok())
+        return o;
+    QList<Forward> next;
+    quint32 nextMark = m_state.nextMark;
+    if (Outcome o = buildReplacement(call, &next, &nextMark); !o.ok())
+        return o;
+    if (Outcome o = checkSet(next); !o.ok())
+        return o;
+    call.details.insert(QStringLiteral("forwards"), QString::number(next.size()));
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::prepareSetIpForwarding(Call &call) {
+    const QVariantList args = call.message.arguments();
+    call.ipForwarding = IpForwarding{args.at(0).toBool(), args.at(1).toBool()};
+    call.details.insert(QStringLiteral("ipv4"), onOff(call.ipForwarding.v4));
+    call.details.insert(QStringLiteral("ipv6"), onOff(call.ipForwarding.v6));
+    return Outcome::success();
+}
+
+// --- acting: after authorization, against the state as it is now ---
+
+HelperService::Outcome HelperService::actListForwards(Call &) {
+    QList<QVariantMap> list;
+    list.reserve(m_state.forwards.size());
+    for (const Forward &f : std::as_const(m_state.forwards))
+        list.append(forwardToVariantMap(f));
+    return Outcome::success(
+        {QVariant::fromValue(list), QVariant::fromValue<qulonglong>(m_state.generation)});
+}
+
+HelperService::Outcome HelperService::actAddForward(Call &call) {
+    QList<Forward> next = m_state.forwards;
+    quint32 nextMark = m_state.nextMark;
+    Forward f = call.forward;
+    const quint32 mark = allocateMark(&nextMark, next);
+    if (mark == 0)
+        return Outcome::fail(errors::State, QStringLiteral("all forward numbers are in use"));
+    f.id = Forward::idForMark(mark);
+    next.append(f);
+    QStringList notices;
+    Outcome o = commit(next, nextMark, {f.id}, &notices);
+    if (!o.ok())
+        return o;
+    qInfo("AddForward from %s: added forward '%s' (%s)", qPrintable(call.message.service()),
+          qPrintable(f.name), qPrintable(f.id));
+    return Outcome::success({f.id, notices});
+}
+
+HelperService::Outcome HelperService::actUpdateForward(Call &call) {
+    Forward updated;
+    if (Outcome o = mergeUpdate(call, &updated); !o.ok())
+        return o;
+    QList<Forward> next = m_state.forwards;
+    next[indexOfId(call.id)] = updated;
+    QStringList notices;
+    Outcome o = commit(next, m_state.nextMark, {call.id}, &notices);
+    if (!o.ok())
+        return o;
+    qInfo("UpdateForward from %s: updated forward '%s' (%s)", qPrintable(call.message.service()),
+          qPrintable(updated.name), qPrintable(call.id));
+    return Outcome::success({notices});
+}
+
+HelperService::Outcome HelperService::actRemoveForward(Call &call) {
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id));
+    QList<Forward> next = m_state.forwards;
+    const QString name = next.at(index).name;
+    next.removeAt(index);
+    Outcome o = commit(next, m_state.nextMark, {}, nullptr);
+    if (!o.ok())
+        return o;
+    qInfo("RemoveForward from %s: removed forward '%s' (%s)", qPrintable(call.message.service()),
+          qPrintable(name), qPrintable(call.id));
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actReplaceForwards(Call &call) {
+    if (Outcome o = staleCheck(call); !o.ok())
+        return o;
+    QList<Forward> next;
+    quint32 nextMark = m_state.nextMark;
+    if (Outcome o = buildReplacement(call, &next, &nextMark); !o.ok())
+        return o;
+    QStringList notices;
+    Outcome o = commit(next, nextMark, {}, &notices);
+    if (!o.ok())
+        return o;
+    qInfo("ReplaceForwards from %s: now %lld forwards, generation %llu",
+          qPrintable(call.message.service()), qlonglong(next.size()), m_state.generation);
+    return Outcome::success({QVariant::fromValue<qulonglong>(m_state.generation), notices});
+}
+
+HelperService::Outcome HelperService::actGetIpForwarding(Call &) {
+    IpForwarding current;
+    if (QString error = m_sysctl.read(&current); !error.isEmpty())
+        return Outcome::fail(errors::Sysctl, error);
+    return Outcome::success({current.v4, current.v6});
+}
+
+HelperService::Outcome HelperService::actSetIpForwarding(Call &call) {
+    IpForwarding before;
+    if (QString error = m_sysctl.read(&before); !error.isEmpty())
+        return Outcome::fail(errors::Sysctl, error);
+    if (QString error = m_sysctl.write(call.ipForwarding); !error.isEmpty()) {
+        m_sysctl.write(before);
+        return Outcome::fail(errors::Sysctl, error);
+    }
+    SavedState next = m_state;
+    next.ipForwarding = call.ipForwarding;
+    if (QString error = m_store.save(next); !error.isEmpty()) {
+        m_sysctl.write(before);
+        return Outcome::fail(errors::State,
+                             QStringLiteral("IP forwarding was left as it was because the state "
+                                            "could not be saved: %1")
+                                 .arg(error));
+    }
+    m_state = next;
+    qInfo("SetIpForwarding from %s: IPv4 forwarding %s, IPv6 forwarding %s",
+          qPrintable(call.message.service()), qPrintable(onOff(call.ipForwarding.v4)),
+          qPrintable(onOff(call.ipForwarding.v6)));
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actGetCounters(Call &) {
+    QString error;
+    const QHash<QString, Counter> counters = m_writer->counters(&error);
+    if (!error.isEmpty())
+        return Outcome::fail(errors::Kernel, error);
+    CounterMap map;
+    for (auto it = counters.cbegin(); it != counters.cend(); ++it)
+        map.insert(it.key(), CounterPair{it->packets, it->bytes});
+    return Outcome::success({QVariant::fromValue(map)});
+}
+
+HelperService::Outcome HelperService::actRuleset(Call &) {
+    return Outcome::success({renderRuleset(m_state.forwards)});
+}
+
+// --- the one way a change is made ---
+
+QStringList HelperService::enableForwarding(const QList<Forward> &forwards,
+                                            const QStringList &touchedIds,
+                                            std::optional<IpForwarding> *chosen,
+                                            IpForwarding *before, bool *changed) {
+    // The forward to name in the notice: one this call touched if it needs the family, else the
+    // first that does.
+    const Forward *needs[2] = {nullptr, nullptr};
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const Forward &f : forwards) {
+            if (!f.enabled || f.targetAddress.isNull())
+                continue;
+            if (pass == 0 && !touchedIds.contains(f.id))
+                continue;
+            const int family = f.targetAddress.protocol() == QHostAddress::IPv6Protocol ? 1 : 0;
+            if (!needs[family])
+                needs[family] = &f;
+        }
+    }
+    if (!needs[0] && !needs[1])
+        return {};
+
+    QStringList notices;
+    if (QString error = m_sysctl.read(before); !error.isEmpty()) {
+        notices << QStringLiteral("Portico could not check whether IP forwarding is on (%1); "
+                                  "forwards to other hosts need it.")
+                       .arg(error);
+        return notices;
+    }
+    IpForwarding want = *before;
+    if (needs[0])
+        want.v4 = true;
+    if (needs[1])
+        want.v6 = true;
+    if (want == *before)
+        return {};
+    const QString error = m_sysctl.write(want);
+    for (int family = 0; family < 2; ++family) {
+        const bool wasOff = family == 0 ? !before->v4 : !before->v6;
+        if (!needs[family] || !wasOff)
+            continue;
+        const QString label = family == 0 ? QStringLiteral("IPv4") : QStringLiteral("IPv6");
+        const QString target = needs[family]->targetAddress.toString();
+        if (error.isEmpty())
+            notices << QStringLiteral("%1 forwarding was off; Portico turned it on so that forward "
+                                      "'%2' can reach %3.")
+                           .arg(label, needs[family]->name, target);
+        else
+            notices << QStringLiteral("%1 forwarding is off and Portico could not turn it on (%2); "
+                                      "forward '%3' cannot reach %4 until it is on.")
+                           .arg(label, error, needs[family]->name, target);
+    }
+    if (error.isEmpty()) {
+        *changed = true;
+        *chosen = want;
+        for (const QString &n : std::as_const(notices))
+            qInfo("%s", qPrintable(n));
+    } else {
+        m_sysctl.write(*before); // a half-written pair is no one's choice
+    }
+    return notices;
+}
+
+HelperService::Outcome HelperService::commit(const QList<Forward> &forwards, quint32 nextMark,
+                                             const QStringList &touchedIds, QStringList *notices) {
+    if (Outcome o = checkSet(forwards); !o.ok())
+        return o;
+    if (ApplyError e = m_writer->apply(forwards); !e.ok())
+        return Outcome::fail(errors::Kernel, e.message);
+
+    std::optional<IpForwarding> chosen = m_state.ipForwarding;
+    IpForwarding before;
+    bool changed = false;
+    const QStringList forwardingNotices =
+        enableForwarding(forwards, touchedIds, &chosen, &before, &changed);
+
+    SavedState next;
+    next.generation = m_state.generation + 1;
+    next.nextMark = nextMark;
+    next.ipForwarding = chosen;
+    next.forwards = forwards;
+    if (QString error = m_store.save(next); !error.isEmpty()) {
+        QString text =
+            QStringLiteral("nothing was changed because the state could not be saved: %1")
+                .arg(error);
+        if (ApplyError back = m_writer->apply(m_state.forwards); !back.ok())
+            text += QStringLiteral("; putting the previous ruleset back failed too: %1")
+                        .arg(back.message);
+        if (changed)
+            m_sysctl.write(before);
+        qWarning("%s", qPrintable(text));
+        return Outcome::fail(errors::State, text);
+    }
+    m_state = next;
+
+    if (notices) {
+        if (!m_pendingReport.isEmpty())
+            notices->append(m_pendingReport);
+        m_pendingReport.clear();
+        notices->append(forwardingNotices);
+    }
+    QDBusMessage signal =
+        QDBusMessage::createSignal(objectPath, interfaceName, QStringLiteral("ForwardsChanged"));
+    signal << QVariant::fromValue<qulonglong>(m_state.generation);
+    m_bus.send(signal);
+    return Outcome::success();
+}
+
+} // namespace portico

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The io.github.portico.Helper1 object: one table of methods, one path for every call
+// (parse and validate, authorize with polkit, act, reply), and the state it acts on.
+#pragma once
+
+#include "forward.h"
+#include "ip_forwarding.h"
+#include "state_store.h"
+
+#include <QDBusConnection>
+#include <QDBusMessage>
+#include <QDBusVirtualObject>
+#include <QHash>
+#include <QMap>
+#include <QStringList>
+#include <QVariantList>
+
+#include <memory>
+#include <optional>
+
+namespace portico {
+
+class IdleGuard;
+class PolkitAuthority;
+class RulesetWriter;
+
+class HelperService : public QDBusVirtualObject {
+    Q_OBJECT
+public:
+    static const QString serviceName;
+    static const QString objectPath;
+    static const QString interfaceName;
+
+    HelperService(const QDBusConnection &bus, const StateStore &store, RulesetWriter *writer,
+                  const IpForwardingSysctl &sysctl, IdleGuard *idle, QObject *parent = nullptr);
+    ~HelperService() override;
+
+    // Reads the interface XML and checks that the method table covers it exactly. The report of
+    // a state file set aside at load goes into the notices of the next successful change.
+    bool init(const SavedState &state, const QString &loadReport, QString *error);
+
+    QString introspect(const QString &path) const override;
+    bool handleMessage(const QDBusMessage &message, const QDBusConnection &connection) override;
+
+private:
+    struct Call;
+    struct Method;
+    struct Outcome;
+
+    using Step = Outcome (HelperService::*)(Call &);
+
+    static const QList<Method> &methodTable();
+    void authorized(const std::shared_ptr<Call> &call);
+    void reply(const Call &call, const Outcome &outcome);
+
+    // Per method: prepare (parse + validate against the current state, fill polkit details)
+    // and act (run after authorization, against the state as it is then).
+    Outcome prepareNone(Call &call);
+    Outcome actListForwards(Call &call);
+    Outcome prepareAddForward(Call &call);
+    Outcome actAddForward(Call &call);
+    Outcome prepareUpdateForward(Call &call);
+    Outcome actUpdateForward(Call &call);
+    Outcome prepareRemoveForward(Call &call);
+    Outcome actRemoveForward(Call &call);
+    Outcome prepareReplaceForwards(Call &call);
+    Outcome actReplaceForwards(Call &call);
+    Outcome actGetIpForwarding(Call &call);
+    Outcome prepareSetIpForwarding(Call &call);
+    Outcome actSetIpForwarding(Call &call);
+    Outcome actGetCounters(Call &call);
+    Outcome actRuleset(Call &call);
+
+    // Shared by the mutating methods.
+    Outcome parseNewForward(const QVariantMap &map, Forward *out) const;
+    Outcome mergeUpdate(Call &call, Forward *out) const;
+    Outcome buildReplacement(const Call &call, QList<Forward> *out, quint32 *nextMark) const;
+    Outcome checkSet(const QList<Forward> &forwards) const;
+    Outcome staleCheck(const Call &call) const;
+    quint32 allocateMark(quint32 *nextMark, const QList<Forward> &forwards) const;
+    Outcome commit(const QList<Forward> &forwards, quint32 nextMark, const QStringList &touchedIds,
+                   QStringList *notices);
+    QStringList enableForwarding(const QList<Forward> &forwards, const QStringList &touchedIds,
+                                 std::optional<IpForwarding> *chosen, IpForwarding *before,
+                                 bool *changed);
+    int indexOfId(const QString &id) const;
+
+    QDBusConnection m_bus;
+    StateStore m_store;
+    RulesetWriter *m_writer;
+    IpForwardingSysctl m_sysctl;
+    IdleGuard *m_idle;
+    PolkitAuthority *m_polkit;
+    SavedState m_state;
+    QString m_pendingReport;
+    QString m_interfaceXml;
+    QHash<QString, int> m_methodIndex;
+    QHash<QString, QString> m_inSignature;
+    QHash<QString, QString> m_outSignature;
+};
+
+} // namespace portico
