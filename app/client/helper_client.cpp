@@ -56,8 +56,7 @@ HelperClient::HelperClient(const QString &busAddress, QObject *parent)
     : QObject(parent)
     , m_busAddress(busAddress)
     , m_connection(u"portico-client-unconnected"_s) {
-    // Harmless if portico_common's registerDBusTypes() registers it too.
-    qDBusRegisterMetaType<QList<QVariantMap>>();
+    registerDBusTypes(); // aa{sv} for ReplaceForwards
 }
 
 HelperClient::~HelperClient() {

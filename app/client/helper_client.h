@@ -3,6 +3,7 @@
 // names, the call timeouts and the error names, and turns bus failures into plain sentences.
 #pragma once
 
+#include "dbus_types.h"
 #include "forward.h"
 
 #include <QDBusConnection>
@@ -62,13 +63,9 @@ struct IpForwarding {
     bool v6 = false;
 };
 
-struct ForwardCounter {
-    quint64 packets = 0;
-    quint64 bytes = 0;
-};
-
-// Keyed by forward id.
-using ForwardCounters = QMap<QString, ForwardCounter>;
+// Keyed by forward id; the types of common/dbus_types.h, so that the GUI shares them.
+using ForwardCounter = CounterPair;
+using ForwardCounters = CounterMap;
 
 class HelperClient : public QObject {
     Q_OBJECT
