@@ -18,6 +18,7 @@ import time
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(TOOLS)
+sys.dont_write_bytecode = True  # the lab runs from the source tree
 sys.path.insert(0, TOOLS)
 import lab_bus  # noqa: E402
 
@@ -483,13 +484,14 @@ class Lab:
         return self.run(ns, [self.helperPath, "--restore", "--state-dir", self.stateDir],
                         check=check, timeout=60)
 
-    def resetForwards(self):
-        """Back to an empty forward set through the helper itself (as root)."""
+    def resetForwards(self, force=False):
+        """Back to an empty forward set through the helper itself (as root); `force` applies even
+        an empty set, so the kernel matches the state after a restart."""
         r = self.busCall("ListForwards")
         if not r["ok"]:
             raise LabError(f"ListForwards failed: {r}")
         forwards, generation = r["result"]
-        if forwards:
+        if forwards or force:
             r = self.busCall("ReplaceForwards", [[], generation])
             if not r["ok"]:
                 raise LabError(f"ReplaceForwards([]) failed: {r}")
