@@ -5,6 +5,7 @@
 #include <QHash>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 namespace portico {
@@ -22,6 +23,58 @@ QString quoted(const QString &s) {
 
 bool isControl(char32_t c) {
     return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029;
+}
+
+// Walks the code points of s without allocating (this runs for every forward of a large set).
+template <typename F> qsizetype forEachCodePoint(QStringView s, F f) {
+    qsizetype count = 0;
+    for (qsizetype i = 0; i < s.size(); ++i, ++count) {
+        char32_t c = s.at(i).unicode();
+        if (QChar::isHighSurrogate(c) && i + 1 < s.size() && s.at(i + 1).isLowSurrogate()) {
+            c = QChar::surrogateToUcs4(s.at(i).unicode(), s.at(i + 1).unicode());
+            ++i;
+        }
+        if (!f(c))
+            return -1;
+    }
+    return count;
+}
+
+qsizetype codePointCount(QStringView s) {
+    return forEachCodePoint(s, [](char32_t) { return true; });
+}
+
+qsizetype utf8Length(QStringView s) {
+    qsizetype bytes = 0;
+    forEachCodePoint(s, [&bytes](char32_t c) {
+        bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+        return true;
+    });
+    return bytes;
+}
+
+// The first control character of s, if there is one.
+std::optional<char32_t> firstControl(QStringView s) {
+    std::optional<char32_t> found;
+    forEachCodePoint(s, [&found](char32_t c) {
+        if (isControl(c)) {
+            found = c;
+            return false;
+        }
+        return true;
+    });
+    return found;
+}
+
+bool isUnspecified(const QHostAddress &a) {
+    if (a.protocol() == QHostAddress::IPv4Protocol)
+        return a.toIPv4Address() == 0;
+    const Q_IPV6ADDR bytes = a.toIPv6Address();
+    for (int i = 0; i < 16; ++i) {
+        if (bytes[i])
+            return false;
+    }
+    return true;
 }
 
 bool allDigits(QStringView s) {
@@ -69,6 +122,9 @@ bool isStrictDottedQuad(QStringView s) {
 // The unicast rule shared by the parser and by validateForward (which also sees forwards built
 // in code, not parsed).
 QString checkUnicast(const QHostAddress &a, const QString &what) {
+    if (a.protocol() == QHostAddress::IPv4Protocol && !a.isMulticast() && !a.isBroadcast() &&
+        a.toIPv4Address() != 0)
+        return {}; // the common case, without building the address text
     const QString text = a.toString();
     if (!a.scopeId().isEmpty())
         return QStringLiteral("%1 %2 has a scope id; give the address without '%'").arg(what, text);
@@ -80,7 +136,7 @@ QString checkUnicast(const QHostAddress &a, const QString &what) {
     if (a.isBroadcast())
         return QStringLiteral("%1 %2 is the broadcast address; give a unicast address")
             .arg(what, text);
-    if (a == QHostAddress(QHostAddress::AnyIPv4) || a == QHostAddress(QHostAddress::AnyIPv6))
+    if (isUnspecified(a))
         return QStringLiteral("%1 %2 is the unspecified address; leave the %1 empty instead")
             .arg(what, text);
     if (a.protocol() == QHostAddress::IPv6Protocol) {
@@ -213,7 +269,7 @@ QString parseCidr(const QString &text, QHostAddress::NetworkLayerProtocol family
     if (text.isEmpty())
         return QStringLiteral("a source is empty; give an address or a network like "
                               "198.51.100.0/24");
-    if (addressText.contains(QLatin1Char('%')))
+    if (text.contains(QLatin1Char('%')))
         return QStringLiteral("source %1 has a scope id; give the network without '%'").arg(text);
     if ((!looksV6 && !isStrictDottedQuad(addressText)) || !a.setAddress(addressText) ||
         (looksV6 && a.protocol() != QHostAddress::IPv6Protocol))
@@ -253,19 +309,17 @@ QString parseCidr(const QString &text, QHostAddress::NetworkLayerProtocol family
 QString checkName(const QString &name) {
     if (name.isEmpty())
         return QStringLiteral("a name is required");
-    const auto ucs = name.toUcs4();
-    if (ucs.size() > maxNameLength)
+    const qsizetype length = codePointCount(name);
+    if (length > maxNameLength)
         return QStringLiteral("name %1 is %2 characters long; at most %3 are allowed")
             .arg(quoted(name.left(maxNameLength) + QStringLiteral("…")))
-            .arg(ucs.size())
+            .arg(length)
             .arg(maxNameLength);
-    for (char32_t c : ucs) {
-        if (isControl(c))
-            return QStringLiteral("name %1 contains a control character (U+%2); use printable "
-                                  "characters only")
-                .arg(quoted(name.toHtmlEscaped()))
-                .arg(uint(c), 4, 16, QLatin1Char('0'));
-    }
+    if (const auto c = firstControl(name))
+        return QStringLiteral("name %1 contains a control character (U+%2); use printable "
+                              "characters only")
+            .arg(quoted(QString(name).replace(QChar(*c), QChar(u'\uFFFD'))))
+            .arg(uint(*c), 4, 16, QLatin1Char('0'));
     if (name.front().isSpace() || name.back().isSpace())
         return QStringLiteral("name %1 starts or ends with a space; remove it").arg(quoted(name));
     return {};
@@ -274,11 +328,11 @@ QString checkName(const QString &name) {
 QString checkInterfaceName(const QString &name) {
     if (name.isEmpty())
         return {};
-    const QByteArray bytes = name.toUtf8();
-    if (bytes.size() > maxInterfaceBytes)
+    const qsizetype bytes = utf8Length(name);
+    if (bytes > maxInterfaceBytes)
         return QStringLiteral("interface %1 is %2 bytes long; Linux allows at most %3")
             .arg(quoted(name))
-            .arg(bytes.size())
+            .arg(bytes)
             .arg(maxInterfaceBytes);
     if (name == QLatin1String(".") || name == QLatin1String(".."))
         return QStringLiteral("interface %1 is not a valid interface name").arg(quoted(name));
@@ -295,22 +349,22 @@ QString checkInterfaceName(const QString &name) {
 }
 
 QString checkComment(const QString &comment) {
-    const auto ucs = comment.toUcs4();
-    if (ucs.size() > maxCommentLength)
+    if (comment.isEmpty())
+        return {};
+    const qsizetype length = codePointCount(comment);
+    if (length > maxCommentLength)
         return QStringLiteral("comment is %1 characters long; at most %2 are allowed")
-            .arg(ucs.size())
+            .arg(length)
             .arg(maxCommentLength);
-    const qsizetype bytes = comment.toUtf8().size();
+    const qsizetype bytes = utf8Length(comment);
     if (bytes > maxCommentLength)
         return QStringLiteral("comment is %1 bytes long in UTF-8; at most %2 are allowed")
             .arg(bytes)
             .arg(maxCommentLength);
-    for (char32_t c : ucs) {
-        if (isControl(c))
-            return QStringLiteral("comment contains a control character (U+%1); use one line of "
-                                  "printable text")
-                .arg(uint(c), 4, 16, QLatin1Char('0'));
-    }
+    if (const auto c = firstControl(comment))
+        return QStringLiteral("comment contains a control character (U+%1); use one line of "
+                              "printable text")
+            .arg(uint(*c), 4, 16, QLatin1Char('0'));
     return {};
 }
 
@@ -448,6 +502,17 @@ struct Claim {
     int index;       // position in the list
 };
 
+struct GroupKey {
+    QString interface;
+    QHostAddress address;
+    int proto;
+    friend bool operator==(const GroupKey &, const GroupKey &) = default;
+};
+
+size_t qHash(const GroupKey &k, size_t seed = 0) {
+    return qHashMulti(seed, k.interface, k.address, k.proto);
+}
+
 QString claimText(const Forward &f, const QString &proto, const PortRange &ports, bool anyIface) {
     const QString iface = anyIface || f.interface.isEmpty()
                               ? QStringLiteral("any interface")
@@ -488,15 +553,11 @@ ValidationError validateForwards(const QList<Forward> &forwards) {
 
     // Claims are grouped by (interface, address, protocol) and swept in port order, so the check
     // stays O(n log n) for the 100,000 forwards of the benchmarks.
-    QHash<QString, int> groups;
+    QHash<GroupKey, int> groups;
     std::vector<Claim> claims;
     claims.reserve(size_t(forwards.size()) * 2);
     auto groupOf = [&groups](const QString &iface, const QHostAddress &address, int proto) {
-        QString key = iface;
-        key += QChar(0);
-        key += address.toString();
-        key += QChar(0);
-        key += QChar(u'0' + proto);
+        const GroupKey key{iface, address, proto};
         const auto it = groups.constFind(key);
         if (it != groups.constEnd())
             return *it;
