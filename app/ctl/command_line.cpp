@@ -251,6 +251,23 @@ QString checkPositionals(Invocation &inv, const QStringList &pos) {
 
 } // namespace
 
+bool mayNeedAuthorization(const Invocation &inv) {
+    switch (inv.command) {
+    case Command::Add:
+    case Command::Update:
+    case Command::Remove:
+    case Command::Enable:
+    case Command::Disable:
+    case Command::Import:
+    case Command::Counters:
+        return true;
+    case Command::IpForward:
+        return inv.ipForward.has_value();
+    default:
+        return false;
+    }
+}
+
 QString commandName(Command c) {
     for (const CommandInfo &info : commands) {
         if (info.command == c)
@@ -327,6 +344,10 @@ ParseResult parseCommandLine(const QStringList &args) {
                 r.error = u"--bus needs a D-Bus address, e.g. unix:path=/run/portico/bus"_s;
                 return r;
             }
+            continue;
+        }
+        if (name == "no-ask-password"_L1 && !inlineValue) {
+            inv.askPassword = false;
             continue;
         }
         if (inv.command == Command::None) {
@@ -455,7 +476,7 @@ QString formatTarget(const QHostAddress &address, const PortRange &port) {
 QString usage(Command c) {
     switch (c) {
     case Command::None:
-        return u"Usage: porticoctl [--bus ADDRESS] COMMAND [OPTIONS]\n"
+        return u"Usage: porticoctl [--bus ADDRESS] [--no-ask-password] COMMAND [OPTIONS]\n"
                "\n"
                "Manages Portico's port forwards through portico-helper on the D-Bus system bus\n"
                "(or the bus at --bus ADDRESS, or at $PORTICO_BUS_ADDRESS).\n"
@@ -472,6 +493,10 @@ QString usage(Command c) {
                "  ruleset                    the nftables table that the forwards make\n"
                "  export [FILE]              all forwards as JSON, to FILE or standard output\n"
                "  import FILE                replace all forwards with those in FILE, atomically\n"
+               "\n"
+               "Changes need the polkit action io.github.portico.manage (counters need\n"
+               "io.github.portico.monitor). At a terminal, porticoctl starts pkttyagent so that\n"
+               "polkit can ask for a password; --no-ask-password turns that off.\n"
                "\n"
                "Run 'porticoctl COMMAND --help' for the options of a command.\n"
                "Exit status: 0 success, 1 failure, 2 usage error, 3 not authorized.\n"_s;

@@ -32,6 +32,7 @@ struct Invocation {
     Command command = Command::None;
     bool help = false;             // --help: print the usage of `command` (or the general usage)
     QString busAddress;            // --bus; empty = PORTICO_BUS_ADDRESS or the system bus
+    bool askPassword = true;       // --no-ask-password: start no text polkit agent
     bool json = false;             // list, show, counters
     QString ref;                   // NAME|ID for show, update, remove, enable, disable
     Forward forward;               // add, update: the values given
@@ -57,6 +58,9 @@ QString parseTarget(const QString &text, QHostAddress *address, PortRange *port)
 
 // The inverse of parseTarget, for printing ("198.51.100.10:8080", "[2001:db8::10]", ":1234").
 QString formatTarget(const QHostAddress &address, const PortRange &port);
+
+// Whether the command makes a call that polkit may ask a password for.
+bool mayNeedAuthorization(const Invocation &inv);
 
 QString commandName(Command c);
 QString usage(Command c); // the general usage for Command::None

@@ -3,6 +3,7 @@
 #include "command_line.h"
 #include "command_runner.h"
 #include "helper_client.h"
+#include "polkit_agent.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -44,6 +45,9 @@ int main(int argc, char **argv) {
                             ? portico::HelperClient::busAddressFromEnvironment()
                             : inv.busAddress;
     portico::HelperClient client(bus);
+    portico::ctl::TtyAgent agent;
+    if (inv.askPassword && portico::ctl::mayNeedAuthorization(inv))
+        agent.start(bus.toLocal8Bit().constData());
     portico::ctl::CommandRunner runner(client, out, err);
     const int code = runner.run(inv);
     out.flush();
