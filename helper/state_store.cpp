@@ -146,7 +146,7 @@ QString StateStore::setAside(const QString &reason, StateLoad *result) const {
         return result->fatal;
     }
     result->report = QStringLiteral("The saved state %1 could not be read (%2); it was kept as %3 "
-                                    "and Portico started with no forwards.")
+                                    "and Portico continues with no forwards.")
                          .arg(filePath(), reason, aside);
     return result->report;
 }
