@@ -4,9 +4,8 @@
 #include "serialization.h"
 
 #include <QDBusArgument>
-#include <QDBusObjectPath>
-#include <QDBusSignature>
-#include <QDBusVariant>
+#include <QDBusMetaType>
+#include <QHash>
 #include <QJsonValue>
 #include <QStringList>
 
@@ -81,52 +80,44 @@ QString jsonKindText(Kind kind) {
     return {};
 }
 
-// What a value that arrived over the bus is, in D-Bus words, for the wrong-type message.
+QString signatureText(const QString &sig) {
+    static const QHash<QString, QString> words{
+        {QStringLiteral("s"), QStringLiteral("a string")},
+        {QStringLiteral("b"), QStringLiteral("a boolean")},
+        {QStringLiteral("y"), QStringLiteral("a byte")},
+        {QStringLiteral("n"), QStringLiteral("a 16-bit integer")},
+        {QStringLiteral("q"), QStringLiteral("an unsigned 16-bit integer")},
+        {QStringLiteral("i"), QStringLiteral("a 32-bit integer")},
+        {QStringLiteral("u"), QStringLiteral("an unsigned 32-bit integer")},
+        {QStringLiteral("x"), QStringLiteral("a 64-bit integer")},
+        {QStringLiteral("t"), QStringLiteral("an unsigned 64-bit integer")},
+        {QStringLiteral("d"), QStringLiteral("a double")},
+        {QStringLiteral("h"), QStringLiteral("a file descriptor")},
+        {QStringLiteral("o"), QStringLiteral("an object path")},
+        {QStringLiteral("g"), QStringLiteral("a signature")},
+        {QStringLiteral("v"), QStringLiteral("a variant")},
+        {QStringLiteral("ay"), QStringLiteral("a byte array")},
+        {QStringLiteral("as"), QStringLiteral("an array of strings")},
+        {QStringLiteral("av"), QStringLiteral("an array of variants")},
+        {QStringLiteral("a{sv}"), QStringLiteral("a dictionary")},
+    };
+    const auto it = words.constFind(sig);
+    if (it == words.constEnd())
+        return QStringLiteral("a value of signature %1").arg(sig);
+    return QStringLiteral("%1 (%2)").arg(*it, sig);
+}
+
+// What a value that arrived over the bus is, in D-Bus words, for the wrong-type message. The
+// same value reads the same whether QtDBus delivered it or a caller built it in memory.
 QString variantTypeText(const QVariant &v) {
-    switch (v.metaType().id()) {
-    case QMetaType::QString:
-        return QStringLiteral("a string (s)");
-    case QMetaType::Bool:
-        return QStringLiteral("a boolean (b)");
-    case QMetaType::UChar:
-        return QStringLiteral("a byte (y)");
-    case QMetaType::Short:
-        return QStringLiteral("a 16-bit integer (n)");
-    case QMetaType::UShort:
-        return QStringLiteral("an unsigned 16-bit integer (q)");
-    case QMetaType::Int:
-        return QStringLiteral("a 32-bit integer (i)");
-    case QMetaType::UInt:
-        return QStringLiteral("an unsigned 32-bit integer (u)");
-    case QMetaType::LongLong:
-        return QStringLiteral("a 64-bit integer (x)");
-    case QMetaType::ULongLong:
-        return QStringLiteral("an unsigned 64-bit integer (t)");
-    case QMetaType::Double:
-        return QStringLiteral("a double (d)");
-    case QMetaType::QByteArray:
-        return QStringLiteral("a byte array (ay)");
-    case QMetaType::QStringList:
-        return QStringLiteral("an array of strings (as)");
-    case QMetaType::QVariantMap:
-        return QStringLiteral("a dictionary (a{sv})");
-    case QMetaType::QVariantList:
-        return QStringLiteral("an array of variants (av)");
-    case QMetaType::UnknownType:
+    if (!v.isValid())
         return QStringLiteral("nothing");
-    default:
-        break;
-    }
     if (v.metaType() == QMetaType::fromType<QDBusArgument>())
-        return QStringLiteral("a value of signature %1")
-            .arg(qvariant_cast<QDBusArgument>(v).currentSignature());
-    if (v.metaType() == QMetaType::fromType<QDBusVariant>())
-        return QStringLiteral("a variant (v)");
-    if (v.metaType() == QMetaType::fromType<QDBusObjectPath>())
-        return QStringLiteral("an object path (o)");
-    if (v.metaType() == QMetaType::fromType<QDBusSignature>())
-        return QStringLiteral("a signature (g)");
-    return QStringLiteral("a value of type %1").arg(QString::fromLatin1(v.typeName()));
+        return signatureText(qvariant_cast<QDBusArgument>(v).currentSignature());
+    const char *sig = QDBusMetaType::typeToSignature(v.metaType());
+    if (!sig)
+        return QStringLiteral("a value of type %1").arg(QString::fromLatin1(v.typeName()));
+    return signatureText(QString::fromLatin1(sig));
 }
 
 QString jsonTypeText(const QJsonValue &v) {
