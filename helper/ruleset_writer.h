@@ -9,6 +9,8 @@
 #include <QList>
 #include <QString>
 
+#include <memory>
+
 namespace portico {
 
 struct Counter {
@@ -19,10 +21,10 @@ struct Counter {
 // Why the kernel refused a batch, mapped back to the forward and the field it came from
 // (through NETLINK_EXT_ACK and the sequence number of the refused message).
 struct ApplyError {
-    QString forwardId;   // empty if the refusal is not about one forward
+    QString forwardId; // empty if the refusal is not about one forward
     QString forwardName;
-    QString field;       // bus key, e.g. "external_port"; may be empty
-    QString message;     // a whole sentence: "forward 'web': external port: File exists"
+    QString field;   // bus key, e.g. "external_port"; may be empty
+    QString message; // a whole sentence: "forward 'web': external port: File exists"
 
     bool ok() const { return message.isEmpty(); }
 };
@@ -43,6 +45,10 @@ public:
 
     // Per-forward packet and byte counters, keyed by forward id. Empty on error.
     QHash<QString, Counter> counters(QString *error = nullptr);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
 };
 
 // The nft text of the table that apply() would write for these forwards: for preview, for

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The ruleset compiler: groups enabled forwards by shape and turns each shape into one rule and
+// two maps, so that the per-packet cost stays one map lookup however many forwards there are.
+#include "ruleset_model.h"
+
+#include <QtEndian>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace portico::ruleset {
+
+int keyFieldLength(KeyField f) {
+    switch (f) {
+    case KeyField::SrcAddr6:
+    case KeyField::DstAddr6:
+    case KeyField::IifName:
+        return 16;
+    default:
+        return 4;
+    }
+}
+
+int dataTypeLength(DataType d) {
+    switch (d) {
+    case DataType::None:
+    case DataType::Counter:
+        return 0;
+    case DataType::Mark:
+        return 4;
+    case DataType::Addr4Port:
+        return 8;
+    case DataType::Addr6Port:
+        return 20;
+    case DataType::Port:
+        return 2;
+    }
+    return 0;
+}
+
+QString blameKey(Blame b) {
+    switch (b) {
+    case Blame::None:
+        return {};
+    case Blame::Id:
+        return QStringLiteral("id");
+    case Blame::ExternalPort:
+        return QStringLiteral("external_port");
+    case Blame::Sources:
+        return QStringLiteral("sources");
+    case Blame::Masquerade:
+        return QStringLiteral("masquerade");
+    case Blame::Hairpin:
+        return QStringLiteral("hairpin");
+    }
+    return {};
+}
+
+QString blameLabel(Blame b) {
+    return blameKey(b).replace(QLatin1Char('_'), QLatin1Char(' '));
+}
+
+namespace {
+
+// A shape: the part of a forward that decides which key its lookup needs.
+struct Shape {
+    bool ipv6 = false;
+    bool output = false;
+    bool sources = false;
+    bool iface = false;
+    bool address = false;
+    bool redirect = false;
+
+    int code() const {
+        return int(ipv6) | int(output) << 1 | int(sources) << 2 | int(iface) << 3 |
+               int(address) << 4 | int(redirect) << 5;
+    }
+    static Shape fromCode(int c) {
+        return {bool(c & 1), bool(c & 2), bool(c & 4), bool(c & 8), bool(c & 16), bool(c & 32)};
+    }
+    int specificity() const { return int(sources) * 4 + int(iface) * 2 + int(address); }
+    QString name() const {
+        QString n = QLatin1String(output ? "out" : "pre") + QLatin1String(ipv6 ? "6" : "4");
+        if (sources)
+            n += QLatin1String("_src");
+        if (iface)
+            n += QLatin1String("_if");
+        if (address)
+            n += QLatin1String("_addr");
+        n += QLatin1String(redirect ? "_redir" : "_dnat");
+        return n;
+    }
+    QList<KeyField> key() const {
+        QList<KeyField> k;
+        if (sources)
+            k << (ipv6 ? KeyField::SrcAddr6 : KeyField::SrcAddr4);
+        if (iface)
+            k << KeyField::IifName;
+        if (address)
+            k << (ipv6 ? KeyField::DstAddr6 : KeyField::DstAddr4);
+        k << KeyField::L4Proto << KeyField::DstPort;
+        return k;
+    }
+};
+
+constexpr int shapeCount = 64;
+
+// Where one forward goes for one family and hook.
+struct Placement {
+    int forward;
+    Shape shape;
+};
+
+void forEachPlacement(const QList<Forward> &forwards, auto &&fn) {
+    for (int i = 0; i < forwards.size(); ++i) {
+        const Forward &f = forwards.at(i);
+        if (!f.enabled || f.mark() == 0 || f.externalPort.isNull())
+            continue;
+        for (bool v6 : {false, true}) {
+            if (v6 ? !f.appliesToIPv6() : !f.appliesToIPv4())
+                continue;
+            Shape s;
+            s.ipv6 = v6;
+            s.sources = !f.sources.isEmpty();
+            s.address = !f.externalAddress.isNull();
+            s.redirect = f.isLocalRedirect();
+            s.iface = !f.interface.isEmpty();
+            fn(Placement{i, s});
+            // LAN clients arrive on another interface, so a hairpin forward is also looked up
+            // without its interface.
+            if (s.iface && f.hairpin && !s.redirect) {
+                Shape any = s;
+                any.iface = false;
+                fn(Placement{i, any});
+            }
+            // Traffic the gateway sends itself: the output hook has no inbound interface.
+            if (!s.iface || (f.hairpin && !s.redirect)) {
+                Shape out = s;
+                out.iface = false;
+                out.output = true;
+                fn(Placement{i, out});
+            }
+        }
+    }
+}
+
+void appendU32Host(QByteArray &b, quint32 v) {
+    b.append(reinterpret_cast<const char *>(&v), 4);
+}
+
+void appendPort(QByteArray &b, quint16 port, int padded) {
+    const char bytes[4] = {char(port >> 8), char(port & 0xff), 0, 0};
+    b.append(bytes, padded);
+}
+
+void appendAddress(QByteArray &b, const QHostAddress &a, bool v6) {
+    if (v6) {
+        const Q_IPV6ADDR raw = a.toIPv6Address();
+        b.append(reinterpret_cast<const char *>(raw.c), 16);
+    } else {
+        quint32 be = qToBigEndian(a.toIPv4Address());
+        b.append(reinterpret_cast<const char *>(&be), 4);
+    }
+}
+
+// First and last address of a CIDR, in network byte order.
+void cidrBounds(const Cidr &c, bool v6, QByteArray &first, QByteArray &last) {
+    first.clear();
+    appendAddress(first, c.address, v6);
+    last = first;
+    const int bits = v6 ? 128 : 32;
+    for (int bit = std::max(c.prefixLength, 0); bit < bits; ++bit) {
+        first[bit / 8] = char(uchar(first[bit / 8]) & ~(0x80 >> (bit % 8)));
+        last[bit / 8] = char(uchar(last[bit / 8]) | (0x80 >> (bit % 8)));
+    }
+}
+
+QList<quint8> protocolNumbers(Protocol p) {
+    switch (p) {
+    case Protocol::Tcp:
+        return {6};
+    case Protocol::Udp:
+        return {17};
+    case Protocol::TcpUdp:
+        return {6, 17};
+    }
+    return {};
+}
+
+Set makeSet(const QString &name, QList<KeyField> key, DataType data, Blame blame) {
+    Set s;
+    s.name = name;
+    s.key = std::move(key);
+    s.data = data;
+    s.blame = blame;
+    for (KeyField f : s.key)
+        s.keyLength += keyFieldLength(f);
+    s.dataLength = dataTypeLength(data);
+    return s;
+}
+
+} // namespace
+
+Model compile(const QList<Forward> &forwards) {
+    Model m;
+    m.forwardIds.reserve(forwards.size());
+    m.forwardNames.reserve(forwards.size());
+    for (const Forward &f : forwards) {
+        m.forwardIds << f.id;
+        m.forwardNames << f.name;
+    }
+
+    // Pass 1: which shapes and side sets are used, so that only those are created.
+    std::array<qsizetype, shapeCount> shapeElements{};
+    bool anyEnabled = false, anyMasquerade = false, anyHairpin = false;
+    forEachPlacement(forwards, [&](const Placement &p) {
+        const Forward &f = forwards.at(p.forward);
+        qsizetype n = f.externalPort.length() * protocolNumbers(f.protocol).size();
+        if (p.shape.sources)
+            n *= f.sources.size();
+        shapeElements[p.shape.code()] += n;
+    });
+    for (const Forward &f : forwards) {
+        if (!f.enabled || f.mark() == 0 || f.externalPort.isNull())
+            continue;
+        anyEnabled = true;
+        anyMasquerade |= f.masquerade && !f.isLocalRedirect();
+        anyHairpin |= f.hairpin && !f.isLocalRedirect();
+    }
+
+    int countersSet = -1, masqueradeSet = -1, hairpinSet = -1;
+    if (anyEnabled) {
+        countersSet = int(m.sets.size());
+        m.sets << makeSet(QStringLiteral("counters"), {}, DataType::Counter, Blame::Id);
+        m.sets.last().keyLength = 4; // a mark
+    }
+    if (anyMasquerade) {
+        masqueradeSet = int(m.sets.size());
+        m.sets << makeSet(QStringLiteral("masquerade_marks"), {}, DataType::None,
+                          Blame::Masquerade);
+        m.sets.last().keyLength = 4;
+    }
+    if (anyHairpin) {
+        hairpinSet = int(m.sets.size());
+        m.sets << makeSet(QStringLiteral("hairpin_marks"), {}, DataType::None, Blame::Hairpin);
+        m.sets.last().keyLength = 4;
+    }
+
+    // Most specific shape first: a lookup that hits ends the chain (NAT accepts), so a forward
+    // restricted to some sources must be tried before the catch-all on the same port.
+    QList<Shape> shapes;
+    for (int c = 0; c < shapeCount; ++c) {
+        if (shapeElements[c] > 0)
+            shapes << Shape::fromCode(c);
+    }
+    std::stable_sort(shapes.begin(), shapes.end(), [](const Shape &a, const Shape &b) {
+        if (a.output != b.output)
+            return !a.output;
+        if (a.specificity() != b.specificity())
+            return a.specificity() > b.specificity();
+        if (a.ipv6 != b.ipv6)
+            return !a.ipv6;
+        return a.redirect < b.redirect;
+    });
+
+    std::array<int, shapeCount> markSetOf{}, natSetOf{};
+    markSetOf.fill(-1);
+    natSetOf.fill(-1);
+    Chain prerouting{QStringLiteral("prerouting"), true, Hook::Prerouting, -100, {}};
+    Chain output{QStringLiteral("output"), true, Hook::Output, -100, {}};
+    for (const Shape &s : shapes) {
+        const QList<KeyField> key = s.key();
+        const Blame blame = s.sources ? Blame::Sources : Blame::ExternalPort;
+        const DataType natType = s.redirect ? DataType::Port
+                                 : s.ipv6   ? DataType::Addr6Port
+                                            : DataType::Addr4Port;
+        Rule rule;
+        rule.statements << Statement{StmtKind::Nfproto, -1, s.ipv6, {}};
+        if (!s.address)
+            rule.statements << Statement{StmtKind::FibDaddrLocal, -1, false, {}};
+        // nft refuses a port mapping without a transport match unless the map's value is a
+        // plain concatenation; interval maps and redirects need it spelled out.
+        if (s.sources || s.redirect) {
+            Set any = makeSet(QStringLiteral("__set%d"), {KeyField::L4Proto}, DataType::None,
+                              Blame::None);
+            any.anonymous = true;
+            any.keyLength = 1;
+            for (char proto : {char(6), char(17)}) {
+                any.keys.append(proto);
+                any.owners.push_back(-1);
+            }
+            rule.statements << Statement{StmtKind::L4ProtoInSet, int(m.sets.size()), false, {}};
+            m.sets << any;
+        }
+        Set markSet = makeSet(s.name() + QLatin1String("_mark"), key, DataType::Mark, blame);
+        Set natSet = makeSet(s.name() + QLatin1String("_nat"), key, natType, blame);
+        markSet.interval = natSet.interval = s.sources;
+        const qsizetype n = shapeElements[s.code()];
+        markSet.keys.reserve(n * markSet.keyStride());
+        markSet.values.reserve(n * markSet.dataLength);
+        markSet.owners.reserve(n);
+        natSet.keys.reserve(n * natSet.keyStride());
+        natSet.values.reserve(n * natSet.dataLength);
+        natSet.owners.reserve(n);
+        markSetOf[s.code()] = int(m.sets.size());
+        m.sets << markSet;
+        natSetOf[s.code()] = int(m.sets.size());
+        m.sets << natSet;
+        rule.statements << Statement{StmtKind::CtMarkSetMap, markSetOf[s.code()], false, key};
+        rule.statements << Statement{s.redirect ? StmtKind::RedirectMap : StmtKind::DnatMap,
+                                     natSetOf[s.code()], s.ipv6, key};
+        (s.output ? output : prerouting).rules << rule;
+    }
+
+    // Pass 2: the elements, appended forward by forward so each forward's run is contiguous.
+    QByteArray keyBuf, first, last;
+    forEachPlacement(forwards, [&](const Placement &p) {
+        const Forward &f = forwards.at(p.forward);
+        const Shape &s = p.shape;
+        Set &markSet = m.sets[markSetOf[s.code()]];
+        Set &natSet = m.sets[natSetOf[s.code()]];
+        const quint32 mark = f.mark();
+        QList<Cidr> sources;
+        if (s.sources) {
+            for (const Cidr &c : f.sources) {
+                if ((c.address.protocol() == QHostAddress::IPv6Protocol) == s.ipv6)
+                    sources << c;
+            }
+        } else {
+            sources << Cidr{};
+        }
+        QByteArray ifname(16, '\0');
+        if (s.iface) {
+            const QByteArray name = f.interface.toLatin1().left(15);
+            std::memcpy(ifname.data(), name.constData(), size_t(name.size()));
+        }
+        const QList<quint8> protos = protocolNumbers(f.protocol);
+        for (const Cidr &src : sources) {
+            if (s.sources)
+                cidrBounds(src, s.ipv6, first, last);
+            for (quint8 proto : protos) {
+                for (int port = f.externalPort.first; port <= f.externalPort.last; ++port) {
+                    keyBuf.clear();
+                    if (s.iface)
+                        keyBuf.append(ifname);
+                    if (s.address)
+                        appendAddress(keyBuf, f.externalAddress, s.ipv6);
+                    const char protoBytes[4] = {char(proto), 0, 0, 0};
+                    keyBuf.append(protoBytes, 4);
+                    appendPort(keyBuf, quint16(port), 4);
+                    for (Set *set : {&markSet, &natSet}) {
+                        if (s.sources) {
+                            set->keys.append(first).append(keyBuf);
+                            set->keys.append(last).append(keyBuf);
+                        } else {
+                            set->keys.append(keyBuf);
+                        }
+                        set->owners.push_back(p.forward);
+                    }
+                    appendU32Host(markSet.values, mark);
+                    const quint16 target = f.targetPortFor(quint16(port));
+                    if (s.redirect) {
+                        appendPort(natSet.values, target, 2);
+                    } else {
+                        appendAddress(natSet.values, f.targetAddress, s.ipv6);
+                        appendPort(natSet.values, target, 4);
+                    }
+                }
+            }
+        }
+    });
+
+    // Counters, masquerade and hairpin marks: one element per enabled forward.
+    for (int i = 0; i < forwards.size(); ++i) {
+        const Forward &f = forwards.at(i);
+        if (!f.enabled || f.mark() == 0 || f.externalPort.isNull())
+            continue;
+        m.counters << CounterObject{f.id, i};
+        Set &counters = m.sets[countersSet];
+        appendU32Host(counters.keys, f.mark());
+        counters.objrefs << f.id;
+        counters.owners.push_back(i);
+        if (f.masquerade && !f.isLocalRedirect()) {
+            appendU32Host(m.sets[masqueradeSet].keys, f.mark());
+            m.sets[masqueradeSet].owners.push_back(i);
+        }
+        if (f.hairpin && !f.isLocalRedirect()) {
+            appendU32Host(m.sets[hairpinSet].keys, f.mark());
+            m.sets[hairpinSet].owners.push_back(i);
+        }
+    }
+
+    Chain hairpin{QStringLiteral("hairpin"), false, Hook::Prerouting, -90, {}};
+    if (hairpinSet >= 0) {
+        // After DNAT: the route to the new destination leaves through the interface the packet
+        // came in on exactly when client and target share a side, which needs masquerading.
+        hairpin.rules << Rule{{{StmtKind::CtStateNew},
+                               {StmtKind::CtStatusDnat},
+                               {StmtKind::CtMarkInSet, hairpinSet},
+                               {StmtKind::FibHairpin},
+                               {StmtKind::CtMarkSetHairpin}}};
+    }
+    Chain forward{QStringLiteral("forward"), false, Hook::Forward, 0, {}};
+    Chain input{QStringLiteral("input"), false, Hook::Input, 0, {}};
+    Chain outputFilter{QStringLiteral("output_filter"), false, Hook::Output, 0, {}};
+    if (countersSet >= 0) {
+        const Rule count{{{StmtKind::CtStatusDnat}, {StmtKind::CounterMap, countersSet}}};
+        Rule countAccept = count;
+        countAccept.statements << Statement{StmtKind::Accept};
+        forward.rules << countAccept;
+        input.rules << count;
+        outputFilter.rules << count;
+    }
+    Chain postrouting{QStringLiteral("postrouting"), true, Hook::Postrouting, 100, {}};
+    if (masqueradeSet >= 0) {
+        postrouting.rules << Rule{{{StmtKind::CtStatusDnat},
+                                   {StmtKind::MaskedMarkInSet, masqueradeSet},
+                                   {StmtKind::Masquerade}}};
+    }
+    if (hairpinSet >= 0) {
+        postrouting.rules << Rule{
+            {{StmtKind::CtStatusDnat}, {StmtKind::HairpinBitSet}, {StmtKind::Masquerade}}};
+    }
+
+    m.chains = {prerouting, output, hairpin, forward, input, outputFilter, postrouting};
+    quint32 id = 1;
+    for (Set &s : m.sets)
+        s.id = id++;
+    return m;
+}
+
+} // namespace portico::ruleset

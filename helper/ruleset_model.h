@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The compiled form of `table inet portico`: chains, statements, sets and their elements as
+// plain data. Both the netlink batch (ruleset_writer.cpp) and the nft text (ruleset_text.cpp)
+// are produced from this one model, so the preview can never disagree with the kernel.
+#pragma once
+
+#include "forward.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace portico::ruleset {
+
+inline constexpr quint32 markMask = 0x00ffffff;
+inline constexpr quint32 hairpinBit = 0x01000000;
+
+// One field of a concatenated set key, in the order nft concatenates them.
+enum class KeyField : quint8 { SrcAddr4, SrcAddr6, IifName, DstAddr4, DstAddr6, L4Proto, DstPort };
+
+// What a map yields: a conntrack mark, a NAT target, a redirect port or a named counter.
+enum class DataType : quint8 { None, Mark, Counter, Addr4Port, Addr6Port, Port };
+
+// The bus key that a set's elements come from, so a kernel refusal can name the field.
+enum class Blame : quint8 { None, Id, ExternalPort, Sources, Masquerade, Hairpin };
+
+int keyFieldLength(KeyField f); // bytes in a concatenation (padded to 4)
+int dataTypeLength(DataType d);
+QString blameKey(Blame b);   // "external_port"
+QString blameLabel(Blame b); // "external port"
+
+struct Set {
+    QString name;
+    QList<KeyField> key;
+    DataType data = DataType::None;
+    bool interval = false;  // sets with source CIDRs: pipapo, every element has a key end
+    bool anonymous = false; // the constant `{ tcp, udp }` of one rule
+    Blame blame = Blame::None;
+    quint32 id = 0; // NFTA_SET_ID within the batch
+
+    int keyLength = 0;
+    int dataLength = 0;
+    // Elements, flat to avoid one allocation per element: element i has its key at
+    // keys[i * keyStride()], its key end right after the key (interval sets only) and its value
+    // at values[i * dataLength]. Counter maps keep the counter name in objrefs instead.
+    QByteArray keys;
+    QByteArray values;
+    QStringList objrefs;
+    std::vector<int> owners; // index of the forward each element belongs to, -1 for none
+
+    int keyStride() const { return interval ? 2 * keyLength : keyLength; }
+    qsizetype size() const { return qsizetype(owners.size()); }
+    const char *keyAt(qsizetype i) const { return keys.constData() + i * keyStride(); }
+    const char *keyEndAt(qsizetype i) const { return keyAt(i) + keyLength; }
+    const char *valueAt(qsizetype i) const { return values.constData() + i * dataLength; }
+};
+
+enum class StmtKind : quint8 {
+    Nfproto,          // meta nfproto ipv4|ipv6
+    L4ProtoInSet,     // meta l4proto { tcp, udp } (nft wants a transport match before NAT)
+    FibDaddrLocal,    // fib daddr type local
+    CtMarkSetMap,     // ct mark set KEY map @set
+    DnatMap,          // dnat ip|ip6 to KEY map @set
+    RedirectMap,      // redirect to : KEY map @set
+    CtStateNew,       // ct state new
+    CtStatusDnat,     // ct status dnat
+    CtMarkInSet,      // ct mark @set
+    FibHairpin,       // fib daddr . iif oif != 0
+    CtMarkSetHairpin, // ct mark set ct mark | 0x01000000
+    CounterMap,       // counter name ct mark & 0x00ffffff map @set
+    MaskedMarkInSet,  // ct mark & 0x00ffffff @set
+    HairpinBitSet,    // ct mark & 0x01000000 == 0x01000000
+    Masquerade,       // masquerade
+    Accept,           // accept
+};
+
+struct Statement {
+    Statement(StmtKind k, int s = -1, bool v6 = false, QList<KeyField> fields = {})
+        : kind(k)
+        , set(s)
+        , ipv6(v6)
+        , key(std::move(fields)) {}
+
+    StmtKind kind;
+    int set = -1;        // index into Model::sets
+    bool ipv6 = false;   // Nfproto, DnatMap
+    QList<KeyField> key; // CtMarkSetMap, DnatMap, RedirectMap
+};
+
+struct Rule {
+    QList<Statement> statements;
+};
+
+enum class Hook : quint8 { Prerouting, Input, Forward, Output, Postrouting };
+
+struct Chain {
+    QString name;
+    bool nat = false; // type nat, else type filter
+    Hook hook = Hook::Prerouting;
+    int priority = 0;
+    QList<Rule> rules;
+};
+
+struct CounterObject {
+    QString name; // the forward's id
+    int owner = -1;
+};
+
+struct Model {
+    QList<Chain> chains;
+    QList<Set> sets;
+    QList<CounterObject> counters;
+    // Who the elements belong to, for error messages: forward index -> id and name.
+    QStringList forwardIds;
+    QStringList forwardNames;
+};
+
+// Turns the enabled forwards into the table. Forwards are taken as already validated; a clash
+// the validator missed is left for the kernel to refuse (and the writer to report).
+Model compile(const QList<Forward> &forwards);
+
+// The nft text of the model, loadable by `nft -f` whether the table exists or not.
+QString renderText(const Model &model);
+
+} // namespace portico::ruleset

@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Turns a compiled model into one nf_tables batch (libnftnl for the objects, libmnl for the bulk
+// of set elements), sends it, and maps any refusal back to the forward and field it came from.
+#include "ruleset_writer.h"
+
+#include "netlink_batch.h"
+#include "ruleset_model.h"
+
+// glibc's in.h before the kernel headers, which then leave its definitions alone.
+#include <arpa/inet.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include <cstring>
+
+namespace portico {
+
+using namespace ruleset;
+
+namespace {
+
+constexpr char tableName[] = "portico";
+constexpr size_t elementMessageBudget = 48u << 10; // well under the u16 limit of one nest
+
+enum class What : quint8 { Table, Chain, Set, Elements, Rule, Counter };
+
+// What one message of the batch was about, so that a refusal can be put in words.
+struct SeqInfo {
+    What what = What::Table;
+    Blame blame = Blame::None;
+    int forward = -1;
+    int index = -1; // chain, set or counter index in the model
+};
+
+// nft's register numbering: 16-byte registers where they line up, 4-byte ones elsewhere.
+uint32_t reg32(int word) {
+    return word % 4 == 0 ? uint32_t(NFT_REG_1 + word / 4) : uint32_t(NFT_REG32_00 + word);
+}
+
+// nft's datatype numbers (datatype.h), which `nft list` needs to print our keys.
+uint32_t keyFieldTypeId(KeyField f) {
+    switch (f) {
+    case KeyField::SrcAddr4:
+    case KeyField::DstAddr4:
+        return 7;
+    case KeyField::SrcAddr6:
+    case KeyField::DstAddr6:
+        return 8;
+    case KeyField::IifName:
+        return 41;
+    case KeyField::L4Proto:
+        return 12;
+    case KeyField::DstPort:
+        return 13;
+    }
+    return 0;
+}
+
+uint8_t keyFieldRawLength(KeyField f) {
+    switch (f) {
+    case KeyField::SrcAddr4:
+    case KeyField::DstAddr4:
+        return 4;
+    case KeyField::SrcAddr6:
+    case KeyField::DstAddr6:
+    case KeyField::IifName:
+        return 16;
+    case KeyField::L4Proto:
+        return 1;
+    case KeyField::DstPort:
+        return 2;
+    }
+    return 0;
+}
+
+constexpr uint32_t typeBits = 6;
+constexpr uint32_t markType = 19;
+
+// The set userdata nft writes for these declarations (byte orders and "typeof" hints), copied
+// from `nft --debug=mnl` so that `nft list` prints our sets exactly as it prints its own.
+QByteArray setUserdata(const Set &s) {
+    auto hex = [](const char *h) {
+        return QByteArray::fromHex(h);
+    };
+    // Byte orders (0 key, 1 data), "typeof" hints (3 key, 4 data), data interval (6).
+    if (s.anonymous)
+        return hex("000401000000"
+                   "030e"
+                   "000409000000"
+                   "0106"
+                   "000410000000");
+    if (s.key.isEmpty())
+        return s.data == DataType::Counter ? hex("000401000000"
+                                                 "060400000000")
+                                           : hex("000401000000");
+    switch (s.data) {
+    case DataType::Mark:
+        return hex("000400000000"
+                   "010401000000"
+                   "03080004"
+                   "0d0000000100"
+                   "060400000000");
+    case DataType::Port:
+        return hex("000400000000"
+                   "010402000000"
+                   "03080004"
+                   "0d0000000100"
+                   "060400000000");
+    case DataType::Addr4Port:
+    case DataType::Addr6Port:
+        return hex("000400000000"
+                   "010400000000"
+                   "03080004"
+                   "0d0000000100"
+                   "04080004"
+                   "0d0000000100"
+                   "060400000000");
+    default:
+        return {};
+    }
+}
+
+class Builder {
+public:
+    Builder(netlink::Batch &batch, std::vector<SeqInfo> &info, const Model &m)
+        : m_batch(batch)
+        , m_info(info)
+        , m_model(m) {}
+
+    void table(uint16_t type, uint16_t flags) {
+        nftnl_table *t = nftnl_table_alloc();
+        nftnl_table_set_str(t, NFTNL_TABLE_NAME, tableName);
+        nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+        nlmsghdr *nlh = header(type, flags);
+        nftnl_table_nlmsg_build_payload(nlh, t);
+        nftnl_table_free(t);
+        commit(nlh, {What::Table});
+    }
+
+    void chain(int index) {
+        const Chain &c = m_model.chains.at(index);
+        nftnl_chain *ch = nftnl_chain_alloc();
+        nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, tableName);
+        const QByteArray name = c.name.toLatin1();
+        nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, name.constData());
+        nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, c.nat ? "nat" : "filter");
+        nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, hookNumber(c.hook));
+        nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c.priority);
+        nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+        nlmsghdr *nlh = header(NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+        nftnl_chain_nlmsg_build_payload(nlh, ch);
+        nftnl_chain_free(ch);
+        commit(nlh, {What::Chain, Blame::None, -1, index});
+    }
+
+    void set(int index) {
+        const Set &s = m_model.sets.at(index);
+        nftnl_set *ns = nftnl_set_alloc();
+        nftnl_set_set_str(ns, NFTNL_SET_TABLE, tableName);
+        const QByteArray name = s.name.toLatin1();
+        nftnl_set_set_str(ns, NFTNL_SET_NAME, name.constData());
+        nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
+        uint32_t flags = 0;
+        if (s.anonymous)
+            flags |= NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
+        if (s.interval)
+            flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
+        if (s.data == DataType::Counter)
+            flags |= NFT_SET_OBJECT;
+        else if (s.data != DataType::None)
+            flags |= NFT_SET_MAP;
+        nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, flags);
+        uint32_t keyType = 0;
+        for (KeyField f : s.key)
+            keyType = keyType << typeBits | keyFieldTypeId(f);
+        if (s.key.isEmpty())
+            keyType = markType;
+        nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, keyType);
+        nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, uint32_t(s.keyLength));
+        switch (s.data) {
+        case DataType::None:
+            break;
+        case DataType::Counter:
+            nftnl_set_set_u32(ns, NFTNL_SET_OBJ_TYPE, NFT_OBJECT_COUNTER);
+            break;
+        case DataType::Mark:
+            nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, markType);
+            break;
+        case DataType::Addr4Port:
+            nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, 7 << typeBits | 13);
+            break;
+        case DataType::Addr6Port:
+            nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, 8 << typeBits | 13);
+            break;
+        case DataType::Port:
+            nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, 13);
+            break;
+        }
+        if (s.dataLength > 0)
+            nftnl_set_set_u32(ns, NFTNL_SET_DATA_LEN, uint32_t(s.dataLength));
+        nftnl_set_set_u32(ns, NFTNL_SET_ID, s.id);
+        if (s.interval) {
+            uint8_t lens[16] = {};
+            int n = 0;
+            for (KeyField f : s.key)
+                lens[n++] = keyFieldRawLength(f);
+            nftnl_set_set_data(ns, NFTNL_SET_DESC_CONCAT, lens, uint32_t(n));
+        }
+        if (s.anonymous)
+            nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, uint32_t(s.size()));
+        const QByteArray udata = setUserdata(s);
+        if (!udata.isEmpty())
+            nftnl_set_set_data(ns, NFTNL_SET_USERDATA, udata.constData(), uint32_t(udata.size()));
+        nlmsghdr *nlh = header(NFT_MSG_NEWSET, NLM_F_CREATE);
+        nftnl_set_nlmsg_build_payload(nlh, ns);
+        nftnl_set_free(ns);
+        commit(nlh, {What::Set, s.blame, -1, index});
+    }
+
+    // The elements of one set: one message (or more, for a large range) per forward, so that
+    // the sequence number of a refused message names the forward.
+    void elements(int index) {
+        const Set &s = m_model.sets.at(index);
+        const QByteArray name = s.name.toLatin1();
+        qsizetype i = 0;
+        while (i < s.size()) {
+            const int owner = s.owners[size_t(i)];
+            nlmsghdr *nlh = header(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
+            mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, tableName);
+            mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name.constData());
+            mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(s.id));
+            nlattr *list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+            const size_t start = nlh->nlmsg_len;
+            while (i < s.size() && s.owners[size_t(i)] == owner &&
+                   nlh->nlmsg_len - start < elementMessageBudget) {
+                nlattr *elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+                putData(nlh, NFTA_SET_ELEM_KEY, s.keyAt(i), s.keyLength);
+                if (s.interval)
+                    putData(nlh, NFTA_SET_ELEM_KEY_END, s.keyEndAt(i), s.keyLength);
+                if (s.data == DataType::Counter) {
+                    const QByteArray ref = s.objrefs.at(i).toLatin1();
+                    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_OBJREF, ref.constData());
+                } else if (s.dataLength > 0) {
+                    putData(nlh, NFTA_SET_ELEM_DATA, s.valueAt(i), s.dataLength);
+                }
+                mnl_attr_nest_end(nlh, elem);
+                ++i;
+            }
+            mnl_attr_nest_end(nlh, list);
+            commit(nlh, {What::Elements, s.blame, owner, index});
+        }
+    }
+
+    void counter(int index) {
+        const CounterObject &c = m_model.counters.at(index);
+        nlmsghdr *nlh = header(NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL);
+        mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, tableName);
+        const QByteArray name = c.name.toLatin1();
+        mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, name.constData());
+        mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+        nlattr *data = mnl_attr_nest_start(nlh, NFTA_OBJ_DATA);
+        mnl_attr_nest_end(nlh, data);
+        commit(nlh, {What::Counter, Blame::Id, c.owner, index});
+    }
+
+    void rule(int chainIndex, const Rule &r) {
+        const Chain &c = m_model.chains.at(chainIndex);
+        nftnl_rule *nr = nftnl_rule_alloc();
+        nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, tableName);
+        const QByteArray chain = c.name.toLatin1();
+        nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, chain.constData());
+        nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
+        for (const Statement &st : r.statements)
+            statement(nr, st);
+        nlmsghdr *nlh = header(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+        nftnl_rule_nlmsg_build_payload(nlh, nr);
+        nftnl_rule_free(nr);
+        commit(nlh, {What::Rule, Blame::None, -1, chainIndex});
+    }
+
+private:
+    nlmsghdr *header(uint16_t type, uint16_t flags) {
+        return nftnl_nlmsg_build_hdr(m_batch.reserve(), type, NFPROTO_INET, flags | NLM_F_ACK,
+                                     m_batch.nextSeq());
+    }
+
+    void commit(nlmsghdr *nlh, SeqInfo info) {
+        m_batch.commit(nlh);
+        m_info.push_back(info);
+    }
+
+    static void putData(nlmsghdr *nlh, uint16_t type, const char *data, int len) {
+        nlattr *nest = mnl_attr_nest_start(nlh, type);
+        mnl_attr_put(nlh, NFTA_DATA_VALUE, size_t(len), data);
+        mnl_attr_nest_end(nlh, nest);
+    }
+
+    static uint32_t hookNumber(Hook h) {
+        switch (h) {
+        case Hook::Prerouting:
+            return NF_INET_PRE_ROUTING;
+        case Hook::Input:
+            return NF_INET_LOCAL_IN;
+        case Hook::Forward:
+            return NF_INET_FORWARD;
+        case Hook::Output:
+            return NF_INET_LOCAL_OUT;
+        case Hook::Postrouting:
+            return NF_INET_POST_ROUTING;
+        }
+        return 0;
+    }
+
+    static nftnl_expr *add(nftnl_rule *r, const char *name) {
+        nftnl_expr *e = nftnl_expr_alloc(name);
+        nftnl_rule_add_expr(r, e);
+        return e;
+    }
+    static void meta(nftnl_rule *r, uint32_t key, uint32_t dreg) {
+        nftnl_expr *e = add(r, "meta");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+    }
+    static void payload(nftnl_rule *r, uint32_t base, uint32_t offset, uint32_t len,
+                        uint32_t dreg) {
+        nftnl_expr *e = add(r, "payload");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+    }
+    static void cmp(nftnl_rule *r, uint32_t op, const void *data, uint32_t len) {
+        nftnl_expr *e = add(r, "cmp");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+        nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+    }
+    static void cmp32(nftnl_rule *r, uint32_t op, uint32_t value) { cmp(r, op, &value, 4); }
+    static void bitwise(nftnl_rule *r, uint32_t mask, uint32_t xorValue) {
+        nftnl_expr *e = add(r, "bitwise");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xorValue, 4);
+    }
+    static void ctLoad(nftnl_rule *r, uint32_t key) {
+        nftnl_expr *e = add(r, "ct");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+    }
+    static void ctSetMark(nftnl_rule *r) {
+        nftnl_expr *e = add(r, "ct");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+    }
+    static void fib(nftnl_rule *r, uint32_t flags, uint32_t result) {
+        nftnl_expr *e = add(r, "fib");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, flags);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, result);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+    }
+    void lookup(nftnl_rule *r, int setIndex, bool map) const {
+        const Set &s = m_model.sets.at(setIndex);
+        nftnl_expr *e = add(r, "lookup");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+        if (map)
+            nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
+        const QByteArray name = s.name.toLatin1();
+        nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, name.constData());
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, s.id);
+    }
+    void loadKey(nftnl_rule *r, const QList<KeyField> &key, bool interval) const {
+        int word = 0;
+        for (KeyField f : key) {
+            const uint32_t reg = reg32(word);
+            switch (f) {
+            case KeyField::SrcAddr4:
+                payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, reg);
+                break;
+            case KeyField::SrcAddr6:
+                payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, reg);
+                break;
+            case KeyField::DstAddr4:
+                payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, reg);
+                break;
+            case KeyField::DstAddr6:
+                payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, reg);
+                break;
+            case KeyField::IifName:
+                meta(r, NFT_META_IIFNAME, reg);
+                break;
+            case KeyField::L4Proto:
+                meta(r, NFT_META_L4PROTO, reg);
+                if (interval) {
+                    // What nft emits for interval keys (a no-op for one byte); kept so that
+                    // `nft list` shows both tables the same.
+                    nftnl_expr *e = add(r, "byteorder");
+                    nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
+                    nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, reg);
+                    nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+                    nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
+                    nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+                }
+                break;
+            case KeyField::DstPort:
+                payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg);
+                break;
+            }
+            word += keyFieldLength(f) / 4;
+        }
+    }
+
+    void statement(nftnl_rule *r, const Statement &st) const {
+        switch (st.kind) {
+        case StmtKind::Nfproto: {
+            meta(r, NFT_META_NFPROTO, NFT_REG_1);
+            const uint8_t proto = st.ipv6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+            cmp(r, NFT_CMP_EQ, &proto, 1);
+            break;
+        }
+        case StmtKind::L4ProtoInSet:
+            meta(r, NFT_META_L4PROTO, NFT_REG_1);
+            lookup(r, st.set, false);
+            break;
+        case StmtKind::FibDaddrLocal:
+            fib(r, NFTA_FIB_F_DADDR, NFT_FIB_RESULT_ADDRTYPE);
+            cmp32(r, NFT_CMP_EQ, 2 /* RTN_LOCAL */);
+            break;
+        case StmtKind::CtMarkSetMap:
+            loadKey(r, st.key, m_model.sets.at(st.set).interval);
+            lookup(r, st.set, true);
+            ctSetMark(r);
+            break;
+        case StmtKind::DnatMap: {
+            loadKey(r, st.key, m_model.sets.at(st.set).interval);
+            lookup(r, st.set, true);
+            nftnl_expr *e = add(r, "nat");
+            nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+            nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, st.ipv6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+            nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+            // The port follows the address: 32-bit register 1 after IPv4, 4 after IPv6.
+            nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, reg32(st.ipv6 ? 4 : 1));
+            break;
+        }
+        case StmtKind::RedirectMap: {
+            loadKey(r, st.key, m_model.sets.at(st.set).interval);
+            lookup(r, st.set, true);
+            nftnl_expr *e = add(r, "redir");
+            nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
+            nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
+            break;
+        }
+        case StmtKind::CtStateNew:
+            ctLoad(r, NFT_CT_STATE);
+            bitwise(r, NF_CT_STATE_BIT(IP_CT_NEW), 0);
+            cmp32(r, NFT_CMP_NEQ, 0);
+            break;
+        case StmtKind::CtStatusDnat:
+            ctLoad(r, NFT_CT_STATUS);
+            bitwise(r, 1u << 5 /* IPS_DST_NAT */, 0);
+            cmp32(r, NFT_CMP_NEQ, 0);
+            break;
+        case StmtKind::CtMarkInSet:
+            ctLoad(r, NFT_CT_MARK);
+            lookup(r, st.set, false);
+            break;
+        case StmtKind::FibHairpin:
+            fib(r, NFTA_FIB_F_DADDR | NFTA_FIB_F_IIF, NFT_FIB_RESULT_OIF);
+            cmp32(r, NFT_CMP_NEQ, 0);
+            break;
+        case StmtKind::CtMarkSetHairpin:
+            ctLoad(r, NFT_CT_MARK);
+            bitwise(r, ~hairpinBit, hairpinBit);
+            ctSetMark(r);
+            break;
+        case StmtKind::CounterMap: {
+            ctLoad(r, NFT_CT_MARK);
+            bitwise(r, markMask, 0);
+            const Set &s = m_model.sets.at(st.set);
+            nftnl_expr *e = add(r, "objref");
+            nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_SET_SREG, NFT_REG_1);
+            const QByteArray name = s.name.toLatin1();
+            nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_SET_NAME, name.constData());
+            nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_SET_ID, s.id);
+            break;
+        }
+        case StmtKind::MaskedMarkInSet:
+            ctLoad(r, NFT_CT_MARK);
+            bitwise(r, markMask, 0);
+            lookup(r, st.set, false);
+            break;
+        case StmtKind::HairpinBitSet:
+            ctLoad(r, NFT_CT_MARK);
+            bitwise(r, hairpinBit, 0);
+            cmp32(r, NFT_CMP_EQ, hairpinBit);
+            break;
+        case StmtKind::Masquerade:
+            add(r, "masq");
+            break;
+        case StmtKind::Accept: {
+            nftnl_expr *e = add(r, "immediate");
+            nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+            nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+            break;
+        }
+        }
+    }
+
+    netlink::Batch &m_batch;
+    std::vector<SeqInfo> &m_info;
+    const Model &m_model;
+};
+
+QString errorText(const netlink::Refusal &r) {
+    return r.extack.isEmpty() ? QString::fromLocal8Bit(strerror(r.error)) : r.extack;
+}
+
+ApplyError describe(const Model &m, const std::vector<SeqInfo> &info, uint32_t firstSeq,
+                    const netlink::BatchResult &result) {
+    ApplyError e;
+    if (!result.transportError.isEmpty()) {
+        e.message = result.transportError;
+        return e;
+    }
+    // The first refusal is the cause; later ones are often its consequences.
+    const netlink::Refusal &r = result.refusals.front();
+    const size_t at = r.seq - firstSeq;
+    const SeqInfo si = at < info.size() ? info[at] : SeqInfo{};
+    const QString why = errorText(r);
+    if (si.forward >= 0 && si.forward < m.forwardIds.size()) {
+        e.forwardId = m.forwardIds.at(si.forward);
+        e.forwardName = m.forwardNames.at(si.forward);
+        e.field = blameKey(si.blame);
+        e.message = QStringLiteral("forward '%1': ").arg(e.forwardName);
+        if (!e.field.isEmpty())
+            e.message += blameLabel(si.blame) + QLatin1String(": ");
+        e.message += why;
+        return e;
+    }
+    QString what;
+    switch (si.what) {
+    case What::Table:
+        what = QStringLiteral("table inet portico");
+        break;
+    case What::Chain:
+        what = QStringLiteral("chain %1").arg(m.chains.value(si.index).name);
+        break;
+    case What::Rule:
+        what = QStringLiteral("a rule in chain %1").arg(m.chains.value(si.index).name);
+        break;
+    case What::Set:
+    case What::Elements:
+        what = QStringLiteral("set %1").arg(m.sets.value(si.index).name);
+        break;
+    case What::Counter:
+        what = QStringLiteral("counter %1").arg(m.counters.value(si.index).name);
+        break;
+    }
+    e.message = QStringLiteral("the kernel refused %1: %2").arg(what, why);
+    return e;
+}
+
+} // namespace
+
+struct RulesetWriter::Private {
+    netlink::Socket socket;
+
+    ApplyError run(const Model &m, netlink::Batch &batch, const std::vector<SeqInfo> &info) {
+        if (!socket.isOpen()) {
+            ApplyError e;
+            e.message = socket.openError();
+            return e;
+        }
+        const netlink::BatchResult result = socket.send(batch);
+        if (result.ok())
+            return {};
+        return describe(m, info, batch.firstSeq(), result);
+    }
+};
+
+RulesetWriter::RulesetWriter()
+    : d(std::make_unique<Private>()) {}
+
+RulesetWriter::~RulesetWriter() = default;
+
+ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
+    const Model m = compile(forwards);
+    netlink::Batch batch(d->socket.nextSeq());
+    std::vector<SeqInfo> info;
+    info.reserve(64 + size_t(m.counters.size()) * 6);
+    info.push_back({}); // the batch begin message
+    batch.begin();
+    Builder b(batch, info, m);
+    // Add, delete, add: the batch replaces the table whole whether or not it existed.
+    b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE);
+    b.table(NFT_MSG_DELTABLE, 0);
+    b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE);
+    for (int i = 0; i < m.chains.size(); ++i)
+        b.chain(i);
+    // Sets and the anonymous sets' elements come before the rules that look them up by id, and
+    // the bulk of elements after, so the kernel's id lookups walk a short transaction list.
+    for (int i = 0; i < m.sets.size(); ++i) {
+        b.set(i);
+        if (m.sets.at(i).anonymous)
+            b.elements(i);
+    }
+    for (int c = 0; c < m.chains.size(); ++c) {
+        for (const Rule &r : m.chains.at(c).rules)
+            b.rule(c, r);
+    }
+    for (int i = 0; i < m.counters.size(); ++i)
+        b.counter(i);
+    for (int i = 0; i < m.sets.size(); ++i) {
+        if (!m.sets.at(i).anonymous)
+            b.elements(i);
+    }
+    batch.end();
+    info.push_back({});
+    return d->run(m, batch, info);
+}
+
+ApplyError RulesetWriter::removeTable() {
+    const Model m;
+    netlink::Batch batch(d->socket.nextSeq());
+    std::vector<SeqInfo> info{{}};
+    batch.begin();
+    Builder b(batch, info, m);
+    // Creating it first makes the delete succeed when there was no table.
+    b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE);
+    b.table(NFT_MSG_DELTABLE, 0);
+    batch.end();
+    info.push_back({});
+    return d->run(m, batch, info);
+}
+
+QHash<QString, Counter> RulesetWriter::counters(QString *error) {
+    QHash<QString, Counter> out;
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    nlmsghdr *nlh =
+        nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP, d->socket.nextSeq());
+    // The kernel filters the dump by table and type, so only our counters come back.
+    mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, tableName);
+    mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+    const QString err = d->socket.dump(nlh, [&](const nlmsghdr *reply) {
+        nftnl_obj *obj = nftnl_obj_alloc();
+        if (nftnl_obj_nlmsg_parse(reply, obj) == 0 &&
+            nftnl_obj_get_u32(obj, NFTNL_OBJ_FAMILY) == NFPROTO_INET &&
+            nftnl_obj_get_u32(obj, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
+            qstrcmp(nftnl_obj_get_str(obj, NFTNL_OBJ_TABLE), tableName) == 0) {
+            const QString name = QString::fromLatin1(nftnl_obj_get_str(obj, NFTNL_OBJ_NAME));
+            out.insert(name, Counter{nftnl_obj_get_u64(obj, NFTNL_OBJ_CTR_PKTS),
+                                     nftnl_obj_get_u64(obj, NFTNL_OBJ_CTR_BYTES)});
+        }
+        nftnl_obj_free(obj);
+    });
+    if (!err.isEmpty()) {
+        out.clear();
+        // No table means no forwards yet: not an error.
+        if (errno != ENOENT && error)
+            *error = QStringLiteral("cannot read the counters: %1").arg(err);
+    }
+    return out;
+}
+
+} // namespace portico

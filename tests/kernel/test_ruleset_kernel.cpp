@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// RulesetWriter against the real kernel: every test runs in a network namespace it creates and
+// deletes itself, and checks the result with the nft binary inside that namespace.
+#include "ruleset_writer.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace portico;
+
+namespace {
+
+QString run(const QString &program, const QStringList &args, int *exitCode = nullptr,
+            const QByteArray &input = {}) {
+    QProcess p;
+    p.start(program, args);
+    p.waitForStarted();
+    if (!input.isEmpty())
+        p.write(input);
+    p.closeWriteChannel();
+    p.waitForFinished(60000);
+    if (exitCode)
+        *exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+}
+
+ino_t netnsInode(const char *path) {
+    struct stat st {};
+    return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+// A fresh namespace that this thread enters for the lifetime of the object, and which is left
+// and deleted on every path out of the test. Nothing is written if entering it failed.
+class Netns {
+public:
+    Netns() {
+        static int counter = 0;
+        m_name = QStringLiteral("portico-kt-%1-%2").arg(getpid()).arg(++counter);
+        m_home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        int rc = -1;
+        run(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("add"), m_name}, &rc);
+        if (rc != 0 || m_home < 0)
+            return;
+        m_added = true;
+        const QByteArray path = "/run/netns/" + m_name.toLatin1();
+        const int fd = open(path.constData(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return;
+        const bool entered = setns(fd, CLONE_NEWNET) == 0;
+        close(fd);
+        m_entered = entered && netnsInode("/proc/thread-self/ns/net") == netnsInode(path) &&
+                    netnsInode("/proc/thread-self/ns/net") != netnsInode("/proc/1/ns/net");
+    }
+    ~Netns() {
+        if (m_home >= 0) {
+            setns(m_home, CLONE_NEWNET);
+            close(m_home);
+        }
+        if (m_added)
+            run(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("delete"), m_name});
+    }
+    bool ok() const { return m_entered; }
+    QString name() const { return m_name; }
+
+    // nft inside the namespace; fails the caller through *ok.
+    QString nft(const QStringList &args, int *rc = nullptr, const QByteArray &input = {}) const {
+        return run(QStringLiteral("ip"),
+                   QStringList{QStringLiteral("netns"), QStringLiteral("exec"), m_name,
+                               QStringLiteral("nft")} +
+                       args,
+                   rc, input);
+    }
+    QString listTable(const QString &family = QStringLiteral("inet"),
+                      const QString &table = QStringLiteral("portico")) const {
+        int rc = -1;
+        QString out = nft({QStringLiteral("list"), QStringLiteral("table"), family, table}, &rc);
+        return rc == 0 ? out : QStringLiteral("<nft failed: %1>").arg(out);
+    }
+    int loadText(const QString &text, QString *output = nullptr) const {
+        int rc = -1;
+        const QString out = nft({QStringLiteral("-f"), QStringLiteral("-")}, &rc, text.toUtf8());
+        if (output)
+            *output = out;
+        return rc;
+    }
+
+private:
+    QString m_name;
+    int m_home = -1;
+    bool m_added = false;
+    bool m_entered = false;
+};
+
+#define ENTER_NETNS(ns)                                                                            \
+    Netns ns;                                                                                      \
+    QVERIFY2(ns.ok(), "could not enter a network namespace of our own; refusing to go on")
+
+Forward fwd(int mark, const QString &name, Protocol proto, quint16 port, const char *target,
+            quint16 targetPort = 0) {
+    Forward f;
+    f.id = Forward::idForMark(quint32(mark));
+    f.name = name;
+    f.protocol = proto;
+    f.externalPort = {port, port};
+    if (target && *target)
+        f.targetAddress = QHostAddress(QString::fromLatin1(target));
+    if (targetPort)
+        f.targetPort = {targetPort, targetPort};
+    return f;
+}
+
+// One forward of every kind the writer knows.
+QList<Forward> everyKind() {
+    QList<Forward> l;
+    l << fwd(1, QStringLiteral("web"), Protocol::Tcp, 80, "198.51.100.10", 8080);
+    Forward dns = fwd(2, QStringLiteral("dns"), Protocol::TcpUdp, 53, "198.51.100.11");
+    dns.interface = QStringLiteral("eth0");
+    dns.masquerade = true;
+    l << dns;
+    Forward range = fwd(3, QStringLiteral("range"), Protocol::Udp, 8000, "198.51.100.12");
+    range.externalPort = {8000, 8004};
+    range.targetPort = {9000, 9004};
+    l << range;
+    Forward src = fwd(4, QStringLiteral("ssh"), Protocol::Tcp, 2222, "198.51.100.13", 22);
+    src.sources = {Cidr{QHostAddress(QStringLiteral("203.0.113.0")), 24},
+                   Cidr{QHostAddress(QStringLiteral("192.0.2.7")), 32}};
+    src.externalAddress = QHostAddress(QStringLiteral("203.0.113.1"));
+    l << src;
+    l << fwd(5, QStringLiteral("redirect"), Protocol::Tcp, 4321, "", 1234);
+    Forward hp = fwd(6, QStringLiteral("hairpin"), Protocol::Tcp, 443, "198.51.100.14");
+    hp.interface = QStringLiteral("wan0");
+    hp.hairpin = true;
+    hp.externalAddress = QHostAddress(QStringLiteral("203.0.113.1"));
+    l << hp;
+    Forward v6 = fwd(7, QStringLiteral("v6"), Protocol::Tcp, 80, "2001:db8:1::10", 8080);
+    v6.externalAddress = QHostAddress(QStringLiteral("2001:db8::1"));
+    v6.sources = {Cidr{QHostAddress(QStringLiteral("2001:db8:ff::")), 48}};
+    l << v6;
+    Forward off = fwd(8, QStringLiteral("disabled"), Protocol::Tcp, 81, "198.51.100.15");
+    off.enabled = false;
+    l << off;
+    return l;
+}
+
+// Many forwards, all with distinct claims.
+QList<Forward> many(int n) {
+    QList<Forward> l;
+    l.reserve(n);
+    for (int i = 0; i < n; ++i) {
+        Forward f =
+            fwd(i + 1, QStringLiteral("fw%1").arg(i), i % 3 == 0 ? Protocol::Udp : Protocol::Tcp,
+                quint16(1 + i % 60000), "198.51.100.20", 8080);
+        f.externalAddress = QHostAddress(QStringLiteral("203.0.113.%1").arg(1 + (i / 60000) % 250));
+        f.masquerade = i % 2 == 0;
+        l << f;
+    }
+    return l;
+}
+
+const char dockerLike[] = R"(table ip nat {
+	chain DOCKER {
+		iifname "docker0" counter packets 0 bytes 0 return
+		iifname != "docker0" meta l4proto tcp ip daddr 192.0.2.1 tcp dport 8080 counter packets 0 bytes 0 dnat to 172.17.0.2:80
+	}
+	chain POSTROUTING {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname != "docker0" ip saddr 172.17.0.0/16 counter packets 0 bytes 0 masquerade
+	}
+	chain PREROUTING {
+		type nat hook prerouting priority dstnat; policy accept;
+		fib daddr type local counter packets 0 bytes 0 jump DOCKER
+	}
+}
+table inet firewalld {
+	set allowed {
+		type ipv4_addr
+		flags interval
+		elements = { 192.0.2.0/28, 198.51.100.0/24 }
+	}
+	chain filter_INPUT {
+		type filter hook input priority filter + 10; policy accept;
+		ct state established,related accept
+		ip saddr @allowed tcp dport 22 accept
+		iifname "lo" accept
+		reject with icmpx admin-prohibited
+	}
+	chain filter_FORWARD {
+		type filter hook forward priority filter + 10; policy accept;
+		ct status dnat accept
+		drop
+	}
+}
+)";
+
+} // namespace
+
+class TestRulesetKernel : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase() {
+        if (geteuid() != 0)
+            QSKIP("needs root (network namespaces and nf_tables)");
+    }
+
+    void emptyListGivesChainsOnly() {
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        const ApplyError e = w.apply({});
+        QVERIFY2(e.ok(), qPrintable(e.message));
+        const QString t = ns.listTable();
+        for (const char *chain : {"prerouting", "output", "hairpin", "forward", "input",
+                                  "output_filter", "postrouting"})
+            QVERIFY2(
+                t.contains(QLatin1String("chain ") + QLatin1String(chain) + QLatin1String(" {")),
+                qPrintable(t));
+        QVERIFY2(!t.contains(QLatin1String("map ")) && !t.contains(QLatin1String("set ")) &&
+                     !t.contains(QLatin1String("counter ")),
+                 qPrintable(t));
+    }
+
+    void mapsAndElementsForEveryKind() {
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        const ApplyError e = w.apply(everyKind());
+        QVERIFY2(e.ok(), qPrintable(e.message));
+        int rc = -1;
+        const QString json =
+            ns.nft({QStringLiteral("-j"), QStringLiteral("list"), QStringLiteral("table"),
+                    QStringLiteral("inet"), QStringLiteral("portico")},
+                   &rc);
+        QCOMPARE(rc, 0);
+        const QJsonArray items = QJsonDocument::fromJson(json.toUtf8())
+                                     .object()
+                                     .value(QLatin1String("nftables"))
+                                     .toArray();
+        QHash<QString, int> elementsPerSet;
+        QStringList counters;
+        for (const QJsonValue &v : items) {
+            const QJsonObject o = v.toObject();
+            for (const char *kind : {"map", "set"}) {
+                if (o.contains(QLatin1String(kind))) {
+                    const QJsonObject s = o.value(QLatin1String(kind)).toObject();
+                    elementsPerSet[s.value(QLatin1String("name")).toString()] =
+                        int(s.value(QLatin1String("elem")).toArray().size());
+                }
+            }
+            if (o.contains(QLatin1String("counter")))
+                counters << o.value(QLatin1String("counter"))
+                                .toObject()
+                                .value(QLatin1String("name"))
+                                .toString();
+        }
+        counters.sort();
+        QCOMPARE(counters,
+                 (QStringList{QStringLiteral("f1"), QStringLiteral("f2"), QStringLiteral("f3"),
+                              QStringLiteral("f4"), QStringLiteral("f5"), QStringLiteral("f6"),
+                              QStringLiteral("f7")}));
+        QCOMPARE(elementsPerSet.value(QStringLiteral("counters")), 7);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("masquerade_marks")), 1);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("hairpin_marks")), 1);
+        // web (1) + range (5 ports) share the catch-all IPv4 shape.
+        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_dnat_mark")), 6);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_dnat_nat")), 6);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_if_dnat_nat")), 2);       // dns: tcp+udp
+        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_src_addr_dnat_nat")), 2); // 2 CIDRs
+        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_if_addr_dnat_nat")), 1);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_addr_dnat_nat")), 1); // hairpin copy
+        QCOMPARE(elementsPerSet.value(QStringLiteral("pre6_src_addr_dnat_nat")), 1);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_redir_nat")), 1);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("pre6_redir_nat")), 1);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("out4_redir_nat")), 1);
+        QVERIFY(!elementsPerSet.contains(QStringLiteral("pre6_dnat_mark")));
+
+        const QString t = ns.listTable();
+        QVERIFY2(t.contains(QLatin1String("\"eth0\" . udp . 53 : 198.51.100.11 . 53")),
+                 qPrintable(t));
+        QVERIFY2(t.contains(QLatin1String("udp . 8004 : 198.51.100.12 . 9004")), qPrintable(t));
+        QVERIFY2(t.contains(QLatin1String(
+                     "203.0.113.0/24 . 203.0.113.1 . tcp . 2222 : 198.51.100.13 . 22")),
+                 qPrintable(t));
+        QVERIFY2(t.contains(QLatin1String("tcp . 4321 : 1234")), qPrintable(t));
+        QVERIFY2(t.contains(QLatin1String(
+                     "2001:db8:ff::/48 . 2001:db8::1 . tcp . 80 : 2001:db8:1::10 . 8080")),
+                 qPrintable(t));
+        QVERIFY2(!t.contains(QLatin1String("198.51.100.15")),
+                 "a disabled forward reached the kernel");
+        QVERIFY2(t.contains(QLatin1String(
+                     "ct status dnat counter name ct mark & 0x00ffffff map @counters accept")),
+                 qPrintable(t));
+    }
+
+    void renderedTextLoadsToTheSameTable_data() {
+        QTest::addColumn<QList<Forward>>("forwards");
+        QTest::newRow("empty") << QList<Forward>{};
+        QTest::newRow("every kind") << everyKind();
+        QTest::newRow("many") << many(300);
+    }
+
+    void renderedTextLoadsToTheSameTable() {
+        QFETCH(QList<Forward>, forwards);
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        const ApplyError e = w.apply(forwards);
+        QVERIFY2(e.ok(), qPrintable(e.message));
+        const QString fromWriter = ns.listTable();
+        QVERIFY(w.removeTable().ok());
+        QString out;
+        QCOMPARE(ns.loadText(renderRuleset(forwards), &out), 0);
+        const QString fromText = ns.listTable();
+        QCOMPARE(fromText, fromWriter);
+        // And loading the text again over the existing table replaces it (no "File exists").
+        QCOMPARE(ns.loadText(renderRuleset(forwards), &out), 0);
+        QCOMPARE(ns.listTable(), fromWriter);
+    }
+
+    void foreignTablesAreUntouched() {
+        ENTER_NETNS(ns);
+        QString out;
+        QVERIFY2(ns.loadText(QString::fromLatin1(dockerLike), &out) == 0, qPrintable(out));
+        const QString nat = ns.listTable(QStringLiteral("ip"), QStringLiteral("nat"));
+        const QString fwd = ns.listTable(QStringLiteral("inet"), QStringLiteral("firewalld"));
+        QVERIFY(nat.contains(QLatin1String("dnat to 172.17.0.2:80")));
+        RulesetWriter w;
+        QVERIFY(w.apply(everyKind()).ok());
+        QVERIFY(w.apply(many(50)).ok());
+        QVERIFY(!w.apply(everyKind() + everyKind()).ok()); // a refused batch, too
+        QVERIFY(w.apply({}).ok());
+        QCOMPARE(ns.listTable(QStringLiteral("ip"), QStringLiteral("nat")), nat);
+        QCOMPARE(ns.listTable(QStringLiteral("inet"), QStringLiteral("firewalld")), fwd);
+        QVERIFY(w.removeTable().ok());
+        QCOMPARE(ns.listTable(QStringLiteral("ip"), QStringLiteral("nat")), nat);
+        QCOMPARE(ns.listTable(QStringLiteral("inet"), QStringLiteral("firewalld")), fwd);
+    }
+
+    void refusedBatchLeavesPreviousTable_data() {
+        QTest::addColumn<QList<Forward>>("refused");
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QString>("field");
+        QTest::addColumn<QString>("message");
+        const QList<Forward> good = everyKind();
+        Forward clash = fwd(20, QStringLiteral("web-again"), Protocol::Tcp, 80, "198.51.100.99");
+        QTest::newRow("same claim")
+            << (good + QList<Forward>{clash}) << QStringLiteral("web-again")
+            << QStringLiteral("external_port")
+            << QStringLiteral("forward 'web-again': external port: File exists");
+        Forward src = good.at(3);
+        src.id = QStringLiteral("f21");
+        src.name = QStringLiteral("ssh-again");
+        QTest::newRow("same sources")
+            << (good + QList<Forward>{src}) << QStringLiteral("ssh-again")
+            << QStringLiteral("sources")
+            << QStringLiteral("forward 'ssh-again': sources: File exists");
+        Forward sameId = fwd(1, QStringLiteral("same-id"), Protocol::Tcp, 90, "198.51.100.98");
+        QTest::newRow("same id") << (good + QList<Forward>{sameId}) << QStringLiteral("same-id")
+                                 << QStringLiteral("id")
+                                 << QStringLiteral("forward 'same-id': id: File exists");
+    }
+
+    void refusedBatchLeavesPreviousTable() {
+        QFETCH(QList<Forward>, refused);
+        QFETCH(QString, name);
+        QFETCH(QString, field);
+        QFETCH(QString, message);
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        QVERIFY(w.apply(everyKind()).ok());
+        const QString before = ns.listTable();
+        const QHash<QString, Counter> countersBefore = w.counters();
+        const ApplyError e = w.apply(refused);
+        QVERIFY2(!e.ok(), "the kernel took a batch with two identical claims");
+        QCOMPARE(e.forwardName, name);
+        QCOMPARE(e.field, field);
+        QCOMPARE(e.message, message);
+        QCOMPARE(ns.listTable(), before);
+        QCOMPARE(w.counters().keys().size(), countersBefore.size());
+    }
+
+    void countersAreOursById() {
+        ENTER_NETNS(ns);
+        QString out;
+        // A foreign counter in another table must not show up.
+        QVERIFY2(
+            ns.loadText(QStringLiteral("table inet other {\n\tcounter f99 {\n\t}\n}\n"), &out) == 0,
+            qPrintable(out));
+        RulesetWriter w;
+        QString error;
+        QVERIFY(w.counters(&error).isEmpty());
+        QVERIFY2(error.isEmpty(), qPrintable(error)); // no table yet is not an error
+        QVERIFY(w.apply(everyKind()).ok());
+        const QHash<QString, Counter> c = w.counters(&error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QStringList ids = c.keys();
+        ids.sort();
+        QCOMPARE(ids, (QStringList{QStringLiteral("f1"), QStringLiteral("f2"), QStringLiteral("f3"),
+                                   QStringLiteral("f4"), QStringLiteral("f5"), QStringLiteral("f6"),
+                                   QStringLiteral("f7")}));
+        for (const Counter &v : c)
+            QCOMPARE(v.packets, quint64(0));
+        // Counts come from the kernel: the gateway itself connects to the redirect (f5), whose
+        // packets pass the output hook and are counted by output_filter.
+        int rc = -1;
+        run(QStringLiteral("ip"),
+            {QStringLiteral("-n"), ns.name(), QStringLiteral("link"), QStringLiteral("set"),
+             QStringLiteral("lo"), QStringLiteral("up")},
+            &rc);
+        QCOMPARE(rc, 0);
+        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        QVERIFY(fd >= 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(4321);
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::connect(fd, reinterpret_cast<sockaddr *>(&to), sizeof to); // refused: nobody on 1234
+        close(fd);
+        const QHash<QString, Counter> after = w.counters(&error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QVERIFY2(after.value(QStringLiteral("f5")).packets >= 1,
+                 "the redirect's counter did not move");
+        QVERIFY(after.value(QStringLiteral("f5")).bytes >= 40);
+        QCOMPARE(after.value(QStringLiteral("f1")).packets, quint64(0));
+    }
+
+    void removeTableIsIdempotent() {
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        QVERIFY(w.removeTable().ok());
+        QVERIFY(w.apply(everyKind()).ok());
+        QVERIFY(w.removeTable().ok());
+        int rc = -1;
+        ns.nft({QStringLiteral("list"), QStringLiteral("table"), QStringLiteral("inet"),
+                QStringLiteral("portico")},
+               &rc);
+        QVERIFY(rc != 0);
+        QVERIFY(w.removeTable().ok());
+    }
+
+    void replaceIsWhole() {
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        QVERIFY(w.apply(everyKind()).ok());
+        const QList<Forward> second = many(20);
+        QVERIFY(w.apply(second).ok());
+        const QString replaced = ns.listTable();
+        QVERIFY(w.removeTable().ok());
+        QVERIFY(w.apply(second).ok());
+        QCOMPARE(ns.listTable(), replaced);
+        QVERIFY(!replaced.contains(QLatin1String("198.51.100.10")));
+    }
+
+    void tenThousandForwards() {
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        const QList<Forward> l = many(10000);
+        QElapsedTimer t;
+        t.start();
+        const ApplyError e = w.apply(l);
+        const qint64 first = t.nsecsElapsed() / 1000;
+        QVERIFY2(e.ok(), qPrintable(e.message));
+        t.restart();
+        QVERIFY(w.apply(l).ok());
+        const qint64 second = t.nsecsElapsed() / 1000;
+        qInfo("apply of 10000 forwards: %lld us (empty table), %lld us (replacing)", first, second);
+        QCOMPARE(w.counters().size(), 10000);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRulesetKernel)
+#include "test_ruleset_kernel.moc"
