@@ -611,8 +611,6 @@ QStringList HelperService::enableForwarding(const QList<Forward> &forwards,
     if (error.isEmpty()) {
         *changed = true;
         *chosen = want;
-        for (const QString &n : std::as_const(notices))
-            qInfo("%s", qPrintable(n));
     } else {
         m_sysctl.write(*before); // a half-written pair is no one's choice
     }
@@ -650,6 +648,8 @@ HelperService::Outcome HelperService::commit(const QList<Forward> &forwards, qui
         return Outcome::fail(errors::State, text);
     }
     m_state = next;
+    for (const QString &n : forwardingNotices)
+        qInfo("%s", qPrintable(n));
 
     if (notices) {
         if (!m_pendingReport.isEmpty())
