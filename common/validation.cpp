@@ -523,7 +523,82 @@ QString claimText(const Forward &f, const QString &proto, const PortRange &ports
     return QStringLiteral("%1 %2 on %3 and %4").arg(proto, portsText(ports), iface, address);
 }
 
+QString clashMessage(const Forward &later, const Forward &earlier, int proto,
+                     const PortRange &overlap, bool laterViaHairpin, bool hairpinPath) {
+    const QString protoText = proto == 0 ? QStringLiteral("tcp") : QStringLiteral("udp");
+    QString message =
+        QStringLiteral("forward %1 claims %2, which forward %3 already uses")
+            .arg(quoted(later.name), claimText(later, protoText, overlap, laterViaHairpin),
+                 quoted(earlier.name));
+    if (hairpinPath)
+        message += QStringLiteral(" (a forward with an interface and hairpin also claims its port "
+                                  "on any interface)");
+    return message;
+}
+
+bool usesProto(const Forward &f, int proto) {
+    return f.protocol == Protocol::TcpUdp ||
+           (proto == 0 ? f.protocol == Protocol::Tcp : f.protocol == Protocol::Udp);
+}
+
+// The pairwise form of the claim rule, for checking one forward against a set without sorting.
+QString clash(const Forward &later, const Forward &earlier) {
+    if (!later.externalPort.overlaps(earlier.externalPort) ||
+        later.externalAddress != earlier.externalAddress)
+        return {};
+    if (!((later.appliesToIPv4() && earlier.appliesToIPv4()) ||
+          (later.appliesToIPv6() && earlier.appliesToIPv6())))
+        return {};
+    const PortRange overlap{std::max(later.externalPort.first, earlier.externalPort.first),
+                            std::min(later.externalPort.last, earlier.externalPort.last)};
+    const bool laterHairpin = !later.interface.isEmpty() && later.hairpin;
+    const bool earlierHairpin = !earlier.interface.isEmpty() && earlier.hairpin;
+    for (int proto = 0; proto < 2; ++proto) {
+        if (!usesProto(later, proto) || !usesProto(earlier, proto))
+            continue;
+        if (later.interface == earlier.interface)
+            return clashMessage(later, earlier, proto, overlap, false, false);
+        // Otherwise only the any-interface claims can meet: one side's hairpin path against the
+        // other side's plain any-interface claim, or both hairpin paths.
+        if (laterHairpin && (earlier.interface.isEmpty() || earlierHairpin))
+            return clashMessage(later, earlier, proto, overlap, true, true);
+        if (earlierHairpin && later.interface.isEmpty())
+            return clashMessage(later, earlier, proto, overlap, false, true);
+    }
+    return {};
+}
+
 } // namespace
+
+ValidationError validateAgainst(const Forward &f, const QList<Forward> &others,
+                                qsizetype replacing) {
+    if (ValidationError e = validateForward(f); !e.ok())
+        return e;
+    // One pass over the set (it is large and this runs on every AddForward); the refusal given
+    // is the one validateForwards would give: a name clash first, then an id, then a claim.
+    qsizetype idClash = -1;
+    qsizetype claimClash = -1;
+    for (qsizetype i = 0; i < others.size(); ++i) {
+        if (i == replacing)
+            continue;
+        const Forward &o = others.at(i);
+        if (o.name == f.name)
+            return {
+                QStringLiteral("name"),
+                QStringLiteral("name %1 is already used by another forward").arg(quoted(f.name))};
+        if (idClash < 0 && !f.id.isEmpty() && o.id == f.id)
+            idClash = i;
+        if (claimClash < 0 && o.externalPort.overlaps(f.externalPort) && !clash(f, o).isEmpty())
+            claimClash = i;
+    }
+    if (idClash >= 0)
+        return {QStringLiteral("id"),
+                QStringLiteral("forward %1: id %2 is already used by forward %3")
+                    .arg(quoted(f.name), quoted(f.id), quoted(others.at(idClash).name))};
+    if (claimClash >= 0)
+        return {QStringLiteral("external_port"), clash(f, others.at(claimClash))};
+    return ValidationError::none();
+}
 
 ValidationError validateForwards(const QList<Forward> &forwards) {
     for (const Forward &f : forwards) {
@@ -569,10 +644,7 @@ ValidationError validateForwards(const QList<Forward> &forwards) {
         const Forward &f = forwards.at(i);
         const int families = ((f.appliesToIPv4() ? 1 : 0) | (f.appliesToIPv6() ? 2 : 0));
         for (int proto = 0; proto < 2; ++proto) {
-            const bool uses =
-                f.protocol == Protocol::TcpUdp ||
-                (proto == 0 ? f.protocol == Protocol::Tcp : f.protocol == Protocol::Udp);
-            if (!uses)
+            if (!usesProto(f, proto))
                 continue;
             claims.push_back({groupOf(f.interface, f.externalAddress, proto), f.externalPort.first,
                               f.externalPort.last, families, false, proto, i});
@@ -614,16 +686,8 @@ ValidationError validateForwards(const QList<Forward> &forwards) {
                 const Forward &ef = forwards.at(earlier.index);
                 const PortRange overlap{quint16(std::max(c.first, o.first)),
                                         quint16(std::min(c.last, o.last))};
-                const bool hairpinPath = later.viaHairpin || earlier.viaHairpin;
-                const QString protoText =
-                    c.proto == 0 ? QStringLiteral("tcp") : QStringLiteral("udp");
-                QString message =
-                    QStringLiteral("forward %1 claims %2, which forward %3 already uses")
-                        .arg(quoted(lf.name), claimText(lf, protoText, overlap, later.viaHairpin),
-                             quoted(ef.name));
-                if (hairpinPath)
-                    message += QStringLiteral(" (a forward with an interface and hairpin also "
-                                              "claims its port on any interface)");
+                const QString message = clashMessage(lf, ef, c.proto, overlap, later.viaHairpin,
+                                                     later.viaHairpin || earlier.viaHairpin);
                 return {QStringLiteral("external_port"), message};
             }
             if (c.last > reach[fam].last)

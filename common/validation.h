@@ -47,4 +47,11 @@ ValidationError validateForward(const Forward &f);
 // interface. The later forward in the list is named as the one that claims. O(n log n).
 ValidationError validateForwards(const QList<Forward> &forwards);
 
+// One forward joining a set that is already valid: the checks of validateForwards that involve
+// f, in one pass without sorting or allocating, so that AddForward and UpdateForward stay fast
+// at 100,000 forwards. `replacing` is the index in `others` of the forward that f replaces (an
+// update), or -1. Messages and keys are those of validateForwards, with f as the claimant.
+ValidationError validateAgainst(const Forward &f, const QList<Forward> &others,
+                                qsizetype replacing = -1);
+
 } // namespace portico
