@@ -35,10 +35,16 @@ int main(int argc, char **argv) {
         return portico::ctl::ExitUsage;
     }
     const portico::ctl::Invocation &inv = parsed.invocation;
-    if (inv.help || inv.command == portico::ctl::Command::None) {
+    if (inv.help) {
         out << portico::ctl::usage(inv.command);
         out.flush();
-        return inv.help ? portico::ctl::ExitOk : portico::ctl::ExitUsage;
+        return portico::ctl::ExitOk;
+    }
+    if (inv.command == portico::ctl::Command::None) {
+        // No command is a usage error: the usage goes where errors go.
+        err << portico::ctl::usage(inv.command);
+        err.flush();
+        return portico::ctl::ExitUsage;
     }
 
     const QString bus = inv.busAddress.isEmpty()

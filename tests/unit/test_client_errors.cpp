@@ -142,6 +142,7 @@ void TestClientErrors::porticoctlExitCodes_data() {
 
     QTest::newRow("help") << QStringList{u"--help"_s} << false << 0 << QString();
     QTest::newRow("command help") << QStringList{u"add"_s, u"--help"_s} << false << 0 << QString();
+    QTest::newRow("no command is usage") << QStringList() << false << 2 << u"Usage: porticoctl"_s;
     QTest::newRow("unknown command is usage")
         << QStringList{u"frob"_s} << false << 2 << u"porticoctl: unknown command 'frob'"_s;
     QTest::newRow("bad port is usage, before any bus call")
