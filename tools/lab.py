@@ -648,8 +648,7 @@ def demo(lab):
     reply = lab.udp_echo(lab.wan, WAN_GW4, 80, "ping over udp", source=WAN_CLIENT4)
     show(f"udp to {WAN_GW4}:80 from wan", str(reply))
     show("conntrack -L in gw", lab.conntrack(lab.gw, "-L"))
-    r = lab.busCall("GetCounters", user=ADMIN_USER)
-    show(f"GetCounters (as {ADMIN_USER})", json.dumps(r))
+    ctl("counters")
     show("nft list table inet portico in gw", lab.nft(lab.gw, "list", "table", "inet", "portico"))
     ctl("remove", "web")
     if body is None or reply is None:
