@@ -278,6 +278,13 @@ class Lab:
         gw = self.gw
         # A new namespace may inherit forwarding from the host; the helper must turn it on.
         self.setForwarding(gw, False, False)
+        # Like a plain router: LAN-to-LAN frames on br0 are bridged, not seen by netfilter. With
+        # br_netfilter on (the host may have loaded it, for Docker say), conntrack would undo
+        # the DNAT on the bridged reply and hairpin would work without the forward's flag.
+        if self.run(gw, ["test", "-e", "/proc/sys/net/bridge"], check=False).returncode == 0:
+            self.run(gw, ["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=0",
+                          "net.bridge.bridge-nf-call-ip6tables=0",
+                          "net.bridge.bridge-nf-call-arptables=0"])
         ipgw = ["ip", "-n", gw]
         sh(ipgw + ["link", "add", "wan0", "type", "veth", "peer", "name", "eth0", "netns", self.wan])
         sh(ipgw + ["link", "add", "br0", "type", "bridge", "forward_delay", "0", "stp_state", "0"])
@@ -471,6 +478,16 @@ class Lab:
             cmd += ["--source", source]
         p = self.run(ns, cmd, check=False, timeout=timeout * tries + 10)
         return p.stdout if p.returncode == 0 else None
+
+    def userFile(self, name, text):
+        """A file the lab users can read (pytest's tmp_path is root's alone)."""
+        d = os.path.join(self.rundir, "files")
+        os.makedirs(d, mode=0o755, exist_ok=True)
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+        return path
 
     def freshGateway(self):
         """An empty namespace standing in for the gateway after a reboot."""

@@ -85,7 +85,7 @@ def test_foreign_tables_survive_every_apply(lab, foreign):
     assert foreignTables(lab) == before
 
 
-def test_refused_changes_leave_ruleset_and_state_untouched(lab, tmp_path):
+def test_refused_changes_leave_ruleset_and_state_untouched(lab):
     add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
     snap = Snapshot(lab)
     assert snap.state is not None, "no forwards.json after a successful add"
@@ -101,15 +101,12 @@ def test_refused_changes_leave_ruleset_and_state_untouched(lab, tmp_path):
     snap.assertUnchanged("a duplicate claim")
 
     # import replaces everything at once: one bad forward refuses the whole file.
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"schema": 1, "forwards": [
+    bad = lab.userFile("bad.json", json.dumps({"schema": 1, "forwards": [
         {"name": "good", "protocol": "tcp", "external_port": "82", "target_address": LAN_SERVER4,
          "target_port": "8080"},
         {"name": "broken", "protocol": "tcp", "external_port": "83-85",
          "target_address": LAN_SERVER4, "target_port": "9000-9001"}]}))
-    os.chmod(tmp_path, 0o755)
-    os.chmod(bad, 0o644)
-    p = lab.ctl("import", str(bad))
+    p = lab.ctl("import", bad)
     assert p.returncode in (1, 2) and "broken" in p.stderr, f"bad import: {p.returncode} {p.stderr}"
     snap.assertUnchanged("a refused import")
 

@@ -60,7 +60,7 @@ def test_restore_in_a_fresh_gateway(lab):
     p = lab.restore(fresh)
     assert p.returncode == 0, f"--restore failed ({p.returncode}): {p.stdout}{p.stderr}"
 
-    after = ourTable(fresh)
+    after = ourTable(lab, fresh)
     assert after == zeroCounters(before), "the restored table differs from the one before"
     assert not re.search(r"packets [1-9]", after), "counters were not reset"
     assert lab.forwarding(fresh)[0], "IPv4 forwarding was not restored"

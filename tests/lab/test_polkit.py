@@ -56,17 +56,14 @@ def test_unauthorized_user_is_refused_every_mutating_method(lab):
     assert r["ok"], r
 
 
-def test_porticoctl_exits_3_for_an_unauthorized_user(lab, tmp_path):
+def test_porticoctl_exits_3_for_an_unauthorized_user(lab):
     add(lab, "--name", "pk-base", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
     snap = Snapshot(lab)
-    empty = tmp_path / "empty.json"
-    empty.write_text(json.dumps({"schema": 1, "forwards": []}))
-    tmp_path.chmod(0o755)
-    empty.chmod(0o644)
+    empty = lab.userFile("empty.json", json.dumps({"schema": 1, "forwards": []}))
     commands = [
         ["add", "--name", "x", "--proto", "tcp", "--port", "81", "--to", f"{LAN_SERVER4}:8080"],
         ["disable", "pk-base"], ["enable", "pk-base"], ["remove", "pk-base"],
-        ["update", "pk-base", "--comment", "no"], ["ip-forward", "on"], ["import", str(empty)],
+        ["update", "pk-base", "--comment", "no"], ["ip-forward", "on"], ["import", empty],
         ["counters"],
     ]
     for args in commands:
