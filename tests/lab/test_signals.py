@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ForwardsChanged reaches listeners on the bus with the generation that the change produced."""
+
+import queue
+import subprocess
+import threading
+import time
+
+from lab import LAN_SERVER4
+from labutil import add, ctlOk
+
+
+def test_forwards_changed_carries_the_new_generation(lab):
+    rule = ("type='signal',interface='io.github.portico.Helper1',member='ForwardsChanged',"
+            "path='/io/github/portico/Helper1'")
+    monitor = subprocess.Popen(["dbus-monitor", "--address", lab.busAddress, rule],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               stdin=subprocess.DEVNULL)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in monitor.stdout], daemon=True).start()
+    try:
+        time.sleep(0.5)  # the match rule is in place once dbus-monitor has said hello
+        add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+        ctlOk(lab, "disable", "web")
+        generation = lab.busCall("ListForwards")["result"][1]
+        seen, deadline = [], time.monotonic() + 10
+        while time.monotonic() < deadline and generation not in seen:
+            try:
+                line = lines.get(timeout=0.2).strip()
+            except queue.Empty:
+                continue
+            if line.startswith("uint64 "):
+                seen.append(int(line.split()[1]))
+        # One signal per change, the last one with the generation the helper now reports.
+        assert len(seen) == 2 and seen[0] < seen[1] == generation, f"ForwardsChanged carried {seen}"
+    finally:
+        monitor.kill()
+        monitor.wait()
