@@ -100,30 +100,43 @@ void Socket::growBuffers(size_t send, size_t receive) {
 
 namespace {
 
-struct ExtAckMsg {
+struct ExtAck {
     QString message;
+    int64_t offset = -1;
 };
 
 int extackAttr(const nlattr *attr, void *data) {
-    if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-        mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-        static_cast<ExtAckMsg *>(data)->message = QString::fromUtf8(mnl_attr_get_str(attr));
+    auto *ack = static_cast<ExtAck *>(data);
+    switch (mnl_attr_get_type(attr)) {
+    case NLMSGERR_ATTR_MSG:
+        if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+            ack->message = QString::fromUtf8(mnl_attr_get_str(attr));
+        break;
+    case NLMSGERR_ATTR_OFFS:
+        if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+            ack->offset = mnl_attr_get_u32(attr);
+        break;
+    default:
+        break;
+    }
     return MNL_CB_OK;
 }
 
 // Parses one NLMSG_ERROR; returns its errno (0 for a plain ACK).
-int parseAck(const nlmsghdr *nlh, QString *extack) {
+int parseAck(const nlmsghdr *nlh, QString *extack, int64_t *offset = nullptr) {
     if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(nlmsgerr))
         return EBADMSG;
     const auto *err = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(nlh));
     if (err->error != 0 && (nlh->nlmsg_flags & NLM_F_ACK_TLVS)) {
         // With NETLINK_CAP_ACK the original message is cut down to its header.
-        size_t offset = sizeof(nlmsgerr);
+        size_t tlvs = sizeof(nlmsgerr);
         if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-            offset += err->msg.nlmsg_len - sizeof(nlmsghdr);
-        ExtAckMsg msg;
-        mnl_attr_parse(nlh, unsigned(offset), extackAttr, &msg);
-        *extack = msg.message;
+            tlvs += err->msg.nlmsg_len - sizeof(nlmsghdr);
+        ExtAck ack;
+        mnl_attr_parse(nlh, unsigned(tlvs), extackAttr, &ack);
+        *extack = ack.message;
+        if (offset)
+            *offset = ack.offset;
     }
     return -err->error;
 }
@@ -198,8 +211,9 @@ BatchResult Socket::send(const Batch &batch) {
                 continue;
             ++acks;
             QString extack;
-            if (const int e = parseAck(nlh, &extack))
-                result.refusals.push_back({nlh->nlmsg_seq, e, extack});
+            int64_t offset = -1;
+            if (const int e = parseAck(nlh, &extack, &offset))
+                result.refusals.push_back({nlh->nlmsg_seq, e, extack, offset});
         }
     }
     if (result.refusals.empty() && (overrun || acks < expected)) {

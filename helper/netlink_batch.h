@@ -62,6 +62,9 @@ struct Refusal {
     uint32_t seq = 0;
     int error = 0;  // positive errno
     QString extack; // NLMSGERR_ATTR_MSG, when the kernel gave one
+    // NLMSGERR_ATTR_OFFS: where in the refused message the bad attribute starts, or -1. For a
+    // NEWSETELEM it points at the refused element.
+    int64_t badAttrOffset = -1;
 };
 
 struct BatchResult {

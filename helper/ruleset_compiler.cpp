@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 namespace portico::ruleset {
@@ -66,22 +67,21 @@ namespace {
 // A shape: the part of a forward that decides which key its lookup needs.
 struct Shape {
     bool ipv6 = false;
-    bool output = false;
     bool sources = false;
     bool iface = false;
     bool address = false;
     bool redirect = false;
 
     int code() const {
-        return int(ipv6) | int(output) << 1 | int(sources) << 2 | int(iface) << 3 |
-               int(address) << 4 | int(redirect) << 5;
+        return int(ipv6) | int(sources) << 1 | int(iface) << 2 | int(address) << 3 |
+               int(redirect) << 4;
     }
     static Shape fromCode(int c) {
-        return {bool(c & 1), bool(c & 2), bool(c & 4), bool(c & 8), bool(c & 16), bool(c & 32)};
+        return {bool(c & 1), bool(c & 2), bool(c & 4), bool(c & 8), bool(c & 16)};
     }
     int specificity() const { return int(sources) * 4 + int(iface) * 2 + int(address); }
     QString name() const {
-        QString n = QLatin1String(output ? "out" : "pre") + QLatin1String(ipv6 ? "6" : "4");
+        QString n = QLatin1String(ipv6 ? "v6" : "v4");
         if (sources)
             n += QLatin1String("_src");
         if (iface)
@@ -104,18 +104,23 @@ struct Shape {
     }
 };
 
-constexpr int shapeCount = 64;
+constexpr int shapeCount = 32;
 
-// Where one forward goes for one family and hook.
+// Where one forward goes for one family.
 struct Placement {
     int forward;
     Shape shape;
 };
 
-void forEachPlacement(const QList<Forward> &forwards, auto &&fn) {
+bool isApplied(const Forward &f, quint32 mark) {
+    return f.enabled && mark != 0 && !f.externalPort.isNull();
+}
+
+void forEachPlacement(const QList<Forward> &forwards, const std::vector<quint32> &marks,
+                      auto &&fn) {
     for (int i = 0; i < forwards.size(); ++i) {
         const Forward &f = forwards.at(i);
-        if (!f.enabled || f.mark() == 0 || f.externalPort.isNull())
+        if (!isApplied(f, marks[size_t(i)]))
             continue;
         for (bool v6 : {false, true}) {
             if (v6 ? !f.appliesToIPv6() : !f.appliesToIPv4())
@@ -128,18 +133,12 @@ void forEachPlacement(const QList<Forward> &forwards, auto &&fn) {
             s.iface = !f.interface.isEmpty();
             fn(Placement{i, s});
             // LAN clients arrive on another interface, so a hairpin forward is also looked up
-            // without its interface.
+            // without its interface. The output hook (traffic the gateway sends itself) uses
+            // exactly these interface-less shapes, so it shares their maps.
             if (s.iface && f.hairpin && !s.redirect) {
                 Shape any = s;
                 any.iface = false;
                 fn(Placement{i, any});
-            }
-            // Traffic the gateway sends itself: the output hook has no inbound interface.
-            if (!s.iface || (f.hairpin && !s.redirect)) {
-                Shape out = s;
-                out.iface = false;
-                out.output = true;
-                fn(Placement{i, out});
             }
         }
     }
@@ -188,6 +187,12 @@ QList<quint8> protocolNumbers(Protocol p) {
     return {};
 }
 
+// Hash sets are sized up front: the kernel then picks its fixed-size hash, whose inserts never
+// wait for a resize. Twice the need leaves room for adding forwards one at a time.
+quint32 capacityFor(qsizetype n) {
+    return std::max<quint32>(1024, std::bit_ceil(quint32(n) * 2));
+}
+
 Set makeSet(const QString &name, QList<KeyField> key, DataType data, Blame blame) {
     Set s;
     s.name = name;
@@ -206,25 +211,31 @@ Model compile(const QList<Forward> &forwards) {
     Model m;
     m.forwardIds.reserve(forwards.size());
     m.forwardNames.reserve(forwards.size());
+    std::vector<quint32> marks;
+    marks.reserve(size_t(forwards.size()));
     for (const Forward &f : forwards) {
         m.forwardIds << f.id;
         m.forwardNames << f.name;
+        marks.push_back(f.mark());
     }
 
     // Pass 1: which shapes and side sets are used, so that only those are created.
     std::array<qsizetype, shapeCount> shapeElements{};
     bool anyEnabled = false, anyMasquerade = false, anyHairpin = false;
-    forEachPlacement(forwards, [&](const Placement &p) {
+    qsizetype enabledCount = 0;
+    forEachPlacement(forwards, marks, [&](const Placement &p) {
         const Forward &f = forwards.at(p.forward);
         qsizetype n = f.externalPort.length() * protocolNumbers(f.protocol).size();
         if (p.shape.sources)
             n *= f.sources.size();
         shapeElements[p.shape.code()] += n;
     });
-    for (const Forward &f : forwards) {
-        if (!f.enabled || f.mark() == 0 || f.externalPort.isNull())
+    for (int i = 0; i < forwards.size(); ++i) {
+        const Forward &f = forwards.at(i);
+        if (!isApplied(f, marks[size_t(i)]))
             continue;
         anyEnabled = true;
+        ++enabledCount;
         anyMasquerade |= f.masquerade && !f.isLocalRedirect();
         anyHairpin |= f.hairpin && !f.isLocalRedirect();
     }
@@ -234,17 +245,20 @@ Model compile(const QList<Forward> &forwards) {
         countersSet = int(m.sets.size());
         m.sets << makeSet(QStringLiteral("counters"), {}, DataType::Counter, Blame::Id);
         m.sets.last().keyLength = 4; // a mark
+        m.sets.last().capacity = capacityFor(enabledCount);
     }
     if (anyMasquerade) {
         masqueradeSet = int(m.sets.size());
         m.sets << makeSet(QStringLiteral("masquerade_marks"), {}, DataType::None,
                           Blame::Masquerade);
         m.sets.last().keyLength = 4;
+        m.sets.last().capacity = capacityFor(enabledCount);
     }
     if (anyHairpin) {
         hairpinSet = int(m.sets.size());
         m.sets << makeSet(QStringLiteral("hairpin_marks"), {}, DataType::None, Blame::Hairpin);
         m.sets.last().keyLength = 4;
+        m.sets.last().capacity = capacityFor(enabledCount);
     }
 
     // Most specific shape first: a lookup that hits ends the chain (NAT accepts), so a forward
@@ -255,8 +269,6 @@ Model compile(const QList<Forward> &forwards) {
             shapes << Shape::fromCode(c);
     }
     std::stable_sort(shapes.begin(), shapes.end(), [](const Shape &a, const Shape &b) {
-        if (a.output != b.output)
-            return !a.output;
         if (a.specificity() != b.specificity())
             return a.specificity() > b.specificity();
         if (a.ipv6 != b.ipv6)
@@ -269,16 +281,13 @@ Model compile(const QList<Forward> &forwards) {
     natSetOf.fill(-1);
     Chain prerouting{QStringLiteral("prerouting"), true, Hook::Prerouting, -100, {}};
     Chain output{QStringLiteral("output"), true, Hook::Output, -100, {}};
-    for (const Shape &s : shapes) {
+    // One rule per shape and hook; the anonymous `{ tcp, udp }` belongs to its rule, as in nft.
+    auto shapeRule = [&m](const Shape &s, int markSet, int natSet) {
         const QList<KeyField> key = s.key();
-        const Blame blame = s.sources ? Blame::Sources : Blame::ExternalPort;
-        const DataType natType = s.redirect ? DataType::Port
-                                 : s.ipv6   ? DataType::Addr6Port
-                                            : DataType::Addr4Port;
         Rule rule;
-        rule.statements << Statement{StmtKind::Nfproto, -1, s.ipv6, {}};
+        rule.statements << Statement{StmtKind::Nfproto, -1, s.ipv6};
         if (!s.address)
-            rule.statements << Statement{StmtKind::FibDaddrLocal, -1, false, {}};
+            rule.statements << Statement{StmtKind::FibDaddrLocal};
         // nft refuses a port mapping without a transport match unless the map's value is a
         // plain concatenation; interval maps and redirects need it spelled out.
         if (s.sources || s.redirect) {
@@ -290,37 +299,48 @@ Model compile(const QList<Forward> &forwards) {
                 any.keys.append(proto);
                 any.owners.push_back(-1);
             }
-            rule.statements << Statement{StmtKind::L4ProtoInSet, int(m.sets.size()), false, {}};
+            rule.statements << Statement{StmtKind::L4ProtoInSet, int(m.sets.size())};
             m.sets << any;
         }
+        rule.statements << Statement{StmtKind::CtMarkSetMap, markSet, false, key};
+        rule.statements << Statement{s.redirect ? StmtKind::RedirectMap : StmtKind::DnatMap, natSet,
+                                     s.ipv6, key};
+        return rule;
+    };
+    for (const Shape &s : shapes) {
+        const QList<KeyField> key = s.key();
+        const Blame blame = s.sources ? Blame::Sources : Blame::ExternalPort;
+        const DataType natType = s.redirect ? DataType::Port
+                                 : s.ipv6   ? DataType::Addr6Port
+                                            : DataType::Addr4Port;
         Set markSet = makeSet(s.name() + QLatin1String("_mark"), key, DataType::Mark, blame);
         Set natSet = makeSet(s.name() + QLatin1String("_nat"), key, natType, blame);
         markSet.interval = natSet.interval = s.sources;
         const qsizetype n = shapeElements[s.code()];
-        markSet.keys.reserve(n * markSet.keyStride());
-        markSet.values.reserve(n * markSet.dataLength);
-        markSet.owners.reserve(n);
-        natSet.keys.reserve(n * natSet.keyStride());
-        natSet.values.reserve(n * natSet.dataLength);
-        natSet.owners.reserve(n);
+        for (Set *set : {&markSet, &natSet}) {
+            set->keys.reserve(n * set->keyStride());
+            set->values.reserve(n * set->dataLength);
+            set->owners.reserve(size_t(n));
+            if (!set->interval)
+                set->capacity = capacityFor(n);
+        }
         markSetOf[s.code()] = int(m.sets.size());
         m.sets << markSet;
         natSetOf[s.code()] = int(m.sets.size());
         m.sets << natSet;
-        rule.statements << Statement{StmtKind::CtMarkSetMap, markSetOf[s.code()], false, key};
-        rule.statements << Statement{s.redirect ? StmtKind::RedirectMap : StmtKind::DnatMap,
-                                     natSetOf[s.code()], s.ipv6, key};
-        (s.output ? output : prerouting).rules << rule;
+        prerouting.rules << shapeRule(s, markSetOf[s.code()], natSetOf[s.code()]);
+        if (!s.iface)
+            output.rules << shapeRule(s, markSetOf[s.code()], natSetOf[s.code()]);
     }
 
     // Pass 2: the elements, appended forward by forward so each forward's run is contiguous.
     QByteArray keyBuf, first, last;
-    forEachPlacement(forwards, [&](const Placement &p) {
+    forEachPlacement(forwards, marks, [&](const Placement &p) {
         const Forward &f = forwards.at(p.forward);
         const Shape &s = p.shape;
         Set &markSet = m.sets[markSetOf[s.code()]];
         Set &natSet = m.sets[natSetOf[s.code()]];
-        const quint32 mark = f.mark();
+        const quint32 mark = marks[size_t(p.forward)];
         QList<Cidr> sources;
         if (s.sources) {
             for (const Cidr &c : f.sources) {
@@ -374,19 +394,20 @@ Model compile(const QList<Forward> &forwards) {
     // Counters, masquerade and hairpin marks: one element per enabled forward.
     for (int i = 0; i < forwards.size(); ++i) {
         const Forward &f = forwards.at(i);
-        if (!f.enabled || f.mark() == 0 || f.externalPort.isNull())
+        const quint32 mark = marks[size_t(i)];
+        if (!isApplied(f, mark))
             continue;
         m.counters << CounterObject{f.id, i};
         Set &counters = m.sets[countersSet];
-        appendU32Host(counters.keys, f.mark());
+        appendU32Host(counters.keys, mark);
         counters.objrefs << f.id;
         counters.owners.push_back(i);
         if (f.masquerade && !f.isLocalRedirect()) {
-            appendU32Host(m.sets[masqueradeSet].keys, f.mark());
+            appendU32Host(m.sets[masqueradeSet].keys, mark);
             m.sets[masqueradeSet].owners.push_back(i);
         }
         if (f.hairpin && !f.isLocalRedirect()) {
-            appendU32Host(m.sets[hairpinSet].keys, f.mark());
+            appendU32Host(m.sets[hairpinSet].keys, mark);
             m.sets[hairpinSet].owners.push_back(i);
         }
     }

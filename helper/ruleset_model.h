@@ -39,7 +39,8 @@ struct Set {
     bool interval = false;  // sets with source CIDRs: pipapo, every element has a key end
     bool anonymous = false; // the constant `{ tcp, udp }` of one rule
     Blame blame = Blame::None;
-    quint32 id = 0; // NFTA_SET_ID within the batch
+    quint32 id = 0;       // NFTA_SET_ID within the batch
+    quint32 capacity = 0; // `size`: the most elements the kernel will take; 0 = unbounded
 
     int keyLength = 0;
     int dataLength = 0;

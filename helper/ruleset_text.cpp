@@ -247,6 +247,8 @@ QString renderText(const Model &m) {
         if (isMap)
             out += QLatin1String(" : ") + dataTypeName(s.data);
         out += QLatin1Char('\n');
+        if (s.capacity > 0)
+            out += QLatin1String("\t\tsize ") + QString::number(s.capacity) + QLatin1Char('\n');
         if (s.interval)
             out += QLatin1String("\t\tflags interval\n");
         if (s.size() > 0) {

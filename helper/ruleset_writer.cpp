@@ -23,6 +23,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include <climits>
 #include <cstring>
 
 namespace portico {
@@ -42,6 +43,21 @@ struct SeqInfo {
     Blame blame = Blame::None;
     int forward = -1;
     int index = -1; // chain, set or counter index in the model
+    // Elements: the runs of this message in BatchMap::runs, [runsBegin, runsEnd).
+    uint32_t runsBegin = 0;
+    uint32_t runsEnd = 0;
+};
+
+// Where a run of one forward's elements starts inside a NEWSETELEM message. The kernel points
+// its extended ACK at the refused element, so the offset finds the forward.
+struct Run {
+    uint32_t offset;
+    int forward;
+};
+
+struct BatchMap {
+    std::vector<SeqInfo> info; // by sequence number - first
+    std::vector<Run> runs;
 };
 
 // nft's register numbering: 16-byte registers where they line up, 4-byte ones elsewhere.
@@ -134,9 +150,9 @@ QByteArray setUserdata(const Set &s) {
 
 class Builder {
 public:
-    Builder(netlink::Batch &batch, std::vector<SeqInfo> &info, const Model &m)
+    Builder(netlink::Batch &batch, BatchMap &map, const Model &m)
         : m_batch(batch)
-        , m_info(info)
+        , m_map(map)
         , m_model(m) {}
 
     void table(uint16_t type, uint16_t flags) {
@@ -220,6 +236,9 @@ public:
         }
         if (s.anonymous)
             nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, uint32_t(s.size()));
+        else if (s.capacity > 0)
+            nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, s.capacity);
+
         const QByteArray udata = setUserdata(s);
         if (!udata.isEmpty())
             nftnl_set_set_data(ns, NFTNL_SET_USERDATA, udata.constData(), uint32_t(udata.size()));
@@ -229,23 +248,31 @@ public:
         commit(nlh, {What::Set, s.blame, -1, index});
     }
 
-    // The elements of one set: one message (or more, for a large range) per forward, so that
-    // the sequence number of a refused message names the forward.
+    // The elements of one set, packed into as few messages as fit: one message per element
+    // batch keeps the kernel's per-message cost out of the way, and the runs recorded here map
+    // a refused element back to its forward.
     void elements(int index) {
         const Set &s = m_model.sets.at(index);
         const QByteArray name = s.name.toLatin1();
         qsizetype i = 0;
         while (i < s.size()) {
-            const int owner = s.owners[size_t(i)];
             nlmsghdr *nlh = header(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
             mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, tableName);
             mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name.constData());
             mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(s.id));
             nlattr *list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
             const size_t start = nlh->nlmsg_len;
-            while (i < s.size() && s.owners[size_t(i)] == owner &&
-                   nlh->nlmsg_len - start < elementMessageBudget) {
+            SeqInfo si{What::Elements, s.blame, -1, index};
+            si.runsBegin = uint32_t(m_map.runs.size());
+            int owner = INT_MIN;
+            while (i < s.size() && nlh->nlmsg_len - start < elementMessageBudget) {
                 nlattr *elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+                if (s.owners[size_t(i)] != owner) {
+                    owner = s.owners[size_t(i)];
+                    m_map.runs.push_back(
+                        {uint32_t(reinterpret_cast<char *>(elem) - reinterpret_cast<char *>(nlh)),
+                         owner});
+                }
                 putData(nlh, NFTA_SET_ELEM_KEY, s.keyAt(i), s.keyLength);
                 if (s.interval)
                     putData(nlh, NFTA_SET_ELEM_KEY_END, s.keyEndAt(i), s.keyLength);
@@ -259,13 +286,18 @@ public:
                 ++i;
             }
             mnl_attr_nest_end(nlh, list);
-            commit(nlh, {What::Elements, s.blame, owner, index});
+            si.runsEnd = uint32_t(m_map.runs.size());
+            if (si.runsEnd - si.runsBegin == 1)
+                si.forward = m_map.runs.back().forward;
+            commit(nlh, si);
         }
     }
 
     void counter(int index) {
         const CounterObject &c = m_model.counters.at(index);
-        nlmsghdr *nlh = header(NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL);
+        // No ACK asked: the kernel reports a refusal anyway, and one ACK per forward would
+        // cost more than the object itself.
+        nlmsghdr *nlh = header(NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL, false);
         mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, tableName);
         const QByteArray name = c.name.toLatin1();
         mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, name.constData());
@@ -291,14 +323,14 @@ public:
     }
 
 private:
-    nlmsghdr *header(uint16_t type, uint16_t flags) {
-        return nftnl_nlmsg_build_hdr(m_batch.reserve(), type, NFPROTO_INET, flags | NLM_F_ACK,
-                                     m_batch.nextSeq());
+    nlmsghdr *header(uint16_t type, uint16_t flags, bool ack = true) {
+        return nftnl_nlmsg_build_hdr(m_batch.reserve(), type, NFPROTO_INET,
+                                     flags | (ack ? NLM_F_ACK : 0), m_batch.nextSeq());
     }
 
     void commit(nlmsghdr *nlh, SeqInfo info) {
         m_batch.commit(nlh);
-        m_info.push_back(info);
+        m_map.info.push_back(info);
     }
 
     static void putData(nlmsghdr *nlh, uint16_t type, const char *data, int len) {
@@ -520,7 +552,7 @@ private:
     }
 
     netlink::Batch &m_batch;
-    std::vector<SeqInfo> &m_info;
+    BatchMap &m_map;
     const Model &m_model;
 };
 
@@ -528,7 +560,7 @@ QString errorText(const netlink::Refusal &r) {
     return r.extack.isEmpty() ? QString::fromLocal8Bit(strerror(r.error)) : r.extack;
 }
 
-ApplyError describe(const Model &m, const std::vector<SeqInfo> &info, uint32_t firstSeq,
+ApplyError describe(const Model &m, const BatchMap &map, uint32_t firstSeq,
                     const netlink::BatchResult &result) {
     ApplyError e;
     if (!result.transportError.isEmpty()) {
@@ -538,7 +570,12 @@ ApplyError describe(const Model &m, const std::vector<SeqInfo> &info, uint32_t f
     // The first refusal is the cause; later ones are often its consequences.
     const netlink::Refusal &r = result.refusals.front();
     const size_t at = r.seq - firstSeq;
-    const SeqInfo si = at < info.size() ? info[at] : SeqInfo{};
+    SeqInfo si = at < map.info.size() ? map.info[at] : SeqInfo{};
+    if (si.what == What::Elements && r.badAttrOffset >= 0) {
+        for (uint32_t k = si.runsBegin; k < si.runsEnd && map.runs[k].offset <= r.badAttrOffset;
+             ++k)
+            si.forward = map.runs[k].forward;
+    }
     const QString why = errorText(r);
     if (si.forward >= 0 && si.forward < m.forwardIds.size()) {
         e.forwardId = m.forwardIds.at(si.forward);
@@ -578,7 +615,7 @@ ApplyError describe(const Model &m, const std::vector<SeqInfo> &info, uint32_t f
 struct RulesetWriter::Private {
     netlink::Socket socket;
 
-    ApplyError run(const Model &m, netlink::Batch &batch, const std::vector<SeqInfo> &info) {
+    ApplyError run(const Model &m, netlink::Batch &batch, const BatchMap &map) {
         if (!socket.isOpen()) {
             ApplyError e;
             e.message = socket.openError();
@@ -587,7 +624,7 @@ struct RulesetWriter::Private {
         const netlink::BatchResult result = socket.send(batch);
         if (result.ok())
             return {};
-        return describe(m, info, batch.firstSeq(), result);
+        return describe(m, map, batch.firstSeq(), result);
     }
 };
 
@@ -599,11 +636,11 @@ RulesetWriter::~RulesetWriter() = default;
 ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
     const Model m = compile(forwards);
     netlink::Batch batch(d->socket.nextSeq());
-    std::vector<SeqInfo> info;
-    info.reserve(64 + size_t(m.counters.size()) * 6);
-    info.push_back({}); // the batch begin message
+    BatchMap map;
+    map.info.reserve(256 + size_t(m.counters.size()));
+    map.info.push_back({}); // the batch begin message
     batch.begin();
-    Builder b(batch, info, m);
+    Builder b(batch, map, m);
     // Add, delete, add: the batch replaces the table whole whether or not it existed.
     b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE);
     b.table(NFT_MSG_DELTABLE, 0);
@@ -628,22 +665,23 @@ ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
             b.elements(i);
     }
     batch.end();
-    info.push_back({});
-    return d->run(m, batch, info);
+    map.info.push_back({});
+    return d->run(m, batch, map);
 }
 
 ApplyError RulesetWriter::removeTable() {
     const Model m;
     netlink::Batch batch(d->socket.nextSeq());
-    std::vector<SeqInfo> info{{}};
+    BatchMap map;
+    map.info.push_back({});
     batch.begin();
-    Builder b(batch, info, m);
+    Builder b(batch, map, m);
     // Creating it first makes the delete succeed when there was no table.
     b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE);
     b.table(NFT_MSG_DELTABLE, 0);
     batch.end();
-    info.push_back({});
-    return d->run(m, batch, info);
+    map.info.push_back({});
+    return d->run(m, batch, map);
 }
 
 QHash<QString, Counter> RulesetWriter::counters(QString *error) {

@@ -272,17 +272,16 @@ private slots:
         QCOMPARE(elementsPerSet.value(QStringLiteral("masquerade_marks")), 1);
         QCOMPARE(elementsPerSet.value(QStringLiteral("hairpin_marks")), 1);
         // web (1) + range (5 ports) share the catch-all IPv4 shape.
-        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_dnat_mark")), 6);
-        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_dnat_nat")), 6);
-        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_if_dnat_nat")), 2);       // dns: tcp+udp
-        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_src_addr_dnat_nat")), 2); // 2 CIDRs
-        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_if_addr_dnat_nat")), 1);
-        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_addr_dnat_nat")), 1); // hairpin copy
-        QCOMPARE(elementsPerSet.value(QStringLiteral("pre6_src_addr_dnat_nat")), 1);
-        QCOMPARE(elementsPerSet.value(QStringLiteral("pre4_redir_nat")), 1);
-        QCOMPARE(elementsPerSet.value(QStringLiteral("pre6_redir_nat")), 1);
-        QCOMPARE(elementsPerSet.value(QStringLiteral("out4_redir_nat")), 1);
-        QVERIFY(!elementsPerSet.contains(QStringLiteral("pre6_dnat_mark")));
+        QCOMPARE(elementsPerSet.value(QStringLiteral("v4_dnat_mark")), 6);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("v4_dnat_nat")), 6);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("v4_if_dnat_nat")), 2);       // dns: tcp+udp
+        QCOMPARE(elementsPerSet.value(QStringLiteral("v4_src_addr_dnat_nat")), 2); // 2 CIDRs
+        QCOMPARE(elementsPerSet.value(QStringLiteral("v4_if_addr_dnat_nat")), 1);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("v4_addr_dnat_nat")), 1); // hairpin copy
+        QCOMPARE(elementsPerSet.value(QStringLiteral("v6_src_addr_dnat_nat")), 1);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("v4_redir_nat")), 1);
+        QCOMPARE(elementsPerSet.value(QStringLiteral("v6_redir_nat")), 1);
+        QVERIFY(!elementsPerSet.contains(QStringLiteral("v6_dnat_mark")));
 
         const QString t = ns.listTable();
         QVERIFY2(t.contains(QLatin1String("\"eth0\" . udp . 53 : 198.51.100.11 . 53")),
