@@ -336,14 +336,21 @@ QString checkInterfaceName(const QString &name) {
             .arg(maxInterfaceBytes);
     if (name == QLatin1String(".") || name == QLatin1String(".."))
         return QStringLiteral("interface %1 is not a valid interface name").arg(quoted(name));
-    for (char32_t c : name.toUcs4()) {
-        if (isControl(c) || QChar::isSpace(c))
+    for (QChar c : name) {
+        if (isControl(c.unicode()) || c.isSpace())
             return QStringLiteral("interface %1 contains a space or control character; Linux "
                                   "interface names cannot")
                 .arg(quoted(name));
-        if (c == '/' || c == ':')
+        // '%' makes the kernel treat the name as a template ("eth%d"), so no device has it.
+        if (c == QLatin1Char('/') || c == QLatin1Char(':') || c == QLatin1Char('%'))
             return QStringLiteral("interface %1 contains '%2'; Linux interface names cannot")
-                .arg(quoted(name), QChar(c));
+                .arg(quoted(name), c);
+        // The kernel takes any bytes, but udev, systemd and iproute2 users stay within ASCII
+        // (systemd's ifname_valid refuses the rest), and so does the ruleset's iifname key.
+        if (c.unicode() > 0x7e)
+            return QStringLiteral("interface %1 contains a non-ASCII character; interface names "
+                                  "here are printable ASCII")
+                .arg(quoted(name));
     }
     return {};
 }

@@ -322,6 +322,10 @@ void TestCommonValidation::interfaceName_data() {
         << s("veth-0123456789a")
         << s("interface 'veth-0123456789a' is 16 bytes long; Linux allows at most 15");
     QTest::newRow("bytes count, not characters") << s("ééééééé€") << s("is 17 bytes long");
+    QTest::newRow("non-ASCII") << s("wlän0")
+                               << s("interface 'wlän0' contains a non-ASCII character");
+    QTest::newRow("percent (a kernel name template)")
+        << s("eth%d") << s("interface 'eth%d' contains '%'");
     QTest::newRow("dot") << s(".") << s("interface '.' is not a valid interface name");
     QTest::newRow("dot dot") << s("..") << s("interface '..' is not a valid");
     QTest::newRow("slash") << s("eth/0") << s("interface 'eth/0' contains '/'");
