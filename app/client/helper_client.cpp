@@ -411,11 +411,19 @@ HelperResult<QString> HelperClient::ruleset() {
 
 // --- signal ---------------------------------------------------------------------------------
 
-bool HelperClient::watchForwardsChanged() {
+HelperError HelperClient::watchForwardsChanged() {
     if (!ensureConnected())
-        return false;
-    return m_connection.connect(qs(serviceName), qs(objectPath), qs(interfaceName),
-                                u"ForwardsChanged"_s, this, SLOT(onForwardsChanged(qulonglong)));
+        return m_connectError;
+    if (!m_connection.connect(qs(serviceName), qs(objectPath), qs(interfaceName),
+                              u"ForwardsChanged"_s, this, SLOT(onForwardsChanged(qulonglong)))) {
+        HelperError e;
+        e.kind = HelperError::Kind::NoBus;
+        e.name = m_connection.lastError().name();
+        e.message = u"cannot subscribe to the helper's ForwardsChanged signal on %1 (%2)"_s.arg(
+            busDescription(), m_connection.lastError().message());
+        return e;
+    }
+    return {};
 }
 
 void HelperClient::onForwardsChanged(qulonglong generation) {

@@ -127,7 +127,7 @@ public:
     HelperError errorFromReply(const QDBusMessage &reply) const;
 
     // Subscribes to the helper's ForwardsChanged signal (emitted as forwardsChanged()).
-    bool watchForwardsChanged();
+    HelperError watchForwardsChanged();
 
 signals:
     void forwardsChanged(quint64 generation);

@@ -31,6 +31,7 @@ constexpr CommandInfo commands[] = {
     {Command::Ruleset, "ruleset"},
     {Command::Export, "export"},
     {Command::Import, "import"},
+    {Command::Watch, "watch"},
 };
 
 std::optional<Command> commandFromName(const QString &name) {
@@ -207,6 +208,7 @@ QString checkPositionals(Invocation &inv, const QStringList &pos) {
     case Command::Counters:
     case Command::Ruleset:
     case Command::Add:
+    case Command::Watch:
         if (!pos.isEmpty())
             return tooMany(0);
         return {};
@@ -362,6 +364,17 @@ ParseResult parseCommandLine(const QStringList &args) {
             inv.json = true;
             continue;
         }
+        if (name == "count"_L1 && inv.command == Command::Watch) {
+            QString value;
+            bool ok = false;
+            if (takeValue(&value))
+                inv.count = value.toInt(&ok);
+            if (!ok || inv.count < 1) {
+                r.error = u"--count needs a number of changes, 1 or more"_s;
+                return r;
+            }
+            continue;
+        }
         const ForwardOption *opt =
             isForwardCommand(inv.command) ? findForwardOption(name) : nullptr;
         if (!opt) {
@@ -493,6 +506,7 @@ QString usage(Command c) {
                "  ruleset                    the nftables table that the forwards make\n"
                "  export [FILE]              all forwards as JSON, to FILE or standard output\n"
                "  import FILE                replace all forwards with those in FILE, atomically\n"
+               "  watch [--count N]          print the generation each time the forwards change\n"
                "\n"
                "Changes need the polkit action io.github.portico.manage (counters need\n"
                "io.github.portico.monitor). At a terminal, porticoctl starts pkttyagent so that\n"
@@ -560,6 +574,10 @@ QString usage(Command c) {
     case Command::Export:
         return u"Usage: porticoctl export [FILE]\n\nWrites {\"schema\": 1, \"forwards\": [...]} "
                "to FILE (replaced atomically) or to standard output.\n"_s;
+    case Command::Watch:
+        return u"Usage: porticoctl watch [--count N]\n\nPrints \"generation N\" each time the "
+               "forwards change (the helper's ForwardsChanged\nsignal), until interrupted or "
+               "after N changes.\n"_s;
     case Command::Import:
         return u"Usage: porticoctl import FILE\n\nReplaces all forwards with those in FILE (the "
                "export or list --json format; - for\nstandard input). All or nothing: if any "

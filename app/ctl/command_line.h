@@ -26,6 +26,7 @@ enum class Command {
     Ruleset,
     Export,
     Import,
+    Watch,
 };
 
 struct Invocation {
@@ -39,6 +40,7 @@ struct Invocation {
     QSet<QString> givenKeys;       // add, update: the bus keys given on the command line
     std::optional<bool> ipForward; // ip-forward on|off; unset = print the state
     QString file;                  // export (empty = stdout), import ("-" = stdin)
+    int count = 0;                 // watch --count N: stop after N changes; 0 = never
 };
 
 struct ParseResult {

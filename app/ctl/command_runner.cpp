@@ -5,6 +5,7 @@
 #include "serialization.h"
 #include "validation.h"
 
+#include <QCoreApplication>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -132,6 +133,8 @@ int CommandRunner::run(const Invocation &inv) {
         return exportForwards(inv);
     case Command::Import:
         return importForwards(inv);
+    case Command::Watch:
+        return watch(inv);
     }
     return ExitFailure;
 }
@@ -429,6 +432,25 @@ int CommandRunner::importForwards(const Invocation &inv) {
     m_err << "Imported " << forwards.size() << " forwards (generation " << r.value.generation
           << ")." << Qt::endl;
     return ExitOk;
+}
+
+} // namespace portico::ctl
+
+namespace portico::ctl {
+
+int CommandRunner::watch(const Invocation &inv) {
+    if (const HelperError e = m_client.watchForwardsChanged(); !e.ok())
+        return fail(e);
+    int seen = 0;
+    QObject::connect(&m_client, &HelperClient::forwardsChanged, &m_client,
+                     [this, &seen, count = inv.count](quint64 generation) {
+                         m_out << "generation " << generation << Qt::endl;
+                         if (count > 0 && ++seen >= count)
+                             QCoreApplication::exit(ExitOk);
+                     });
+    // Say when we are listening, so that a script can make a change only after that.
+    m_err << "watching " << m_client.busDescription() << Qt::endl;
+    return QCoreApplication::exec();
 }
 
 } // namespace portico::ctl

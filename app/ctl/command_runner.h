@@ -30,6 +30,7 @@ private:
     int ruleset();
     int exportForwards(const Invocation &inv);
     int importForwards(const Invocation &inv);
+    int watch(const Invocation &inv);
 
     // Finds a forward by name, else by id. On failure prints the error and returns false.
     bool resolve(const QString &ref, Forward *out, int *exitCode);

@@ -155,6 +155,15 @@ void TestClientCommandLine::commands_data() {
     QTest::newRow("import stdin") << QStringList{u"import"_s, u"-"_s} << Command::Import
                                   << QString();
 
+    QTest::newRow("watch") << QStringList{u"watch"_s} << Command::Watch << QString();
+    QTest::newRow("watch count") << QStringList{u"watch"_s, u"--count"_s, u"2"_s} << Command::Watch
+                                 << QString();
+    QTest::newRow("watch count zero")
+        << QStringList{u"watch"_s, u"--count=0"_s} << Command::Watch << u"--count needs"_s;
+    QTest::newRow("watch count word")
+        << QStringList{u"watch"_s, u"--count"_s, u"many"_s} << Command::Watch << u"--count needs"_s;
+    QTest::newRow("count is only for watch")
+        << QStringList{u"list"_s, u"--count"_s, u"2"_s} << Command::List << u"'--count'"_s;
     QTest::newRow("unknown command")
         << QStringList{u"frobnicate"_s} << Command::None << u"unknown command 'frobnicate'"_s;
     QTest::newRow("unknown option for add") << (QStringList(add) << u"--colour"_s) << Command::Add
