@@ -383,8 +383,9 @@ ValidationError forwardsFromJson(const QJsonArray &array, QList<Forward> *out) {
         Forward f;
         if (ValidationError e = forwardFromJson(obj, &f); !e.ok()) {
             const QJsonValue name = obj.value(QStringLiteral("name"));
+            // A name that is itself refused (control characters) is not repeated in the prefix.
             const QString where =
-                name.isString() && !name.toString().isEmpty()
+                name.isString() && checkName(name.toString()).isEmpty()
                     ? QStringLiteral("forward %1 (%2): ").arg(i + 1).arg(name.toString())
                     : QStringLiteral("forward %1: ").arg(i + 1);
             e.message.prepend(where);

@@ -400,6 +400,14 @@ ValidationError validateForward(const Forward &f) {
         if (const QString e = checkUnicast(f.targetAddress, QStringLiteral("target address"));
             !e.isEmpty())
             return refuse(f, "target_address", e);
+        // DNAT to loopback from prerouting is dropped as martian (route_localnet is off), and a
+        // local redirect is the way to reach this host anyway.
+        if (f.targetAddress.isLoopback())
+            return refuse(f, "target_address",
+                          QStringLiteral("target address %1 is a loopback address, which "
+                                         "forwarded traffic cannot reach; leave the target "
+                                         "address empty to redirect to a port on this host")
+                              .arg(f.targetAddress.toString()));
     }
     if (!f.targetPort.isNull()) {
         if (const QString e = checkPortRange(f.targetPort, QStringLiteral("target port"));

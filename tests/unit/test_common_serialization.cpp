@@ -550,6 +550,9 @@ void TestCommonSerialization::forwardsFromJson_data() {
     QTest::newRow("error without a name names the position")
         << QByteArray(R"([{"external_port":"80"}])") << 0 << s("name")
         << s("forward 1: a name is required");
+    QTest::newRow("a refused name is not repeated in the prefix")
+        << QByteArray(R"([{"name":"a\nb","external_port":"80"}])") << 0 << s("name")
+        << s("forward 1: name 'a\uFFFDb' contains a control character (U+000a)");
     QTest::newRow("not an object")
         << QByteArray(R"([{"name":"a","external_port":"80"}, 42])") << 0 << QString()
         << s("forward 2: must be a JSON object, not a number");

@@ -465,6 +465,17 @@ void TestCommonValidation::forward_data() {
         },
         "target_address", "has a scope id");
     bad(
+        "loopback target", [](Forward &f) { f.targetAddress = addr("127.0.0.53"); },
+        "target_address", "forward 'web': target address 127.0.0.53 is a loopback address");
+    bad(
+        "IPv6 loopback target", [](Forward &f) { f.targetAddress = addr("::1"); }, "target_address",
+        "target address ::1 is a loopback address");
+    ok("loopback external address (traffic the gateway sends itself)", [](Forward &f) {
+        f.targetAddress = {};
+        f.externalAddress = addr("127.0.0.1");
+        f.targetPort = {1234, 1234};
+    });
+    bad(
         "range cannot map to a shorter range",
         [](Forward &f) {
             f.externalPort = {8000, 8010};
