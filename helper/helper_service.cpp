@@ -25,7 +25,9 @@
 #include <QDBusArgument>
 #include <QDBusError>
 #include <QDebug>
+#include <QElapsedTimer>
 #include <QFile>
+#include <QLoggingCategory>
 #include <QSet>
 #include <QXmlStreamReader>
 
@@ -36,6 +38,16 @@ const QString HelperService::objectPath = QStringLiteral("/io/github/portico/Hel
 const QString HelperService::interfaceName = QStringLiteral("io.github.portico.Helper1");
 
 namespace {
+
+// QT_LOGGING_RULES="portico.helper.timing.debug=true" shows where the time of each call goes.
+Q_LOGGING_CATEGORY(lcTiming, "portico.helper.timing", QtWarningMsg)
+
+double msSince(const QElapsedTimer &t, qint64 *last) {
+    const qint64 now = t.nsecsElapsed();
+    const double ms = double(now - *last) / 1e6;
+    *last = now;
+    return ms;
+}
 
 const char manageAction[] = "io.github.portico.manage";
 const char monitorAction[] = "io.github.portico.monitor";
@@ -70,6 +82,7 @@ struct HelperService::Call {
     QList<Forward> forwards;
     quint64 generation = 0;
     IpForwarding ipForwarding;
+    QElapsedTimer timer;
 };
 
 struct HelperService::Method {
@@ -198,6 +211,7 @@ bool HelperService::handleMessage(const QDBusMessage &message, const QDBusConnec
     m_idle->touch();
 
     auto call = std::make_shared<Call>();
+    call->timer.start();
     call->message = message;
     call->connection = connection;
     call->method = &methodTable().at(*index);
@@ -222,12 +236,19 @@ bool HelperService::handleMessage(const QDBusMessage &message, const QDBusConnec
     }
 
     call->message.setDelayedReply(true);
+    const double prepareMs = call->timer.nsecsElapsed() / 1e6;
     m_idle->hold();
     m_polkit->check(call->message, QLatin1String(method.action), call->details,
-                    [this, call](const Authorization &auth) {
+                    [this, call, prepareMs](const Authorization &auth) {
                         m_idle->release();
                         if (auth.authorized) {
+                            const double polkitMs = call->timer.nsecsElapsed() / 1e6 - prepareMs;
+                            m_commitTiming.clear();
                             authorized(call);
+                            qCDebug(lcTiming, "%s: prepare %.2f ms, polkit %.2f ms, act %.2f ms%s",
+                                    qPrintable(call->method->name), prepareMs, polkitMs,
+                                    call->timer.nsecsElapsed() / 1e6 - prepareMs - polkitMs,
+                                    qPrintable(m_commitTiming));
                             return;
                         }
                         const Method &m = *call->method;
@@ -285,6 +306,35 @@ HelperService::Outcome HelperService::checkSet(const QList<Forward> &forwards) c
     return Outcome::success();
 }
 
+HelperService::Outcome HelperService::checkOne(const QList<Forward> &base, int index,
+                                               const Forward &changed) const {
+    // The set without the changed forward is valid (it is the current state, or was checked
+    // at load), and every rule of validateForwards is about a pair of forwards. So only the
+    // pairs with the changed one can fail, and of those only the forwards that share its name
+    // or id or whose ports meet its ports. Checking that small set gives the same answer as
+    // the whole set, in time that hardly grows with the number of forwards.
+    const auto targetOf = [](const Forward &f) {
+        return f.targetPort.isNull() ? f.externalPort : f.targetPort;
+    };
+    const PortRange ext = changed.externalPort;
+    const PortRange tgt = targetOf(changed);
+    QList<Forward> subset;
+    for (int i = 0; i < base.size(); ++i) {
+        if (i == index) {
+            subset.append(changed);
+            continue;
+        }
+        const Forward &f = base[i];
+        const PortRange fTgt = targetOf(f);
+        if (f.externalPort.overlaps(ext) || f.externalPort.overlaps(tgt) || fTgt.overlaps(ext) ||
+            f.name == changed.name || (!changed.id.isEmpty() && f.id == changed.id))
+            subset.append(f);
+    }
+    if (index < 0 || index >= base.size())
+        subset.append(changed);
+    return checkSet(subset);
+}
+
 int HelperService::indexOfId(const QString &id) const {
     for (int i = 0; i < m_state.forwards.size(); ++i) {
         if (m_state.forwards[i].id == id)
@@ -297,9 +347,7 @@ HelperService::Outcome HelperService::prepareAddForward(Call &call) {
     call.map = qdbus_cast<QVariantMap>(call.message.arguments().at(0));
     if (Outcome o = parseNewForward(call.map, &call.forward); !o.ok())
         return o;
-    QList<Forward> next = m_state.forwards;
-    next.append(call.forward);
-    if (Outcome o = checkSet(next); !o.ok())
+    if (Outcome o = checkOne(m_state.forwards, -1, call.forward); !o.ok())
         return o;
     call.details.insert(QStringLiteral("forward"), call.forward.name);
     return Outcome::success();
@@ -331,12 +379,10 @@ HelperService::Outcome HelperService::prepareUpdateForward(Call &call) {
     Forward updated;
     if (Outcome o = mergeUpdate(call, &updated); !o.ok())
         return o;
-    QList<Forward> next = m_state.forwards;
     const int index = indexOfId(call.id);
-    call.details.insert(QStringLiteral("forward"), next.at(index).name);
+    call.details.insert(QStringLiteral("forward"), m_state.forwards.at(index).name);
     call.details.insert(QStringLiteral("id"), call.id);
-    next[index] = updated;
-    return checkSet(next);
+    return checkOne(m_state.forwards, index, updated);
 }
 
 HelperService::Outcome HelperService::prepareRemoveForward(Call &call) {
@@ -454,7 +500,7 @@ HelperService::Outcome HelperService::actAddForward(Call &call) {
     f.id = Forward::idForMark(mark);
     next.append(f);
     QStringList notices;
-    Outcome o = commit(next, nextMark, {f.id}, &notices);
+    Outcome o = commit(next, nextMark, {f.id}, &notices, int(next.size()) - 1);
     if (!o.ok())
         return o;
     qInfo("AddForward from %s: added forward '%s' (%s)", qPrintable(call.message.service()),
@@ -469,7 +515,7 @@ HelperService::Outcome HelperService::actUpdateForward(Call &call) {
     QList<Forward> next = m_state.forwards;
     next[indexOfId(call.id)] = updated;
     QStringList notices;
-    Outcome o = commit(next, m_state.nextMark, {call.id}, &notices);
+    Outcome o = commit(next, m_state.nextMark, {call.id}, &notices, indexOfId(call.id));
     if (!o.ok())
         return o;
     qInfo("UpdateForward from %s: updated forward '%s' (%s)", qPrintable(call.message.service()),
@@ -485,7 +531,7 @@ HelperService::Outcome HelperService::actRemoveForward(Call &call) {
     QList<Forward> next = m_state.forwards;
     const QString name = next.at(index).name;
     next.removeAt(index);
-    Outcome o = commit(next, m_state.nextMark, {}, nullptr);
+    Outcome o = commit(next, m_state.nextMark, {}, nullptr, checkNothing);
     if (!o.ok())
         return o;
     qInfo("RemoveForward from %s: removed forward '%s' (%s)", qPrintable(call.message.service()),
@@ -501,7 +547,7 @@ HelperService::Outcome HelperService::actReplaceForwards(Call &call) {
     if (Outcome o = buildReplacement(call, &next, &nextMark); !o.ok())
         return o;
     QStringList notices;
-    Outcome o = commit(next, nextMark, {}, &notices);
+    Outcome o = commit(next, nextMark, {}, &notices, checkAll);
     if (!o.ok())
         return o;
     qInfo("ReplaceForwards from %s: now %lld forwards, generation %llu",
@@ -618,11 +664,23 @@ QStringList HelperService::enableForwarding(const QList<Forward> &forwards,
 }
 
 HelperService::Outcome HelperService::commit(const QList<Forward> &forwards, quint32 nextMark,
-                                             const QStringList &touchedIds, QStringList *notices) {
-    if (Outcome o = checkSet(forwards); !o.ok())
-        return o;
+                                             const QStringList &touchedIds, QStringList *notices,
+                                             int changedIndex) {
+    QElapsedTimer timer;
+    timer.start();
+    qint64 last = 0;
+    // A removal cannot create a clash.
+    if (changedIndex >= 0) {
+        if (Outcome o = checkOne(forwards, changedIndex, forwards.at(changedIndex)); !o.ok())
+            return o;
+    } else if (changedIndex == checkAll) {
+        if (Outcome o = checkSet(forwards); !o.ok())
+            return o;
+    }
+    const double validateMs = msSince(timer, &last);
     if (ApplyError e = m_writer->apply(forwards); !e.ok())
         return Outcome::fail(errors::Kernel, e.message);
+    const double kernelMs = msSince(timer, &last);
 
     std::optional<IpForwarding> chosen = m_state.ipForwarding;
     IpForwarding before;
@@ -647,7 +705,12 @@ HelperService::Outcome HelperService::commit(const QList<Forward> &forwards, qui
         qWarning("%s", qPrintable(text));
         return Outcome::fail(errors::State, text);
     }
+    const double saveMs = msSince(timer, &last);
     m_state = next;
+    m_commitTiming = QStringLiteral(" (validate %1 ms, kernel %2 ms, save %3 ms)")
+                         .arg(validateMs, 0, 'f', 2)
+                         .arg(kernelMs, 0, 'f', 2)
+                         .arg(saveMs, 0, 'f', 2);
     for (const QString &n : forwardingNotices)
         qInfo("%s", qPrintable(n));
 

@@ -76,10 +76,16 @@ private:
     Outcome mergeUpdate(Call &call, Forward *out) const;
     Outcome buildReplacement(const Call &call, QList<Forward> *out, quint32 *nextMark) const;
     Outcome checkSet(const QList<Forward> &forwards) const;
+    // As checkSet(base with `changed` at index, or appended if index < 0), for a valid base.
+    Outcome checkOne(const QList<Forward> &base, int index, const Forward &changed) const;
     Outcome staleCheck(const Call &call) const;
     quint32 allocateMark(quint32 *nextMark, const QList<Forward> &forwards) const;
+    // changedIndex: the one forward that changed (the others are the current, valid set), or
+    // checkAll, or checkNothing (a removal).
+    static constexpr int checkAll = -1;
+    static constexpr int checkNothing = -2;
     Outcome commit(const QList<Forward> &forwards, quint32 nextMark, const QStringList &touchedIds,
-                   QStringList *notices);
+                   QStringList *notices, int changedIndex);
     QStringList enableForwarding(const QList<Forward> &forwards, const QStringList &touchedIds,
                                  std::optional<IpForwarding> *chosen, IpForwarding *before,
                                  bool *changed);
@@ -94,6 +100,7 @@ private:
     SavedState m_state;
     QString m_pendingReport;
     QString m_interfaceXml;
+    QString m_commitTiming; // of the last change, for the timing log
     QHash<QString, int> m_methodIndex;
     QHash<QString, QString> m_inSignature;
     QHash<QString, QString> m_outSignature;

@@ -184,21 +184,44 @@ StateLoad StateStore::load() const {
     return result;
 }
 
+QByteArray StateStore::encode(const SavedState &state) const {
+    // One forward per line: still easy to read and to diff, and each line can be reused.
+    QByteArray out;
+    out.reserve(256 + state.forwards.size() * 320);
+    out += "{\n    \"schema\": " + QByteArray::number(schemaVersion) + ",\n";
+    out += "    \"generation\": " + QByteArray::number(state.generation) + ",\n";
+    out += "    \"next_mark\": " + QByteArray::number(state.nextMark) + ",\n";
+    if (state.ipForwarding) {
+        out += QByteArray("    \"ip_forwarding\": {\"v4\": ") +
+               (state.ipForwarding->v4 ? "true" : "false") +
+               ", \"v6\": " + (state.ipForwarding->v6 ? "true" : "false") + "},\n";
+    }
+    out += "    \"forwards\": [";
+    QHash<QString, EncodedForward> encoded;
+    encoded.reserve(state.forwards.size());
+    bool first = true;
+    for (const Forward &f : state.forwards) {
+        auto it = m_encoded.constFind(f.id);
+        QByteArray json;
+        if (it != m_encoded.cend() && it->forward == f)
+            json = it->json;
+        else
+            json = QJsonDocument(forwardToJson(f)).toJson(QJsonDocument::Compact);
+        out += first ? "\n        " : ",\n        ";
+        out += json;
+        first = false;
+        encoded.insert(f.id, EncodedForward{f, json});
+    }
+    out += first ? "]\n}\n" : "\n    ]\n}\n";
+    m_encoded.swap(encoded);
+    return out;
+}
+
 QString StateStore::save(const SavedState &state) const {
     if (QString error = makeDir(m_dir); !error.isEmpty())
         return error;
 
-    QJsonObject root;
-    root.insert(QLatin1String("schema"), schemaVersion);
-    root.insert(QLatin1String("generation"), double(state.generation));
-    root.insert(QLatin1String("next_mark"), double(state.nextMark));
-    if (state.ipForwarding) {
-        root.insert(QLatin1String("ip_forwarding"),
-                    QJsonObject{{QLatin1String("v4"), state.ipForwarding->v4},
-                                {QLatin1String("v6"), state.ipForwarding->v6}});
-    }
-    root.insert(QLatin1String("forwards"), forwardsToJson(state.forwards));
-    const QByteArray data = QJsonDocument(root).toJson(QJsonDocument::Indented);
+    const QByteArray data = encode(state);
 
     const QString target = filePath();
     QByteArray temp = QFile::encodeName(target + QStringLiteral(".tmp-XXXXXX"));

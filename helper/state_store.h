@@ -6,6 +6,8 @@
 #include "forward.h"
 #include "ip_forwarding.h"
 
+#include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QString>
 
@@ -45,8 +47,17 @@ public:
 
 private:
     QString setAside(const QString &reason, StateLoad *result) const;
+    QByteArray encode(const SavedState &state) const;
+
+    struct EncodedForward {
+        Forward forward;
+        QByteArray json;
+    };
 
     QString m_dir;
+    // Each forward's JSON from the last save: a change re-encodes only the forwards it touched,
+    // which keeps a save of 100,000 forwards to little more than writing the bytes.
+    mutable QHash<QString, EncodedForward> m_encoded;
 };
 
 } // namespace portico
