@@ -259,7 +259,8 @@ public:
             nlmsghdr *nlh = header(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
             mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, tableName);
             mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name.constData());
-            mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(s.id));
+            if (s.id != 0)
+                mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(s.id));
             nlattr *list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
             const size_t start = nlh->nlmsg_len;
             SeqInfo si{What::Elements, s.blame, -1, index};
@@ -612,10 +613,29 @@ ApplyError describe(const Model &m, const BatchMap &map, uint32_t firstSeq,
 
 } // namespace
 
+// What the last successful apply() wrote, so that add() can tell without asking the kernel
+// whether a new forward fits into the maps that exist.
+struct WrittenSet {
+    QList<KeyField> key;
+    DataType data = DataType::None;
+    bool interval = false;
+    quint32 capacity = 0;
+    qsizetype size = 0;
+};
+
+struct Written {
+    bool valid = false;
+    qsizetype forwardCount = 0;
+    QString lastId; // of the last forward, a cheap check that `before` is what we wrote
+    QHash<QString, WrittenSet> sets;
+};
+
 struct RulesetWriter::Private {
     netlink::Socket socket;
+    Written written;
 
-    ApplyError run(const Model &m, netlink::Batch &batch, const BatchMap &map) {
+    ApplyError run(const Model &m, netlink::Batch &batch, const BatchMap &map,
+                   int *firstErrno = nullptr) {
         if (!socket.isOpen()) {
             ApplyError e;
             e.message = socket.openError();
@@ -624,7 +644,20 @@ struct RulesetWriter::Private {
         const netlink::BatchResult result = socket.send(batch);
         if (result.ok())
             return {};
+        if (firstErrno && !result.refusals.empty())
+            *firstErrno = result.refusals.front().error;
         return describe(m, map, batch.firstSeq(), result);
+    }
+
+    void remember(const Model &m, const QList<Forward> &forwards) {
+        written = {};
+        written.valid = true;
+        written.forwardCount = forwards.size();
+        written.lastId = forwards.isEmpty() ? QString() : forwards.last().id;
+        for (const Set &s : m.sets) {
+            if (!s.anonymous)
+                written.sets.insert(s.name, {s.key, s.data, s.interval, s.capacity, s.size()});
+        }
     }
 };
 
@@ -634,6 +667,7 @@ RulesetWriter::RulesetWriter()
 RulesetWriter::~RulesetWriter() = default;
 
 ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
+    d->written.valid = false;
     const Model m = compile(forwards);
     netlink::Batch batch(d->socket.nextSeq());
     BatchMap map;
@@ -666,10 +700,65 @@ ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
     }
     batch.end();
     map.info.push_back({});
-    return d->run(m, batch, map);
+    const ApplyError e = d->run(m, batch, map);
+    if (e.ok())
+        d->remember(m, forwards);
+    return e;
+}
+
+ApplyError RulesetWriter::add(const QList<Forward> &before, const Forward &added) {
+    QList<Forward> all = before;
+    all << added;
+    const Written &w = d->written;
+    if (!w.valid || w.forwardCount != before.size() ||
+        w.lastId != (before.isEmpty() ? QString() : before.last().id))
+        return apply(all);
+    // The added forward alone: the sets it needs, and its elements in each.
+    Model m = compile({added});
+    for (const Set &s : m.sets) {
+        if (s.anonymous)
+            continue;
+        const auto it = w.sets.constFind(s.name);
+        if (it == w.sets.constEnd() || it->key != s.key || it->data != s.data ||
+            it->interval != s.interval ||
+            (it->capacity > 0 && it->size + s.size() > qsizetype(it->capacity)))
+            return apply(all); // a new shape needs a new rule (or a bigger map): rebuild
+    }
+    netlink::Batch batch(d->socket.nextSeq());
+    BatchMap map;
+    map.info.push_back({});
+    batch.begin();
+    Builder b(batch, map, m);
+    for (int i = 0; i < m.counters.size(); ++i)
+        b.counter(i);
+    for (int i = 0; i < m.sets.size(); ++i) {
+        if (m.sets.at(i).anonymous)
+            continue;
+        m.sets[i].id = 0; // an existing set: found by name
+        b.elements(i);
+    }
+    batch.end();
+    map.info.push_back({});
+    int firstErrno = 0;
+    const ApplyError e = d->run(m, batch, map, &firstErrno);
+    if (!e.ok()) {
+        // Our table or one of its maps is gone (someone else changed it): rebuild it whole.
+        if (firstErrno == ENOENT)
+            return apply(all);
+        return e;
+    }
+    Written &rw = d->written;
+    rw.forwardCount = all.size();
+    rw.lastId = added.id;
+    for (const Set &s : m.sets) {
+        if (!s.anonymous)
+            rw.sets[s.name].size += s.size();
+    }
+    return {};
 }
 
 ApplyError RulesetWriter::removeTable() {
+    d->written.valid = false;
     const Model m;
     netlink::Batch batch(d->socket.nextSeq());
     BatchMap map;

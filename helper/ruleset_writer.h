@@ -40,6 +40,12 @@ public:
     // out). On any refusal the previous table stays exactly as it was.
     ApplyError apply(const QList<Forward> &forwards);
 
+    // Adds one forward to what the last apply() or add() on this writer wrote for `before`: a
+    // small batch into the existing maps (about a millisecond however many forwards there are)
+    // when every map the forward needs exists and has room; otherwise, or when the table was
+    // changed behind our back, the same as apply(before + added).
+    ApplyError add(const QList<Forward> &before, const Forward &added);
+
     // Removes our table, if it exists (used by tests and uninstall).
     ApplyError removeTable();
 

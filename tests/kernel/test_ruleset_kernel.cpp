@@ -459,6 +459,93 @@ private slots:
         QVERIFY(!replaced.contains(QLatin1String("198.51.100.10")));
     }
 
+    void addIntoExistingMaps() {
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        const QList<Forward> before = many(10000);
+        QElapsedTimer t;
+        t.start();
+        QVERIFY(w.apply(before).ok());
+        const qint64 full = t.nsecsElapsed() / 1000;
+        Forward added =
+            fwd(10001, QStringLiteral("added"), Protocol::Tcp, 60001, "198.51.100.21", 8081);
+        added.externalAddress = QHostAddress(QStringLiteral("203.0.113.1"));
+        added.masquerade = true;
+        t.restart();
+        const ApplyError e = w.add(before, added);
+        const qint64 incremental = t.nsecsElapsed() / 1000;
+        QVERIFY2(e.ok(), qPrintable(e.message));
+        qInfo("add 1 to 10000: %lld us (full apply: %lld us)", incremental, full);
+        QVERIFY2(incremental * 5 < full, "add() was not incremental");
+        const QString afterAdd = ns.listTable();
+        QVERIFY(
+            afterAdd.contains(QLatin1String("203.0.113.1 . tcp . 60001 : 198.51.100.21 . 8081")));
+        QCOMPARE(w.counters().size(), 10001);
+        // The same table as a full apply of everything.
+        QList<Forward> all = before;
+        all << added;
+        QVERIFY(w.apply(all).ok());
+        QCOMPARE(ns.listTable(), afterAdd);
+        // And a second add builds on the first.
+        Forward again = added;
+        again.id = QStringLiteral("f10002");
+        again.name = QStringLiteral("again");
+        again.externalPort = {60002, 60002};
+        QVERIFY(w.add(all, again).ok());
+        QVERIFY(ns.listTable().contains(QLatin1String("tcp . 60002 : 198.51.100.21 . 8081")));
+    }
+
+    void addWithNewShapeRebuilds() {
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        const QList<Forward> before = {
+            fwd(1, QStringLiteral("a"), Protocol::Tcp, 80, "198.51.100.10")};
+        QVERIFY(w.apply(before).ok());
+        Forward added = fwd(2, QStringLiteral("b"), Protocol::Udp, 53, "198.51.100.11");
+        added.interface = QStringLiteral("wan0");
+        added.hairpin = true;
+        QVERIFY(w.add(before, added).ok());
+        const QString afterAdd = ns.listTable();
+        QVERIFY(afterAdd.contains(QLatin1String("map v4_if_dnat_nat")));
+        QVERIFY(afterAdd.contains(QLatin1String("chain hairpin")));
+        QVERIFY(w.apply(before + QList<Forward>{added}).ok());
+        QCOMPARE(ns.listTable(), afterAdd);
+    }
+
+    void addClashIsRefusedAndChangesNothing() {
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        const QList<Forward> before = everyKind();
+        QVERIFY(w.apply(before).ok());
+        const QString previous = ns.listTable();
+        const Forward clash =
+            fwd(30, QStringLiteral("web-too"), Protocol::Tcp, 80, "198.51.100.77");
+        const ApplyError e = w.add(before, clash);
+        QVERIFY(!e.ok());
+        QCOMPARE(e.forwardName, QStringLiteral("web-too"));
+        QCOMPARE(e.field, QStringLiteral("external_port"));
+        QCOMPARE(e.message, QStringLiteral("forward 'web-too': external port: File exists"));
+        QCOMPARE(ns.listTable(), previous);
+    }
+
+    void addAfterTableVanishedRebuilds() {
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        const QList<Forward> before = many(10);
+        QVERIFY(w.apply(before).ok());
+        int rc = -1;
+        ns.nft({QStringLiteral("delete"), QStringLiteral("table"), QStringLiteral("inet"),
+                QStringLiteral("portico")},
+               &rc);
+        QCOMPARE(rc, 0);
+        const Forward added = fwd(11, QStringLiteral("late"), Protocol::Tcp, 999, "198.51.100.30");
+        const ApplyError e = w.add(before, added);
+        QVERIFY2(e.ok(), qPrintable(e.message));
+        const QString afterAdd = ns.listTable();
+        QVERIFY(afterAdd.contains(QLatin1String("tcp . 999 : 198.51.100.30 . 999")));
+        QVERIFY(afterAdd.contains(QLatin1String("counter f1 {")));
+    }
+
     void tenThousandForwards() {
         ENTER_NETNS(ns);
         RulesetWriter w;
