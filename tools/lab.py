@@ -406,6 +406,11 @@ class Lab:
                                    self.busAddress, "--state-dir", self.stateDir])
         self._waitFor("the helper on the bus", lambda: self.hasOwner(HELPER_NAME), timeout=30)
 
+    def ensureHelper(self):
+        """With activation the next call starts the helper; without, start it here."""
+        if not self.activation and not self.hasOwner(HELPER_NAME):
+            self.startHelper()
+
     def stopHelper(self):
         pid = self.helperPid()
         if pid is None:

@@ -32,6 +32,7 @@ def clean(lab, request):
     """Every test starts from an empty forward set, with forwarding off and polkitd running."""
     if "polkitd" not in lab.procs:
         lab.startPolkit()
+    lab.ensureHelper()
     lab.resetForwards(force=True)
     r = lab.busCall("SetIpForwarding", [False, False])
     assert r["ok"], f"SetIpForwarding(false, false) as root failed: {r}"

@@ -64,7 +64,8 @@ def test_restore_in_a_fresh_gateway(lab):
     assert after == zeroCounters(before), "the restored table differs from the one before"
     assert not re.search(r"packets [1-9]", after), "counters were not reset"
     assert lab.forwarding(fresh)[0], "IPv4 forwarding was not restored"
-    # The helper comes back on the next call with the same forwards.
+    # The helper comes back (by D-Bus activation, on the next call) with the same forwards.
+    lab.ensureHelper()
     again = json.loads(ctlOk(lab, "list", "--json").stdout)["forwards"]
     assert again == forwards
 
@@ -89,6 +90,7 @@ def test_corrupt_state_is_reported_and_kept_aside(lab):
         assert f.read() == garbage
     assert lab.nft(fresh, "list", "tables") == "", "a corrupt state put rules into the kernel"
     # The helper starts again with nothing, and does not lose the file it set aside.
+    lab.ensureHelper()
     assert json.loads(ctlOk(lab, "list", "--json").stdout)["forwards"] == []
     assert glob.glob(state + ".corrupt-*") == kept
     os.remove(kept[0])
