@@ -2,6 +2,7 @@
 // What each porticoctl command does, in terms of HelperClient calls.
 #include "command_runner.h"
 
+#include "errors.h"
 #include "serialization.h"
 #include "validation.h"
 
@@ -425,18 +426,16 @@ int CommandRunner::importForwards(const Invocation &inv) {
     const auto current = m_client.listForwards();
     if (!current.ok())
         return fail(current.error);
-    const auto r = m_client.replaceForwards(forwards, current.value.generation);
+    auto r = m_client.replaceForwards(forwards, current.value.generation);
+    if (r.error.name == QLatin1StringView(errors::StaleGeneration))
+        r.error.message += u" Nothing was imported; run the import again."_s;
     if (!r.ok())
         return fail(r.error);
     printNotices(r.value.notices);
-    m_err << "Imported " << forwards.size() << " forwards (generation " << r.value.generation
-          << ")." << Qt::endl;
+    m_err << "Imported " << forwards.size() << " forwards from " << where << " (generation "
+          << r.value.generation << ")." << Qt::endl;
     return ExitOk;
 }
-
-} // namespace portico::ctl
-
-namespace portico::ctl {
 
 int CommandRunner::watch(const Invocation &inv) {
     if (const HelperError e = m_client.watchForwardsChanged(); !e.ok())
