@@ -92,31 +92,39 @@ void PolkitAuthority::check(const QDBusMessage &call, const QString &actionId,
     request.setInteractiveAuthorizationAllowed(call.isInteractiveAuthorizationAllowed());
 
     auto *watcher = new QDBusPendingCallWatcher(m_bus.asyncCall(request, checkTimeoutMs), this);
-    connect(watcher, &QDBusPendingCallWatcher::finished, this, [watcher, done = std::move(done)]() {
-        watcher->deleteLater();
-        const QDBusMessage reply = watcher->reply();
-        Authorization result;
-        if (reply.type() != QDBusMessage::ReplyMessage) {
-            result.reason =
-                QStringLiteral("polkit could not be asked: %1")
-                    .arg(reply.errorMessage().isEmpty() ? reply.errorName() : reply.errorMessage());
-        } else if (reply.signature() != QLatin1String("(bba{ss})")) {
-            result.reason =
-                QStringLiteral("polkit sent an unexpected reply (%1)").arg(reply.signature());
-        } else {
-            const PolkitResult r = qdbus_cast<PolkitResult>(reply.arguments().constFirst());
-            result.authorized = r.isAuthorized;
-            if (!r.isAuthorized) {
-                if (r.details.value(QStringLiteral("polkit.dismissed")) == QLatin1String("true"))
-                    result.reason = QStringLiteral("the authentication dialog was dismissed");
-                else if (r.isChallenge)
-                    result.reason =
-                        QStringLiteral("authentication is required, but the call did not allow an "
-                                       "interactive password prompt");
+    connect(
+        watcher, &QDBusPendingCallWatcher::finished, this,
+        [watcher, interactive = call.isInteractiveAuthorizationAllowed(),
+         done = std::move(done)]() {
+            watcher->deleteLater();
+            const QDBusMessage reply = watcher->reply();
+            Authorization result;
+            if (reply.type() != QDBusMessage::ReplyMessage) {
+                result.reason = QStringLiteral("polkit could not be asked: %1")
+                                    .arg(reply.errorMessage().isEmpty() ? reply.errorName()
+                                                                        : reply.errorMessage());
+            } else if (reply.signature() != QLatin1String("(bba{ss})")) {
+                result.reason =
+                    QStringLiteral("polkit sent an unexpected reply (%1)").arg(reply.signature());
+            } else {
+                const PolkitResult r = qdbus_cast<PolkitResult>(reply.arguments().constFirst());
+                result.authorized = r.isAuthorized;
+                if (!r.isAuthorized) {
+                    if (r.details.value(QStringLiteral("polkit.dismissed")) ==
+                        QLatin1String("true"))
+                        result.reason = QStringLiteral("the authentication dialog was dismissed");
+                    else if (r.isChallenge && interactive)
+                        result.reason =
+                            QStringLiteral("authentication is required, and no polkit "
+                                           "authentication agent could ask for a password");
+                    else if (r.isChallenge)
+                        result.reason = QStringLiteral(
+                            "authentication is required, but the call did not allow an "
+                            "interactive password prompt");
+                }
             }
-        }
-        done(result);
-    });
+            done(result);
+        });
 }
 
 } // namespace portico
