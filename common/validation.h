@@ -27,7 +27,9 @@ struct ValidationError {
 // field is required is validateForward's call. parseAddress takes only plain unicast literals
 // (dotted-quad IPv4 or IPv6, no scope id, not IPv4-mapped). parseCidr takes "ADDR" (a host) or
 // "ADDR/N" with no host bits set; `family` restricts it to IPv4 or IPv6, any other value allows
-// both.
+// both. checkInterfaceName: empty (any) or at most 15 bytes of printable ASCII, not "." or "..",
+// without '/', ':', '%' or spaces. checkComment: at most 256 characters and 256 UTF-8 bytes, no
+// control characters (newlines and tabs included).
 QString parsePortRange(const QString &text, const QString &what, PortRange *out);
 QString parseAddress(const QString &text, const QString &what, QHostAddress *out);
 QString parseCidr(const QString &text, QHostAddress::NetworkLayerProtocol family, Cidr *out);
@@ -36,7 +38,8 @@ QString checkInterfaceName(const QString &name);
 QString checkComment(const QString &comment);
 
 // One forward on its own: every field rule again (a Forward may be built in code) plus the
-// consistency rules (range lengths, families, source overlap, local redirects). Messages start
+// consistency rules (range lengths, families, source overlap, local redirects, no loopback
+// target: a local redirect is the way to reach this host). Messages start
 // "forward 'NAME': ". Sources of both families are allowed only when neither address is set
 // (then the forward applies to both families).
 ValidationError validateForward(const Forward &f);
