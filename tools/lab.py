@@ -415,9 +415,12 @@ class Lab:
         pid = self.helperPid()
         if pid is None:
             return
-        os.kill(pid, signal.SIGTERM)
-        self._waitFor("the helper to exit", lambda: not pidAlive(pid), timeout=10)
-        self.procs.pop("helper", None)
+        if "helper" in self.procs:
+            self._stopProc("helper")  # our own child: reap it too
+        else:
+            os.kill(pid, signal.SIGTERM)
+            self._waitFor("the helper to exit", lambda: not pidAlive(pid), timeout=10)
+        self._waitFor("the helper to leave the bus", lambda: not self.hasOwner(HELPER_NAME))
 
     # --- running things ---------------------------------------------------------------------
 
