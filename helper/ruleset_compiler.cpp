@@ -282,10 +282,14 @@ Model compile(const QList<Forward> &forwards) {
     Chain prerouting{QStringLiteral("prerouting"), true, Hook::Prerouting, -100, {}};
     Chain output{QStringLiteral("output"), true, Hook::Output, -100, {}};
     // One rule per shape and hook; the anonymous `{ tcp, udp }` belongs to its rule, as in nft.
-    auto shapeRule = [&m](const Shape &s, int markSet, int natSet) {
+    auto shapeRule = [&m](const Shape &s, int markSet, int natSet, bool output) {
         const QList<KeyField> key = s.key();
         Rule rule;
         rule.statements << Statement{StmtKind::Nfproto, -1, s.ipv6};
+        // The gateway's own talk to localhost (its DNS stub on 127.0.0.53, say) is not aimed at
+        // a forward; only traffic to its real addresses is.
+        if (output && !s.address)
+            rule.statements << Statement{StmtKind::NotLoopback, -1, s.ipv6};
         if (!s.address)
             rule.statements << Statement{StmtKind::FibDaddrLocal};
         // nft refuses a port mapping without a transport match unless the map's value is a
@@ -328,9 +332,9 @@ Model compile(const QList<Forward> &forwards) {
         m.sets << markSet;
         natSetOf[s.code()] = int(m.sets.size());
         m.sets << natSet;
-        prerouting.rules << shapeRule(s, markSetOf[s.code()], natSetOf[s.code()]);
+        prerouting.rules << shapeRule(s, markSetOf[s.code()], natSetOf[s.code()], false);
         if (!s.iface)
-            output.rules << shapeRule(s, markSetOf[s.code()], natSetOf[s.code()]);
+            output.rules << shapeRule(s, markSetOf[s.code()], natSetOf[s.code()], true);
     }
 
     // Pass 2: the elements, appended forward by forward so each forward's run is contiguous.

@@ -63,6 +63,7 @@ enum class StmtKind : quint8 {
     Nfproto,          // meta nfproto ipv4|ipv6
     L4ProtoInSet,     // meta l4proto { tcp, udp } (nft wants a transport match before NAT)
     FibDaddrLocal,    // fib daddr type local
+    NotLoopback,      // ip daddr != 127.0.0.0/8 | ip6 daddr != ::1
     CtMarkSetMap,     // ct mark set KEY map @set
     DnatMap,          // dnat ip|ip6 to KEY map @set
     RedirectMap,      // redirect to : KEY map @set
@@ -87,7 +88,7 @@ struct Statement {
 
     StmtKind kind;
     int set = -1;        // index into Model::sets
-    bool ipv6 = false;   // Nfproto, DnatMap
+    bool ipv6 = false;   // Nfproto, NotLoopback, DnatMap
     QList<KeyField> key; // CtMarkSetMap, DnatMap, RedirectMap
 };
 

@@ -180,6 +180,8 @@ QString statement(const Model &m, const Statement &st) {
         return QLatin1String("meta l4proto ") + anonymousSet(m.sets.at(st.set));
     case StmtKind::FibDaddrLocal:
         return QStringLiteral("fib daddr type local");
+    case StmtKind::NotLoopback:
+        return QLatin1String(st.ipv6 ? "ip6 daddr != ::1" : "ip daddr != 127.0.0.0/8");
     case StmtKind::CtMarkSetMap:
         return QLatin1String("ct mark set ") + key + QLatin1String(" map ") + setRef;
     case StmtKind::DnatMap:

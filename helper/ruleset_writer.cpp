@@ -472,6 +472,17 @@ private:
             fib(r, NFTA_FIB_F_DADDR, NFT_FIB_RESULT_ADDRTYPE);
             cmp32(r, NFT_CMP_EQ, 2 /* RTN_LOCAL */);
             break;
+        case StmtKind::NotLoopback:
+            if (st.ipv6) {
+                payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG_1);
+                const struct in6_addr loopback = IN6ADDR_LOOPBACK_INIT;
+                cmp(r, NFT_CMP_NEQ, &loopback, 16);
+            } else {
+                payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1);
+                bitwise(r, htonl(0xff000000), 0);
+                cmp32(r, NFT_CMP_NEQ, htonl(0x7f000000));
+            }
+            break;
         case StmtKind::CtMarkSetMap:
             loadKey(r, st.key, m_model.sets.at(st.set).interval);
             lookup(r, st.set, true);

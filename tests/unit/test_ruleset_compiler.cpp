@@ -62,7 +62,9 @@ private slots:
         QTest::newRow("tcp") << QList<Forward>{fwd(1, Protocol::Tcp, 80, "198.51.100.10", 8080)}
                              << QStringLiteral("counters:1 v4_dnat_mark:1 v4_dnat_nat:1") << 1 << 1
                              << QStringList{QStringLiteral("tcp . 80 : 198.51.100.10 . 8080"),
-                                            QStringLiteral("tcp . 80 : 0x00000001")};
+                                            QStringLiteral("tcp . 80 : 0x00000001"),
+                                            QStringLiteral("meta nfproto ipv4 ip daddr != "
+                                                           "127.0.0.0/8 fib daddr type local")};
         QTest::newRow("udp") << QList<Forward>{fwd(2, Protocol::Udp, 53, "198.51.100.10")}
                              << QStringLiteral("counters:1 v4_dnat_mark:1 v4_dnat_nat:1") << 1 << 1
                              << QStringList{QStringLiteral("udp . 53 : 198.51.100.10 . 53")};
