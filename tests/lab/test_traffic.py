@@ -7,7 +7,7 @@ import re
 import pytest
 
 from lab import (LAN2_CLIENT4, LAN_GW4, LAN_SERVER4, LAN_SERVER6, WAN_CLIENT4, WAN_CLIENT6,
-                 WAN_GW4, WAN_GW6, WAN_OTHER4)
+                 WAN_GW4, WAN_GW6, WAN_OTHER4, WAN_OTHER6)
 from labutil import add, web
 
 
@@ -103,3 +103,34 @@ def test_ipv6_forward(lab):
     assert reply == f"lan-server port=8080 client={WAN_CLIENT6} six"
     # An IPv6 forward does not capture IPv4 traffic.
     assert web(lab) is None
+
+
+def test_masquerade_hides_the_client(lab):
+    add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080",
+        "--masquerade")
+    assert web(lab) == f"lan-server port=8080 client={LAN_GW4}\n"
+
+
+def test_inbound_interface(lab):
+    add(lab, "--name", "wan-only", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080",
+        "--in", "wan0")
+    add(lab, "--name", "lan-only", "--proto", "tcp", "--port", "81", "--to", f"{LAN_SERVER4}:8080",
+        "--in", "br0")
+    assert web(lab) == f"lan-server port=8080 client={WAN_CLIENT4}\n"
+    assert lab.http_get(lab.wan, f"http://{WAN_GW4}:81/", source=WAN_CLIENT4) is None
+
+
+def test_external_address(lab):
+    # The gateway's LAN address is one of its own too; a forward on it leaves 203.0.113.1 alone.
+    add(lab, "--name", "on-lan-addr", "--proto", "tcp", "--on", LAN_GW4, "--port", "80", "--to",
+        f"{LAN_SERVER4}:8080")
+    body = lab.http_get(lab.wan, f"http://{LAN_GW4}/", source=WAN_CLIENT4)
+    assert body == f"lan-server port=8080 client={WAN_CLIENT4}\n"
+    assert web(lab) is None
+
+
+def test_ipv6_source_restriction(lab):
+    add(lab, "--name", "web6", "--proto", "tcp", "--on", WAN_GW6, "--port", "80", "--to",
+        f"[{LAN_SERVER6}]:8080", "--from", f"{WAN_CLIENT6}/128")
+    assert lab.http_get(lab.wan, f"http://[{WAN_GW6}]/", source=WAN_CLIENT6) is not None
+    assert lab.http_get(lab.wan, f"http://[{WAN_GW6}]/", source=WAN_OTHER6) is None
