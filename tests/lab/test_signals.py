@@ -6,6 +6,8 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from lab import LAN_SERVER4
 from labutil import add, ctlOk
 
@@ -19,7 +21,12 @@ def test_forwards_changed_carries_the_new_generation(lab):
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(l) for l in monitor.stdout], daemon=True).start()
     try:
-        time.sleep(0.5)  # the match rule is in place once dbus-monitor has said hello
+        # dbus-monitor loses its own name when it becomes a monitor: from then on it sees all.
+        try:
+            while "member=NameLost" not in lines.get(timeout=10):
+                pass
+        except queue.Empty:
+            pytest.fail("dbus-monitor did not become a monitor on the lab bus within 10 s")
         add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
         ctlOk(lab, "disable", "web")
         generation = lab.busCall("ListForwards")["result"][1]
