@@ -9,9 +9,12 @@
 
 #include <QDateTime>
 #include <QDebug>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLoggingCategory>
+#include <QSet>
 
 #include <cerrno>
 #include <cstring>
@@ -22,6 +25,8 @@
 namespace portico {
 
 namespace {
+
+Q_LOGGING_CATEGORY(lcTiming, "portico.helper.timing", QtWarningMsg)
 
 constexpr quint32 maxMark = 0xffffff;
 
@@ -197,23 +202,27 @@ QByteArray StateStore::encode(const SavedState &state) const {
                ", \"v6\": " + (state.ipForwarding->v6 ? "true" : "false") + "},\n";
     }
     out += "    \"forwards\": [";
-    QHash<QString, EncodedForward> encoded;
-    encoded.reserve(state.forwards.size());
     bool first = true;
     for (const Forward &f : state.forwards) {
-        auto it = m_encoded.constFind(f.id);
-        QByteArray json;
-        if (it != m_encoded.cend() && it->forward == f)
-            json = it->json;
-        else
-            json = QJsonDocument(forwardToJson(f)).toJson(QJsonDocument::Compact);
+        auto it = m_encoded.find(f.id);
+        if (it == m_encoded.end())
+            it = m_encoded.insert(f.id, EncodedForward{f, QByteArray()});
+        if (it->json.isEmpty() || !(it->forward == f)) {
+            it->forward = f;
+            it->json = QJsonDocument(forwardToJson(f)).toJson(QJsonDocument::Compact);
+        }
         out += first ? "\n        " : ",\n        ";
-        out += json;
+        out += it->json;
         first = false;
-        encoded.insert(f.id, EncodedForward{f, json});
     }
     out += first ? "]\n}\n" : "\n    ]\n}\n";
-    m_encoded.swap(encoded);
+    // Drop the entries of removed forwards now and then, not on every save.
+    if (m_encoded.size() > 2 * state.forwards.size() + 64) {
+        QSet<QString> live;
+        for (const Forward &f : state.forwards)
+            live.insert(f.id);
+        m_encoded.removeIf([&](const auto &entry) { return !live.contains(entry.key()); });
+    }
     return out;
 }
 
@@ -221,7 +230,10 @@ QString StateStore::save(const SavedState &state) const {
     if (QString error = makeDir(m_dir); !error.isEmpty())
         return error;
 
+    QElapsedTimer timer;
+    timer.start();
     const QByteArray data = encode(state);
+    const qint64 encodedNs = timer.nsecsElapsed();
 
     const QString target = filePath();
     QByteArray temp = QFile::encodeName(target + QStringLiteral(".tmp-XXXXXX"));
@@ -239,6 +251,7 @@ QString StateStore::save(const SavedState &state) const {
         return fail(QStringLiteral("chmod"));
     if (!writeAll(fd, data))
         return fail(QStringLiteral("write"));
+    const qint64 writtenNs = timer.nsecsElapsed();
     if (::fsync(fd) != 0)
         return fail(QStringLiteral("fsync"));
     if (::close(fd) != 0) {
@@ -260,6 +273,9 @@ QString StateStore::save(const SavedState &state) const {
         qWarning("cannot sync the directory %s: %s", qPrintable(m_dir), std::strerror(errno));
     if (dirFd >= 0)
         ::close(dirFd);
+    qCDebug(lcTiming, "saved %lld bytes: encode %.2f ms, write %.2f ms, sync and rename %.2f ms",
+            qlonglong(data.size()), encodedNs / 1e6, (writtenNs - encodedNs) / 1e6,
+            (timer.nsecsElapsed() - writtenNs) / 1e6);
     return {};
 }
 
