@@ -43,3 +43,25 @@ def test_forwards_changed_carries_the_new_generation(lab):
     finally:
         monitor.kill()
         monitor.wait()
+
+
+def test_porticoctl_watch_prints_each_generation(lab):
+    pw = lab.user
+    cmd = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--init-groups", "--",
+           lab.ctlPath, "--bus", lab.busAddress, "watch", "--count", "2"]
+    # An ordinary user without any polkit rule may watch: signals carry no secrets.
+    watch = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             stdin=subprocess.DEVNULL)
+    try:
+        first = watch.stderr.readline()
+        assert first.startswith("watching"), f"porticoctl watch said {first!r}"
+        add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+        ctlOk(lab, "disable", "web")
+        out, err = watch.communicate(timeout=10)
+        generation = lab.busCall("ListForwards")["result"][1]
+        assert watch.returncode == 0, err
+        assert out.splitlines()[-1] == f"generation {generation}", out
+        assert len(out.splitlines()) == 2, out
+    finally:
+        watch.kill()
+        watch.wait()
