@@ -12,9 +12,13 @@
 #include <QCoreApplication>
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
+#include <QSocketNotifier>
 #include <QTimer>
 
+#include <csignal>
 #include <cstdio>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 using namespace portico;
 
@@ -63,6 +67,16 @@ int restore(const QString &stateDir) {
 } // namespace
 
 int main(int argc, char **argv) {
+    // SIGTERM and SIGINT are read from a signalfd by the event loop, so they end the helper
+    // between two calls, never in the middle of a change (after the kernel, before the file).
+    // Blocked before any thread exists, so that no thread takes them.
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGTERM);
+    sigaddset(&stopSignals, SIGINT);
+    sigaddset(&stopSignals, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stopSignals, nullptr);
+
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("portico-helper"));
     QCoreApplication::setApplicationVersion(QStringLiteral(PORTICO_VERSION));
@@ -200,6 +214,20 @@ int main(int argc, char **argv) {
         }
     });
     busWatch.start(2000);
+
+    const int signalFd = signalfd(-1, &stopSignals, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signalFd < 0) {
+        printError(QStringLiteral("cannot create a signalfd"));
+        return 1;
+    }
+    QSocketNotifier signalNotifier(signalFd, QSocketNotifier::Read);
+    QObject::connect(&signalNotifier, &QSocketNotifier::activated, &app, [&]() {
+        signalfd_siginfo info;
+        if (::read(signalFd, &info, sizeof info) != ssize_t(sizeof info))
+            return;
+        qInfo("%s; exiting", strsignal(int(info.ssi_signo)));
+        app.quit();
+    });
 
     qInfo("serving %s on %s; %lld forwards, state in %s", qPrintable(HelperService::serviceName),
           qPrintable(busLabel), qlonglong(loaded.state.forwards.size()),

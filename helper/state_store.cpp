@@ -9,6 +9,7 @@
 
 #include <QDateTime>
 #include <QDebug>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
@@ -158,6 +159,12 @@ QString StateStore::setAside(const QString &reason, StateLoad *result) const {
 
 StateLoad StateStore::load() const {
     StateLoad result;
+    // A helper stopped in the middle of a save leaves its temp file behind.
+    const QDir dir(m_dir);
+    for (const QString &name :
+         dir.entryList({QStringLiteral("forwards.json.tmp-*")}, QDir::Files | QDir::Hidden))
+        QFile::remove(dir.filePath(name));
+
     const QByteArray path = QFile::encodeName(filePath());
     const int fd = ::open(path.constData(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
