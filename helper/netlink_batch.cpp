@@ -122,8 +122,9 @@ int extackAttr(const nlattr *attr, void *data) {
     return MNL_CB_OK;
 }
 
-// Parses one NLMSG_ERROR; returns its errno (0 for a plain ACK).
-int parseAck(const nlmsghdr *nlh, QString *extack, int64_t *offset = nullptr) {
+} // namespace
+
+int parseAck(const nlmsghdr *nlh, QString *extack, int64_t *offset) {
     if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(nlmsgerr))
         return EBADMSG;
     const auto *err = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(nlh));
@@ -131,17 +132,18 @@ int parseAck(const nlmsghdr *nlh, QString *extack, int64_t *offset = nullptr) {
         // With NETLINK_CAP_ACK the original message is cut down to its header.
         size_t tlvs = sizeof(nlmsgerr);
         if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-            tlvs += err->msg.nlmsg_len - sizeof(nlmsghdr);
-        ExtAck ack;
-        mnl_attr_parse(nlh, unsigned(tlvs), extackAttr, &ack);
-        *extack = ack.message;
-        if (offset)
-            *offset = ack.offset;
+            tlvs += NLMSG_ALIGN(err->msg.nlmsg_len - sizeof(nlmsghdr));
+        if (tlvs <= mnl_nlmsg_get_payload_len(nlh)) {
+            ExtAck ack;
+            mnl_attr_parse(nlh, unsigned(tlvs), extackAttr, &ack);
+            if (extack)
+                *extack = ack.message;
+            if (offset)
+                *offset = ack.offset;
+        }
     }
     return -err->error;
 }
-
-} // namespace
 
 BatchResult Socket::send(const Batch &batch) {
     BatchResult result;

@@ -73,6 +73,10 @@ struct BatchResult {
     bool ok() const { return refusals.empty() && transportError.isEmpty(); }
 };
 
+// Reads one NLMSG_ERROR: returns its errno (0 for a plain ACK) and, from the extended ACK, the
+// kernel's message and the offset of the attribute it refused.
+int parseAck(const nlmsghdr *nlh, QString *extack, int64_t *badAttrOffset = nullptr);
+
 class Socket {
 public:
     Socket();

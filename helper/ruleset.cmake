@@ -7,6 +7,7 @@ add_library(portico_ruleset STATIC
     ${CMAKE_CURRENT_SOURCE_DIR}/ruleset_text.cpp
     ${CMAKE_CURRENT_SOURCE_DIR}/ruleset_writer.h
     ${CMAKE_CURRENT_SOURCE_DIR}/ruleset_writer.cpp
+    ${CMAKE_CURRENT_SOURCE_DIR}/ruleset_netlink.h
     ${CMAKE_CURRENT_SOURCE_DIR}/netlink_batch.h
     ${CMAKE_CURRENT_SOURCE_DIR}/netlink_batch.cpp
 )

@@ -5,6 +5,7 @@
 
 #include "netlink_batch.h"
 #include "ruleset_model.h"
+#include "ruleset_netlink.h"
 
 // glibc's in.h before the kernel headers, which then leave its definitions alone.
 #include <arpa/inet.h>
@@ -641,6 +642,25 @@ struct Written {
     QHash<QString, WrittenSet> sets;
 };
 
+bool ruleset::parseCounterObject(const nlmsghdr *nlh, QString *name, Counter *out) {
+    if (nlh->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWOBJ))
+        return false;
+    nftnl_obj *obj = nftnl_obj_alloc();
+    bool ok = false;
+    if (nftnl_obj_nlmsg_parse(nlh, obj) == 0 && nftnl_obj_is_set(obj, NFTNL_OBJ_NAME) &&
+        nftnl_obj_is_set(obj, NFTNL_OBJ_TABLE) &&
+        nftnl_obj_get_u32(obj, NFTNL_OBJ_FAMILY) == NFPROTO_INET &&
+        nftnl_obj_get_u32(obj, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
+        qstrcmp(nftnl_obj_get_str(obj, NFTNL_OBJ_TABLE), tableName) == 0) {
+        *name = QString::fromLatin1(nftnl_obj_get_str(obj, NFTNL_OBJ_NAME));
+        *out = Counter{nftnl_obj_get_u64(obj, NFTNL_OBJ_CTR_PKTS),
+                       nftnl_obj_get_u64(obj, NFTNL_OBJ_CTR_BYTES)};
+        ok = true;
+    }
+    nftnl_obj_free(obj);
+    return ok;
+}
+
 struct RulesetWriter::Private {
     netlink::Socket socket;
     Written written;
@@ -793,16 +813,10 @@ QHash<QString, Counter> RulesetWriter::counters(QString *error) {
     mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, tableName);
     mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
     const QString err = d->socket.dump(nlh, [&](const nlmsghdr *reply) {
-        nftnl_obj *obj = nftnl_obj_alloc();
-        if (nftnl_obj_nlmsg_parse(reply, obj) == 0 &&
-            nftnl_obj_get_u32(obj, NFTNL_OBJ_FAMILY) == NFPROTO_INET &&
-            nftnl_obj_get_u32(obj, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
-            qstrcmp(nftnl_obj_get_str(obj, NFTNL_OBJ_TABLE), tableName) == 0) {
-            const QString name = QString::fromLatin1(nftnl_obj_get_str(obj, NFTNL_OBJ_NAME));
-            out.insert(name, Counter{nftnl_obj_get_u64(obj, NFTNL_OBJ_CTR_PKTS),
-                                     nftnl_obj_get_u64(obj, NFTNL_OBJ_CTR_BYTES)});
-        }
-        nftnl_obj_free(obj);
+        QString name;
+        Counter c;
+        if (parseCounterObject(reply, &name, &c))
+            out.insert(name, c);
     });
     if (!err.isEmpty()) {
         out.clear();
