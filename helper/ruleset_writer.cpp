@@ -697,7 +697,27 @@ RulesetWriter::RulesetWriter()
 
 RulesetWriter::~RulesetWriter() = default;
 
+// The compiler skips what it cannot place; an enabled forward without a usable id would vanish
+// from the kernel silently, so it is refused here instead.
+static ApplyError checkIds(const QList<Forward> &forwards) {
+    for (const Forward &f : forwards) {
+        if (f.enabled && f.mark() == 0) {
+            ApplyError e;
+            e.forwardId = f.id;
+            e.forwardName = f.name;
+            e.field = QStringLiteral("id");
+            e.message = QStringLiteral("forward '%1': id: '%2' is not an id the helper gives "
+                                       "(\"f\" and a number from 1 to 16777215)")
+                            .arg(f.name, f.id);
+            return e;
+        }
+    }
+    return {};
+}
+
 ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
+    if (ApplyError e = checkIds(forwards); !e.ok())
+        return e;
     d->written.valid = false;
     const Model m = compile(forwards);
     netlink::Batch batch(d->socket.nextSeq());
@@ -738,6 +758,8 @@ ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
 }
 
 ApplyError RulesetWriter::add(const QList<Forward> &before, const Forward &added) {
+    if (ApplyError e = checkIds({added}); !e.ok())
+        return e;
     QList<Forward> all = before;
     all << added;
     const Written &w = d->written;

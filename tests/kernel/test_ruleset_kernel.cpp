@@ -3,6 +3,7 @@
 // deletes itself, and checks the result with the nft binary inside that namespace.
 #include "ruleset_writer.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -11,6 +12,8 @@
 #include <QTest>
 
 #include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -213,6 +216,32 @@ private slots:
     void initTestCase() {
         if (geteuid() != 0)
             QSKIP("needs root (network namespaces and nf_tables)");
+        // Namespaces left by a run that crashed: ours by name, and their process is gone.
+        const QStringList stale = QDir(QStringLiteral("/run/netns"))
+                                      .entryList({QStringLiteral("portico-kt-*")}, QDir::Files);
+        for (const QString &name : stale) {
+            const qint64 pid = name.section(QLatin1Char('-'), 2, 2).toLongLong();
+            if (pid > 0 && kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+                run(QStringLiteral("ip"),
+                    {QStringLiteral("netns"), QStringLiteral("delete"), name});
+        }
+    }
+
+    void forwardWithoutIdIsRefusedBeforeTheKernel() {
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        QVERIFY(w.apply(everyKind()).ok());
+        const QString before = ns.listTable();
+        Forward noId = fwd(40, QStringLiteral("no-id"), Protocol::Tcp, 8443, "198.51.100.40");
+        noId.id = QStringLiteral("x1");
+        const ApplyError e = w.apply(everyKind() + QList<Forward>{noId});
+        QCOMPARE(e.forwardName, QStringLiteral("no-id"));
+        QCOMPARE(e.field, QStringLiteral("id"));
+        QVERIFY2(e.message.startsWith(QLatin1String("forward 'no-id': id: 'x1'")),
+                 qPrintable(e.message));
+        QCOMPARE(ns.listTable(), before);
+        QCOMPARE(w.add(everyKind(), noId).field, QStringLiteral("id"));
+        QCOMPARE(ns.listTable(), before);
     }
 
     void emptyListGivesChainsOnly() {
