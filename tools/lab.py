@@ -56,12 +56,11 @@ def sh(cmd, check=True, timeout=60, env=None, input=None):
 
 def pidAlive(pid):
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as f:
+            # A zombie nobody reaps (a killed run whose parent is gone) is dead for our purposes.
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
-    except PermissionError:
-        return True
-    return True
 
 
 def findBinary(name, envVar, buildDir):
@@ -170,9 +169,10 @@ class Lab:
             if not os.path.isfile(f) and self.requireProduct:
                 raise LabError(f"{f} is missing: the lab tests the project's real packaging files")
         atexit.register(self.close)
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             try:
-                signal.signal(sig, lambda s, f: sys.exit(128 + s))
+                # As Ctrl-C: pytest stops the session and runs its teardown, `with` blocks unwind.
+                signal.signal(sig, signal.default_int_handler)
             except ValueError:
                 pass  # not the main thread; atexit still cleans up
         cleanupDeadRuns(verbose=False)
