@@ -7,7 +7,6 @@ import argparse
 import http.server
 import os
 import socket
-import socketserver
 import sys
 import threading
 

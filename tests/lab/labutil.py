@@ -4,8 +4,7 @@ everything a refused call must leave alone (the whole ruleset, the state file, t
 
 import os
 
-from lab import (ADMIN_USER, LAN_SERVER4, LAN_SERVER6, PLAIN_USER, WAN_CLIENT4,  # noqa: F401
-                 WAN_CLIENT6, WAN_GW4, WAN_GW6, WAN_OTHER4, LAN2_CLIENT4, LAN_GW4)
+from lab import ADMIN_USER, LAN_SERVER4, WAN_CLIENT4, WAN_GW4
 
 
 def add(lab, *args, user=ADMIN_USER):

@@ -3,7 +3,6 @@
 ruleset and the state file as they were (issue 2, tests 10 and 11)."""
 
 import json
-import os
 
 import pytest
 

@@ -7,7 +7,7 @@ import json
 import os
 import re
 
-from lab import LAN_SERVER4, WAN_CLIENT4, WAN_GW4
+from lab import LAN_SERVER4
 from labutil import add, ctlOk, web
 
 
