@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Other tables survive every apply byte for byte, and a refused change leaves the whole
-ruleset and the state file as they were (issue 2, tests 10 and 11)."""
+"""Other tables survive every apply byte for byte, and a change refused by validation or by the
+kernel leaves the whole ruleset and the state file as they were (issue 2, tests 10 and 11)."""
 
 import json
+import subprocess
+import time
 
 import pytest
 
-from lab import LAN_SERVER4
-from labutil import Snapshot, add, ctlOk, forwardMap
+from lab import LAN_SERVER4, WAN_CLIENT4, WAN_GW4
+from labutil import Snapshot, add, ctlOk, forwardMap, web
 
 # Shaped like Docker's iptables-nft table and firewalld's, on documentation addresses. The test
 # sends no traffic while it compares, so even a counter that moved would be the helper's doing.
@@ -116,3 +118,42 @@ def test_refused_changes_leave_ruleset_and_state_untouched(lab):
     assert not r["ok"] and r["error"] == "org.freedesktop.DBus.Error.InvalidArgs", r
     assert "broken" in r["message"], r
     snap.assertUnchanged("a refused ReplaceForwards")
+
+
+def test_kernel_refusal_changes_nothing(lab):
+    """Another process owns `table inet portico` (nft's owner flag, held by a live `nft -i`), so
+    the kernel itself refuses every batch the helper sends: a real kernel refusal, end to end."""
+    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    lab.nft(lab.gw, "delete", "table", "inet", "portico")
+    owner = subprocess.Popen(["ip", "netns", "exec", lab.gw, "nft", "-i"], stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    try:
+        owner.stdin.write("add table inet portico { flags owner; }\n")
+        owner.stdin.flush()
+        deadline = time.monotonic() + 5
+        while "portico" not in lab.nft(lab.gw, "list", "tables") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        snap = Snapshot(lab)
+        assert "table inet portico" in snap.ruleset
+        calls = [
+            ("AddForward", [forwardMap(name="new", external_port="81")]),
+            ("UpdateForward", [fid, {"enabled": False}]),
+            ("RemoveForward", [fid]),
+            ("ReplaceForwards", [[forwardMap(name="new", external_port="81")], snap.generation]),
+        ]
+        for method, args in calls:
+            r = lab.busCall(method, args)
+            assert not r["ok"] and r["error"] == "io.github.portico.Error.Kernel", f"{method}: {r}"
+            assert "portico" in r["message"] and "not permitted" in r["message"], r
+            snap.assertUnchanged(f"{method} refused by the kernel")
+        p = lab.ctl("add", "--name", "new", "--proto", "tcp", "--port", "81", "--to",
+                    f"{LAN_SERVER4}:8080")
+        assert p.returncode == 1 and "kernel" in p.stderr, f"{p.returncode} {p.stderr}"
+        snap.assertUnchanged("porticoctl add refused by the kernel")
+    finally:
+        owner.stdin.close()
+        owner.wait(10)
+    # Once the other owner is gone, the same change goes through and carries traffic.
+    add(lab, "--name", "new", "--proto", "tcp", "--port", "81", "--to", f"{LAN_SERVER4}:8080")
+    assert lab.http_get(lab.wan, f"http://{WAN_GW4}:81/", source=WAN_CLIENT4) is not None
+    assert web(lab) is not None
