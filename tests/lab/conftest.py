@@ -47,3 +47,17 @@ def listForwards(lab):
     p = lab.ctl("list", "--json")
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test's report carries the daemons' logs (the activated helper logs into
+    dbus-daemon's), so that a CI failure can be read without rerunning it."""
+    outcome = yield
+    report = outcome.get_result()
+    instance = item.funcargs.get("lab") if hasattr(item, "funcargs") else None
+    if report.failed and instance is not None:
+        for name in ("dbus-daemon", "helper", "polkitd"):
+            tail = instance.logTail(name, lines=40)
+            if tail:
+                report.sections.append((f"lab {name}.log (last lines)", tail))
