@@ -123,8 +123,7 @@ def ensureUser(name):
 
 
 class Lab:
-    def __init__(self, buildDir=None, sourceDir=SOURCE, activation=True, log=None,
-                 requireProduct=True):
+    def __init__(self, buildDir=None, sourceDir=SOURCE, activation=True, requireProduct=True):
         self.buildDir = os.path.abspath(buildDir or os.environ.get("BUILD_DIR") or
                                         os.path.join(sourceDir, "build"))
         self.sourceDir = sourceDir
@@ -132,7 +131,6 @@ class Lab:
         # False only for `lab.py selftest`, which proves the lab before the product is built.
         self.requireProduct = requireProduct
         self.standIns = []
-        self.log = log or (lambda msg: None)
         self.pid = os.getpid()
         self.prefix = f"ptc{self.pid}-"
         self.ns = {role: self.prefix + role for role in ("wan", "gw", "lan", "lan2")}
