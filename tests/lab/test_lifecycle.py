@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Disable, enable and remove, and the saved state: restore into a fresh gateway after the
-helper is gone, and a corrupt state file set aside (issue 2, tests 9 and 14)."""
+"""Disable, enable and remove; the saved state: restore into a fresh gateway after the helper is
+gone, and a corrupt state file set aside (issue 2, tests 9 and 14); and the idle exit."""
 
 import glob
 import json
 import os
 import re
+import subprocess
+import time
+
+import lab_bus
 
 from lab import LAN_SERVER4
 from labutil import add, ctlOk, web
@@ -94,3 +98,30 @@ def test_corrupt_state_is_reported_and_kept_aside(lab):
     assert json.loads(ctlOk(lab, "list", "--json").stdout)["forwards"] == []
     assert glob.glob(state + ".corrupt-*") == kept
     os.remove(kept[0])
+
+
+def test_idle_timeout_exits_and_activation_brings_it_back(lab):
+    lab.stopHelper()
+    helper = subprocess.Popen(["ip", "netns", "exec", lab.gw, lab.helperPath, "--bus",
+                               lab.busAddress, "--state-dir", lab.stateDir, "--idle-timeout", "2"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not lab.hasOwner(lab_bus.SERVICE) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lab.helperPid() == helper.pid, "the helper started by hand did not take the name"
+        # A call keeps it alive for another idle period ...
+        time.sleep(1.2)
+        assert lab.busCall("ListForwards")["ok"]
+        time.sleep(1.2)
+        assert helper.poll() is None, "the helper exited less than --idle-timeout after a call"
+        # ... and then it leaves on its own, cleanly.
+        assert helper.wait(timeout=10) == 0, helper.stderr.read()
+        assert not lab.hasOwner(lab_bus.SERVICE)
+    finally:
+        if helper.poll() is None:
+            helper.kill()
+            helper.wait()
+    lab.ensureHelper()
+    assert lab.busCall("ListForwards")["ok"], "the helper did not come back"
