@@ -21,8 +21,8 @@ inline constexpr quint32 hairpinBit = 0x01000000;
 // One field of a concatenated set key, in the order nft concatenates them.
 enum class KeyField : quint8 { SrcAddr4, SrcAddr6, IifName, DstAddr4, DstAddr6, L4Proto, DstPort };
 
-// What a map yields: a conntrack mark, a NAT target, a redirect port or a named counter.
-enum class DataType : quint8 { None, Mark, Counter, Addr4Port, Addr6Port, Port };
+// What a map yields: a conntrack mark, a NAT target or a redirect port (None: a plain set).
+enum class DataType : quint8 { None, Mark, Addr4Port, Addr6Port, Port };
 
 // The bus key that a set's elements come from, so a kernel refusal can name the field.
 enum class Blame : quint8 { None, Id, ExternalPort, Sources, Masquerade, Hairpin };
@@ -38,6 +38,7 @@ struct Set {
     DataType data = DataType::None;
     bool interval = false;  // sets with source CIDRs: pipapo, every element has a key end
     bool anonymous = false; // the constant `{ tcp, udp }` of one rule
+    bool counter = false;   // every element carries a counter, bumped by each lookup that hits
     Blame blame = Blame::None;
     quint32 id = 0;       // NFTA_SET_ID within the batch
     quint32 capacity = 0; // `size`: the most elements the kernel will take; 0 = unbounded
@@ -46,10 +47,9 @@ struct Set {
     int dataLength = 0;
     // Elements, flat to avoid one allocation per element: element i has its key at
     // keys[i * keyStride()], its key end right after the key (interval sets only) and its value
-    // at values[i * dataLength]. Counter maps keep the counter name in objrefs instead.
+    // at values[i * dataLength].
     QByteArray keys;
     QByteArray values;
-    QStringList objrefs;
     std::vector<int> owners; // index of the forward each element belongs to, -1 for none
 
     int keyStride() const { return interval ? 2 * keyLength : keyLength; }
@@ -72,7 +72,6 @@ enum class StmtKind : quint8 {
     CtMarkInSet,      // ct mark @set
     FibHairpin,       // fib daddr . iif oif != 0
     CtMarkSetHairpin, // ct mark set ct mark | 0x01000000
-    CounterMap,       // counter name ct mark & 0x00ffffff map @set
     MaskedMarkInSet,  // ct mark & 0x00ffffff @set
     HairpinBitSet,    // ct mark & 0x01000000 == 0x01000000
     Masquerade,       // masquerade
@@ -106,15 +105,9 @@ struct Chain {
     QList<Rule> rules;
 };
 
-struct CounterObject {
-    QString name; // the forward's id
-    int owner = -1;
-};
-
 struct Model {
     QList<Chain> chains;
     QList<Set> sets;
-    QList<CounterObject> counters;
     // Who the elements belong to, for error messages: forward index -> id and name.
     QStringList forwardIds;
     QStringList forwardNames;

@@ -5,14 +5,16 @@
 
 #include "ruleset_writer.h"
 
+#include <QHash>
 #include <QString>
 
 struct nlmsghdr;
 
 namespace portico::ruleset {
 
-// One NEWOBJ message of a GETOBJ dump: true (and the counter's name and values) only for a
-// counter in our own `table inet portico`.
-bool parseCounterObject(const nlmsghdr *nlh, QString *name, Counter *out);
+// One NEWSETELEM message of a GETSETELEM dump of our `counters` set: adds each element's
+// counter to *out under the forward id its mark stands for. False if the message is not about
+// that set of `table inet portico`.
+bool parseCounterElements(const nlmsghdr *nlh, QHash<QString, Counter> *out);
 
 } // namespace portico::ruleset

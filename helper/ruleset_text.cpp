@@ -57,8 +57,6 @@ QString dataTypeName(DataType d) {
         return {};
     case DataType::Mark:
         return QStringLiteral("mark");
-    case DataType::Counter:
-        return QStringLiteral("counter");
     case DataType::Addr4Port:
         return QStringLiteral("ipv4_addr . inet_service");
     case DataType::Addr6Port:
@@ -151,8 +149,6 @@ QString elementValue(const Set &s, qsizetype i) {
         return {};
     case DataType::Mark:
         return mark(v);
-    case DataType::Counter:
-        return QLatin1Char('"') + s.objrefs.at(i) + QLatin1Char('"');
     case DataType::Addr4Port:
         return address(v, false) + QLatin1String(" . ") + QString::number(port(v + 4));
     case DataType::Addr6Port:
@@ -199,8 +195,6 @@ QString statement(const Model &m, const Statement &st) {
         return QStringLiteral("fib daddr . iif oif != 0");
     case StmtKind::CtMarkSetHairpin:
         return QStringLiteral("ct mark set ct mark | 0x01000000");
-    case StmtKind::CounterMap:
-        return QLatin1String("counter name ct mark & 0x00ffffff map ") + setRef;
     case StmtKind::MaskedMarkInSet:
         return QLatin1String("ct mark & 0x00ffffff ") + setRef;
     case StmtKind::HairpinBitSet:
@@ -237,8 +231,6 @@ QString renderText(const Model &m) {
     // Declaring the table first makes the delete succeed whether or not it existed, so the
     // file replaces our table whole, as apply() does.
     out += QLatin1String("table inet portico\ndelete table inet portico\ntable inet portico {\n");
-    for (const CounterObject &c : m.counters)
-        out += QLatin1String("\tcounter ") + c.name + QLatin1String(" {\n\t}\n");
     for (const Set &s : m.sets) {
         if (s.anonymous)
             continue;
@@ -253,6 +245,8 @@ QString renderText(const Model &m) {
             out += QLatin1String("\t\tsize ") + QString::number(s.capacity) + QLatin1Char('\n');
         if (s.interval)
             out += QLatin1String("\t\tflags interval\n");
+        if (s.counter)
+            out += QLatin1String("\t\tcounter\n");
         if (s.size() > 0) {
             out += QLatin1String("\t\telements = { ");
             for (qsizetype i = 0; i < s.size(); ++i) {

@@ -26,6 +26,7 @@
 
 #include <climits>
 #include <cstring>
+#include <endian.h>
 
 namespace portico {
 
@@ -36,14 +37,14 @@ namespace {
 constexpr char tableName[] = "portico";
 constexpr size_t elementMessageBudget = 48u << 10; // well under the u16 limit of one nest
 
-enum class What : quint8 { Table, Chain, Set, Elements, Rule, Counter };
+enum class What : quint8 { Table, Chain, Set, Elements, Rule };
 
 // What one message of the batch was about, so that a refusal can be put in words.
 struct SeqInfo {
     What what = What::Table;
     Blame blame = Blame::None;
     int forward = -1;
-    int index = -1; // chain, set or counter index in the model
+    int index = -1; // chain or set index in the model
     // Elements: the runs of this message in BatchMap::runs, [runsBegin, runsEnd).
     uint32_t runsBegin = 0;
     uint32_t runsEnd = 0;
@@ -119,9 +120,7 @@ QByteArray setUserdata(const Set &s) {
                    "0106"
                    "000410000000");
     if (s.key.isEmpty())
-        return s.data == DataType::Counter ? hex("000401000000"
-                                                 "060400000000")
-                                           : hex("000401000000");
+        return hex("000401000000");
     switch (s.data) {
     case DataType::Mark:
         return hex("000400000000"
@@ -194,9 +193,7 @@ public:
             flags |= NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
         if (s.interval)
             flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
-        if (s.data == DataType::Counter)
-            flags |= NFT_SET_OBJECT;
-        else if (s.data != DataType::None)
+        if (s.data != DataType::None)
             flags |= NFT_SET_MAP;
         nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, flags);
         uint32_t keyType = 0;
@@ -208,9 +205,6 @@ public:
         nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, uint32_t(s.keyLength));
         switch (s.data) {
         case DataType::None:
-            break;
-        case DataType::Counter:
-            nftnl_set_set_u32(ns, NFTNL_SET_OBJ_TYPE, NFT_OBJECT_COUNTER);
             break;
         case DataType::Mark:
             nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, markType);
@@ -240,6 +234,8 @@ public:
         else if (s.capacity > 0)
             nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, s.capacity);
 
+        if (s.counter)
+            nftnl_set_add_expr(ns, nftnl_expr_alloc("counter"));
         const QByteArray udata = setUserdata(s);
         if (!udata.isEmpty())
             nftnl_set_set_data(ns, NFTNL_SET_USERDATA, udata.constData(), uint32_t(udata.size()));
@@ -278,12 +274,8 @@ public:
                 putData(nlh, NFTA_SET_ELEM_KEY, s.keyAt(i), s.keyLength);
                 if (s.interval)
                     putData(nlh, NFTA_SET_ELEM_KEY_END, s.keyEndAt(i), s.keyLength);
-                if (s.data == DataType::Counter) {
-                    const QByteArray ref = s.objrefs.at(i).toLatin1();
-                    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_OBJREF, ref.constData());
-                } else if (s.dataLength > 0) {
+                if (s.dataLength > 0)
                     putData(nlh, NFTA_SET_ELEM_DATA, s.valueAt(i), s.dataLength);
-                }
                 mnl_attr_nest_end(nlh, elem);
                 ++i;
             }
@@ -293,20 +285,6 @@ public:
                 si.forward = m_map.runs.back().forward;
             commit(nlh, si);
         }
-    }
-
-    void counter(int index) {
-        const CounterObject &c = m_model.counters.at(index);
-        // No ACK asked: the kernel reports a refusal anyway, and one ACK per forward would
-        // cost more than the object itself.
-        nlmsghdr *nlh = header(NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL, false);
-        mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, tableName);
-        const QByteArray name = c.name.toLatin1();
-        mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, name.constData());
-        mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
-        nlattr *data = mnl_attr_nest_start(nlh, NFTA_OBJ_DATA);
-        mnl_attr_nest_end(nlh, data);
-        commit(nlh, {What::Counter, Blame::Id, c.owner, index});
     }
 
     void rule(int chainIndex, const Rule &r) {
@@ -531,17 +509,6 @@ private:
             bitwise(r, ~hairpinBit, hairpinBit);
             ctSetMark(r);
             break;
-        case StmtKind::CounterMap: {
-            ctLoad(r, NFT_CT_MARK);
-            bitwise(r, markMask, 0);
-            const Set &s = m_model.sets.at(st.set);
-            nftnl_expr *e = add(r, "objref");
-            nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_SET_SREG, NFT_REG_1);
-            const QByteArray name = s.name.toLatin1();
-            nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_SET_NAME, name.constData());
-            nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_SET_ID, s.id);
-            break;
-        }
         case StmtKind::MaskedMarkInSet:
             ctLoad(r, NFT_CT_MARK);
             bitwise(r, markMask, 0);
@@ -615,9 +582,6 @@ ApplyError describe(const Model &m, const BatchMap &map, uint32_t firstSeq,
     case What::Elements:
         what = QStringLiteral("set %1").arg(m.sets.value(si.index).name);
         break;
-    case What::Counter:
-        what = QStringLiteral("counter %1").arg(m.counters.value(si.index).name);
-        break;
     }
     e.message = QStringLiteral("the kernel refused %1: %2").arg(what, why);
     return e;
@@ -642,23 +606,102 @@ struct Written {
     QHash<QString, WrittenSet> sets;
 };
 
-bool ruleset::parseCounterObject(const nlmsghdr *nlh, QString *name, Counter *out) {
-    if (nlh->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWOBJ))
-        return false;
-    nftnl_obj *obj = nftnl_obj_alloc();
-    bool ok = false;
-    if (nftnl_obj_nlmsg_parse(nlh, obj) == 0 && nftnl_obj_is_set(obj, NFTNL_OBJ_NAME) &&
-        nftnl_obj_is_set(obj, NFTNL_OBJ_TABLE) &&
-        nftnl_obj_get_u32(obj, NFTNL_OBJ_FAMILY) == NFPROTO_INET &&
-        nftnl_obj_get_u32(obj, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
-        qstrcmp(nftnl_obj_get_str(obj, NFTNL_OBJ_TABLE), tableName) == 0) {
-        *name = QString::fromLatin1(nftnl_obj_get_str(obj, NFTNL_OBJ_NAME));
-        *out = Counter{nftnl_obj_get_u64(obj, NFTNL_OBJ_CTR_PKTS),
-                       nftnl_obj_get_u64(obj, NFTNL_OBJ_CTR_BYTES)};
-        ok = true;
+namespace {
+
+// Calls fn for each attribute of a nest (or of a message from `offset`); libmnl's iteration
+// macros do not compile as C++.
+template <typename Fn> int attrTrampoline(const nlattr *a, void *data) {
+    (*static_cast<Fn *>(data))(a);
+    return MNL_CB_OK;
+}
+template <typename Fn> void forEachAttr(const nlattr *nest, Fn fn) {
+    mnl_attr_parse_nested(nest, attrTrampoline<Fn>, &fn);
+}
+template <typename Fn> void forEachAttr(const nlmsghdr *nlh, unsigned offset, Fn fn) {
+    mnl_attr_parse(nlh, offset, attrTrampoline<Fn>, &fn);
+}
+
+using AttrSpec = std::initializer_list<std::pair<int, mnl_attr_data_type>>;
+
+// One level of a netlink message: each attribute checked for its type and kept by number.
+template <int Max> struct Attrs {
+    const nlattr *at[Max + 1] = {};
+
+    Attrs(const nlattr *nest, AttrSpec want) {
+        forEachAttr(nest, [&](const nlattr *a) { take(a, want); });
     }
-    nftnl_obj_free(obj);
-    return ok;
+    Attrs(const nlmsghdr *nlh, unsigned offset, AttrSpec want) {
+        forEachAttr(nlh, offset, [&](const nlattr *a) { take(a, want); });
+    }
+    void take(const nlattr *a, AttrSpec want) {
+        const int type = mnl_attr_get_type(a);
+        for (const auto &[t, dataType] : want) {
+            if (t == type && type <= Max && mnl_attr_validate(a, dataType) >= 0)
+                at[type] = a;
+        }
+    }
+    const nlattr *operator[](int type) const { return at[type]; }
+};
+
+// A counter expression (NFTA_EXPR_NAME "counter", NFTA_EXPR_DATA) into *out.
+bool parseCounterExpr(const nlattr *expr, Counter *out) {
+    const Attrs<NFTA_EXPR_MAX> e(
+        expr, {{NFTA_EXPR_NAME, MNL_TYPE_NUL_STRING}, {NFTA_EXPR_DATA, MNL_TYPE_NESTED}});
+    if (!e[NFTA_EXPR_NAME] || !e[NFTA_EXPR_DATA] ||
+        qstrcmp(mnl_attr_get_str(e[NFTA_EXPR_NAME]), "counter") != 0)
+        return false;
+    const Attrs<NFTA_COUNTER_MAX> c(e[NFTA_EXPR_DATA], {{NFTA_COUNTER_BYTES, MNL_TYPE_U64},
+                                                        {NFTA_COUNTER_PACKETS, MNL_TYPE_U64}});
+    if (!c[NFTA_COUNTER_BYTES] || !c[NFTA_COUNTER_PACKETS])
+        return false;
+    out->bytes = be64toh(mnl_attr_get_u64(c[NFTA_COUNTER_BYTES]));
+    out->packets = be64toh(mnl_attr_get_u64(c[NFTA_COUNTER_PACKETS]));
+    return true;
+}
+
+} // namespace
+
+bool ruleset::parseCounterElements(const nlmsghdr *nlh, QHash<QString, Counter> *out) {
+    if (nlh->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWSETELEM) ||
+        mnl_nlmsg_get_payload_len(nlh) < sizeof(nfgenmsg))
+        return false;
+    const auto *gen = static_cast<const nfgenmsg *>(mnl_nlmsg_get_payload(nlh));
+    const Attrs<NFTA_SET_ELEM_LIST_MAX> list(nlh, sizeof(nfgenmsg),
+                                             {{NFTA_SET_ELEM_LIST_TABLE, MNL_TYPE_NUL_STRING},
+                                              {NFTA_SET_ELEM_LIST_SET, MNL_TYPE_NUL_STRING},
+                                              {NFTA_SET_ELEM_LIST_ELEMENTS, MNL_TYPE_NESTED}});
+    if (gen->nfgen_family != NFPROTO_INET || !list[NFTA_SET_ELEM_LIST_TABLE] ||
+        !list[NFTA_SET_ELEM_LIST_SET] || !list[NFTA_SET_ELEM_LIST_ELEMENTS] ||
+        qstrcmp(mnl_attr_get_str(list[NFTA_SET_ELEM_LIST_TABLE]), tableName) != 0 ||
+        qstrcmp(mnl_attr_get_str(list[NFTA_SET_ELEM_LIST_SET]), "counters") != 0)
+        return false;
+    forEachAttr(list[NFTA_SET_ELEM_LIST_ELEMENTS], [&](const nlattr *item) {
+        if (mnl_attr_get_type(item) != NFTA_LIST_ELEM)
+            return;
+        const Attrs<NFTA_SET_ELEM_MAX> elem(item, {{NFTA_SET_ELEM_KEY, MNL_TYPE_NESTED},
+                                                   {NFTA_SET_ELEM_EXPR, MNL_TYPE_NESTED},
+                                                   {NFTA_SET_ELEM_EXPRESSIONS, MNL_TYPE_NESTED}});
+        if (!elem[NFTA_SET_ELEM_KEY])
+            return;
+        const Attrs<NFTA_DATA_MAX> key(elem[NFTA_SET_ELEM_KEY],
+                                       {{NFTA_DATA_VALUE, MNL_TYPE_BINARY}});
+        if (!key[NFTA_DATA_VALUE] || mnl_attr_get_payload_len(key[NFTA_DATA_VALUE]) != 4)
+            return;
+        quint32 mark;
+        std::memcpy(&mark, mnl_attr_get_payload(key[NFTA_DATA_VALUE]), 4);
+        const QString id = Forward::idForMark(mark);
+        Counter c;
+        bool found = elem[NFTA_SET_ELEM_EXPR] && parseCounterExpr(elem[NFTA_SET_ELEM_EXPR], &c);
+        if (!found && elem[NFTA_SET_ELEM_EXPRESSIONS]) {
+            forEachAttr(elem[NFTA_SET_ELEM_EXPRESSIONS], [&](const nlattr *e) {
+                if (!found && mnl_attr_get_type(e) == NFTA_LIST_ELEM)
+                    found = parseCounterExpr(e, &c);
+            });
+        }
+        if (found && !id.isEmpty())
+            out->insert(id, c);
+    });
+    return true;
 }
 
 struct RulesetWriter::Private {
@@ -722,7 +765,7 @@ ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
     const Model m = compile(forwards);
     netlink::Batch batch(d->socket.nextSeq());
     BatchMap map;
-    map.info.reserve(256 + size_t(m.counters.size()));
+    map.info.reserve(256);
     map.info.push_back({}); // the batch begin message
     batch.begin();
     Builder b(batch, map, m);
@@ -743,8 +786,6 @@ ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
         for (const Rule &r : m.chains.at(c).rules)
             b.rule(c, r);
     }
-    for (int i = 0; i < m.counters.size(); ++i)
-        b.counter(i);
     for (int i = 0; i < m.sets.size(); ++i) {
         if (!m.sets.at(i).anonymous)
             b.elements(i);
@@ -782,8 +823,6 @@ ApplyError RulesetWriter::add(const QList<Forward> &before, const Forward &added
     map.info.push_back({});
     batch.begin();
     Builder b(batch, map, m);
-    for (int i = 0; i < m.counters.size(); ++i)
-        b.counter(i);
     for (int i = 0; i < m.sets.size(); ++i) {
         if (m.sets.at(i).anonymous)
             continue;
@@ -829,20 +868,16 @@ ApplyError RulesetWriter::removeTable() {
 QHash<QString, Counter> RulesetWriter::counters(QString *error) {
     QHash<QString, Counter> out;
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    nlmsghdr *nlh =
-        nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP, d->socket.nextSeq());
-    // The kernel filters the dump by table and type, so only our counters come back.
-    mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, tableName);
-    mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
-    const QString err = d->socket.dump(nlh, [&](const nlmsghdr *reply) {
-        QString name;
-        Counter c;
-        if (parseCounterObject(reply, &name, &c))
-            out.insert(name, c);
-    });
+    nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP,
+                                          d->socket.nextSeq());
+    // Only our table's counters set is dumped; the parser checks the names again.
+    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, tableName);
+    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "counters");
+    const QString err =
+        d->socket.dump(nlh, [&](const nlmsghdr *reply) { parseCounterElements(reply, &out); });
     if (!err.isEmpty()) {
         out.clear();
-        // No table means no forwards yet: not an error.
+        // No table, or no forwards yet (so no counters set): not an error.
         if (errno != ENOENT && error)
             *error = QStringLiteral("cannot read the counters: %1").arg(err);
     }

@@ -182,7 +182,6 @@ private slots:
     void emptyListHasChainsOnly() {
         const Model m = compile({});
         QVERIFY(m.sets.isEmpty());
-        QVERIFY(m.counters.isEmpty());
         QCOMPARE(m.chains.size(), 7);
         for (const Chain &c : m.chains)
             QVERIFY2(c.rules.isEmpty(), qPrintable(c.name));
@@ -195,18 +194,19 @@ private slots:
         off.enabled = false;
         const Model m = compile({fwd(1, Protocol::Tcp, 80, "198.51.100.10"), off,
                                  fwd(3, Protocol::Udp, 80, "198.51.100.10")});
-        QStringList names;
-        for (const CounterObject &c : m.counters)
-            names << c.name;
-        QCOMPARE(names, (QStringList{QStringLiteral("f1"), QStringLiteral("f3")}));
+        QCOMPARE(m.sets.first().name, QStringLiteral("counters"));
+        QVERIFY(m.sets.first().counter);
+        QCOMPARE(m.sets.first().owners, (std::vector<int>{0, 2}));
         QCOMPARE(ruleCount(m, QStringLiteral("forward")), 1);
         QCOMPARE(ruleCount(m, QStringLiteral("input")), 1);
         QCOMPARE(ruleCount(m, QStringLiteral("output_filter")), 1);
         const QString text = renderText(m);
-        QVERIFY(text.contains(QLatin1String("0x00000001 : \"f1\"")));
-        QVERIFY(text.contains(QLatin1String("0x00000003 : \"f3\"")));
-        QVERIFY(!text.contains(QLatin1String("\"f2\"")));
-        QVERIFY(text.contains(QLatin1String("counter f1 {")));
+        QVERIFY(text.contains(QLatin1String("\tset counters {\n\t\ttype mark\n\t\tsize 1024\n"
+                                            "\t\tcounter\n\t\telements = { 0x00000001,\n")));
+        QVERIFY(text.contains(QLatin1String("0x00000003 }")));
+        QVERIFY(!text.contains(QLatin1String("0x00000002")));
+        QVERIFY(
+            text.contains(QLatin1String("ct status dnat ct mark & 0x00ffffff @counters accept\n")));
     }
 
     // A hit ends the chain, so a restricted forward must come before a catch-all on its port.

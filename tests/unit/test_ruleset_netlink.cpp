@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The parsers of the kernel's replies, fed with messages recorded from a real kernel (Linux
-// 6.18, `strace -e read=3` of the writer): ACKs with and without an extended-ACK offset, and one
-// counter object of a GETOBJ dump.
+// 6.18, `strace -e read=3` of the writer): ACKs with and without an extended-ACK offset, and the
+// counters set of a GETSETELEM dump.
 #include "netlink_batch.h"
 #include "ruleset_netlink.h"
 
@@ -29,11 +29,17 @@ const char ackOk[] = "24000000 02000001 1804e10e bd410000 00000000 84000000 0c0a
 // NLMSGERR_ATTR_OFFS = 128 (the refused element's attribute).
 const char ackExists[] = "2c000000 02000003 1904e10e bd410000 efffffff a0000000 0c0a0506"
                          "1904e10e 00000000 08000200 80000000";
-// `counter f9 { packets 7 bytes 420 }` in table inet portico, as GETOBJ dumps it.
-const char counterF9[] = "60000000 120a0208 000fe10e 27440000 01000002 0c000100 706f7274"
-                         "69636f00 07000200 66390000 08000300 00000001 0c000600 00000000"
-                         "00000001 08000500 00000000 1c000400 0c000100 00000000 000001a4"
-                         "0c000200 00000000 00000007";
+// The counters set of table inet portico with marks 9 (7 packets, 420 bytes) and 42 (1, 60),
+// as GETSETELEM dumps it; then the empty message that ends such a dump.
+const char counters[] = "ac000000 0c0a0200 00c6e20e e9080000 01000002 0c000100 706f7274"
+                        "69636f00 0d000200 636f756e 74657273 00000000 7c000300 3c000100"
+                        "0c000100 08000100 09000000 2c000700 0c000100 636f756e 74657200"
+                        "1c000200 0c000100 00000000 000001a4 0c000200 00000000 00000007"
+                        "3c000100 0c000100 08000100 2a000000 2c000700 0c000100 636f756e"
+                        "74657200 1c000200 0c000100 00000000 0000003c 0c000200 00000000"
+                        "00000001";
+const char countersEnd[] = "34000000 0c0a0200 00c6e20e e9080000 01000002 0c000100 706f7274"
+                           "69636f00 0d000200 636f756e 74657273 00000000 04000300";
 
 } // namespace
 
@@ -65,32 +71,39 @@ private slots:
         QCOMPARE(netlink::parseAck(asMessage(m), &extack), EBADMSG);
     }
 
-    void counterObject() {
-        const QByteArray m = hex(counterF9);
-        QString name;
-        Counter c;
-        QVERIFY(ruleset::parseCounterObject(asMessage(m), &name, &c));
-        QCOMPARE(name, QStringLiteral("f9"));
-        QCOMPARE(c.packets, quint64(7));
-        QCOMPARE(c.bytes, quint64(420));
+    void counterElements() {
+        const QByteArray m = hex(counters);
+        QHash<QString, Counter> out;
+        QVERIFY(ruleset::parseCounterElements(asMessage(m), &out));
+        QCOMPARE(out.size(), 2);
+        QCOMPARE(out.value(QStringLiteral("f9")).packets, quint64(7));
+        QCOMPARE(out.value(QStringLiteral("f9")).bytes, quint64(420));
+        QCOMPARE(out.value(QStringLiteral("f42")).packets, quint64(1));
+        QCOMPARE(out.value(QStringLiteral("f42")).bytes, quint64(60));
+    }
+
+    void emptyElementsMessage() {
+        const QByteArray m = hex(countersEnd);
+        QHash<QString, Counter> out;
+        QVERIFY(ruleset::parseCounterElements(asMessage(m), &out));
+        QVERIFY(out.isEmpty());
     }
 
     // The same message with the table renamed (edited from the recording): not ours.
     void counterOfAnotherTableIsIgnored() {
-        QByteArray m = hex(counterF9);
+        QByteArray m = hex(counters);
         const qsizetype at = m.indexOf("portico");
         QVERIFY(at > 0);
         m[at + 6] = 'x';
-        QString name;
-        Counter c;
-        QVERIFY(!ruleset::parseCounterObject(asMessage(m), &name, &c));
+        QHash<QString, Counter> out;
+        QVERIFY(!ruleset::parseCounterElements(asMessage(m), &out));
+        QVERIFY(out.isEmpty());
     }
 
     void ackIsNotACounter() {
         const QByteArray m = hex(ackOk);
-        QString name;
-        Counter c;
-        QVERIFY(!ruleset::parseCounterObject(asMessage(m), &name, &c));
+        QHash<QString, Counter> out;
+        QVERIFY(!ruleset::parseCounterElements(asMessage(m), &out));
     }
 };
 
