@@ -285,7 +285,8 @@ private slots:
                         int(s.value(QLatin1String("elem")).toArray().size());
                 }
             }
-            QVERIFY2(!o.contains(QLatin1String("counter")), "named counters are not ours");
+            QVERIFY2(!o.contains(QLatin1String("counter")),
+                     "our table has no named counter objects");
         }
         QCOMPARE(elementsPerSet.value(QStringLiteral("counters")), 7);
         QCOMPARE(elementsPerSet.value(QStringLiteral("masquerade_marks")), 1);
