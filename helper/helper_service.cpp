@@ -491,47 +491,51 @@ HelperService::Outcome HelperService::actListForwards(Call &) {
 }
 
 HelperService::Outcome HelperService::actAddForward(Call &call) {
-    QList<Forward> next = m_state.forwards;
-    quint32 nextMark = m_state.nextMark;
-    Forward f = call.forward;
-    const quint32 mark = allocateMark(&nextMark, next);
+    Edit edit;
+    edit.kind = Edit::Append;
+    edit.forward = call.forward;
+    edit.nextMark = m_state.nextMark;
+    const quint32 mark = allocateMark(&edit.nextMark, {});
     if (mark == 0)
         return Outcome::fail(errors::State, QStringLiteral("all forward numbers are in use"));
-    f.id = Forward::idForMark(mark);
-    next.append(f);
+    edit.forward.id = Forward::idForMark(mark);
+    const Forward added = edit.forward;
     QStringList notices;
-    Outcome o = commit(next, nextMark, {f.id}, &notices, int(next.size()) - 1);
+    Outcome o = commit(edit, &notices);
     if (!o.ok())
         return o;
     qInfo("AddForward from %s: added forward '%s' (%s)", qPrintable(call.message.service()),
-          qPrintable(f.name), qPrintable(f.id));
-    return Outcome::success({f.id, notices});
+          qPrintable(added.name), qPrintable(added.id));
+    return Outcome::success({added.id, notices});
 }
 
 HelperService::Outcome HelperService::actUpdateForward(Call &call) {
-    Forward updated;
-    if (Outcome o = mergeUpdate(call, &updated); !o.ok())
+    Edit edit;
+    edit.kind = Edit::Change;
+    if (Outcome o = mergeUpdate(call, &edit.forward); !o.ok())
         return o;
-    QList<Forward> next = m_state.forwards;
-    next[indexOfId(call.id)] = updated;
+    edit.index = indexOfId(call.id);
+    edit.nextMark = m_state.nextMark;
+    const QString name = edit.forward.name;
     QStringList notices;
-    Outcome o = commit(next, m_state.nextMark, {call.id}, &notices, indexOfId(call.id));
+    Outcome o = commit(edit, &notices);
     if (!o.ok())
         return o;
     qInfo("UpdateForward from %s: updated forward '%s' (%s)", qPrintable(call.message.service()),
-          qPrintable(updated.name), qPrintable(call.id));
+          qPrintable(name), qPrintable(call.id));
     return Outcome::success({notices});
 }
 
 HelperService::Outcome HelperService::actRemoveForward(Call &call) {
-    const int index = indexOfId(call.id);
-    if (index < 0)
+    Edit edit;
+    edit.kind = Edit::Remove;
+    edit.index = indexOfId(call.id);
+    if (edit.index < 0)
         return Outcome::fail(errors::NotFound,
                              QStringLiteral("no forward has the id '%1'").arg(call.id));
-    QList<Forward> next = m_state.forwards;
-    const QString name = next.at(index).name;
-    next.removeAt(index);
-    Outcome o = commit(next, m_state.nextMark, {}, nullptr, checkNothing);
+    edit.nextMark = m_state.nextMark;
+    const QString name = m_state.forwards.at(edit.index).name;
+    Outcome o = commit(edit, nullptr);
     if (!o.ok())
         return o;
     qInfo("RemoveForward from %s: removed forward '%s' (%s)", qPrintable(call.message.service()),
@@ -542,16 +546,18 @@ HelperService::Outcome HelperService::actRemoveForward(Call &call) {
 HelperService::Outcome HelperService::actReplaceForwards(Call &call) {
     if (Outcome o = staleCheck(call); !o.ok())
         return o;
-    QList<Forward> next;
-    quint32 nextMark = m_state.nextMark;
-    if (Outcome o = buildReplacement(call, &next, &nextMark); !o.ok())
+    Edit edit;
+    edit.kind = Edit::ReplaceAll;
+    edit.nextMark = m_state.nextMark;
+    if (Outcome o = buildReplacement(call, &edit.all, &edit.nextMark); !o.ok())
         return o;
     QStringList notices;
-    Outcome o = commit(next, nextMark, {}, &notices, checkAll);
+    Outcome o = commit(edit, &notices);
     if (!o.ok())
         return o;
     qInfo("ReplaceForwards from %s: now %lld forwards, generation %llu",
-          qPrintable(call.message.service()), qlonglong(next.size()), m_state.generation);
+          qPrintable(call.message.service()), qlonglong(m_state.forwards.size()),
+          m_state.generation);
     return Outcome::success({QVariant::fromValue<qulonglong>(m_state.generation), notices});
 }
 
@@ -572,7 +578,8 @@ HelperService::Outcome HelperService::actSetIpForwarding(Call &call) {
     }
     SavedState next = m_state;
     next.ipForwarding = call.ipForwarding;
-    if (QString error = m_store.save(next); !error.isEmpty()) {
+    const StateDelta nothing;
+    if (QString error = m_store.save(next, &nothing); !error.isEmpty()) {
         m_sysctl.write(before);
         return Outcome::fail(errors::State,
                              QStringLiteral("IP forwarding was left as it was because the state "
@@ -663,41 +670,99 @@ QStringList HelperService::enableForwarding(const QList<Forward> &forwards,
     return notices;
 }
 
-HelperService::Outcome HelperService::commit(const QList<Forward> &forwards, quint32 nextMark,
-                                             const QStringList &touchedIds, QStringList *notices,
-                                             int changedIndex) {
+void HelperService::undo(Edit &edit) {
+    switch (edit.kind) {
+    case Edit::Append:
+        m_state.forwards.removeLast();
+        break;
+    case Edit::Change:
+        std::swap(m_state.forwards[edit.index], edit.forward);
+        break;
+    case Edit::Remove:
+        m_state.forwards.insert(edit.index, edit.forward);
+        break;
+    case Edit::ReplaceAll:
+        m_state.forwards.swap(edit.all);
+        break;
+    }
+}
+
+HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
     QElapsedTimer timer;
     timer.start();
     qint64 last = 0;
-    // A removal cannot create a clash.
-    if (changedIndex >= 0) {
-        if (Outcome o = checkOne(forwards, changedIndex, forwards.at(changedIndex)); !o.ok())
-            return o;
-    } else if (changedIndex == checkAll) {
-        if (Outcome o = checkSet(forwards); !o.ok())
-            return o;
-    }
+    QList<Forward> &forwards = m_state.forwards;
+
+    // Validate. A removal cannot create a clash.
+    Outcome checked = Outcome::success();
+    if (edit.kind == Edit::Append)
+        checked = checkOne(forwards, -1, edit.forward);
+    else if (edit.kind == Edit::Change)
+        checked = checkOne(forwards, edit.index, edit.forward);
+    else if (edit.kind == Edit::ReplaceAll)
+        checked = checkSet(edit.all);
+    if (!checked.ok())
+        return checked;
     const double validateMs = msSince(timer, &last);
-    if (ApplyError e = m_writer->apply(forwards); !e.ok())
-        return Outcome::fail(errors::Kernel, e.message);
+
+    // The kernel, in one batch: an added forward goes into the existing maps, anything else
+    // rewrites the table. The edit is made in place on m_state (and undone on failure), so a
+    // change of one forward does not copy all of them.
+    StateDelta delta;
+    ApplyError refused;
+    switch (edit.kind) {
+    case Edit::Append:
+        delta.upserted = {edit.forward};
+        refused = m_writer->add(forwards, edit.forward);
+        forwards.append(edit.forward);
+        // The small batch assumes the maps are as we left them; when the kernel says no, the
+        // whole table decides (and its refusal is the one to report).
+        if (!refused.ok())
+            refused = m_writer->apply(forwards);
+        break;
+    case Edit::Change:
+        delta.upserted = {edit.forward};
+        std::swap(forwards[edit.index], edit.forward);
+        break;
+    case Edit::Remove:
+        delta.removed = {forwards.at(edit.index).id};
+        edit.forward = forwards.takeAt(edit.index);
+        break;
+    case Edit::ReplaceAll:
+        forwards.swap(edit.all);
+        break;
+    }
+    if (edit.kind != Edit::Append)
+        refused = m_writer->apply(forwards);
+    if (!refused.ok()) {
+        undo(edit);
+        return Outcome::fail(errors::Kernel, refused.message);
+    }
     const double kernelMs = msSince(timer, &last);
 
-    std::optional<IpForwarding> chosen = m_state.ipForwarding;
+    const std::optional<IpForwarding> chosenBefore = m_state.ipForwarding;
     IpForwarding before;
     bool changed = false;
+    const QStringList touched = edit.kind == Edit::Append || edit.kind == Edit::Change
+                                    ? QStringList{delta.upserted.constFirst().id}
+                                    : QStringList{};
     const QStringList forwardingNotices =
-        enableForwarding(forwards, touchedIds, &chosen, &before, &changed);
+        enableForwarding(forwards, touched, &m_state.ipForwarding, &before, &changed);
 
-    SavedState next;
-    next.generation = m_state.generation + 1;
-    next.nextMark = nextMark;
-    next.ipForwarding = chosen;
-    next.forwards = forwards;
-    if (QString error = m_store.save(next); !error.isEmpty()) {
+    const quint64 generationBefore = m_state.generation;
+    const quint32 nextMarkBefore = m_state.nextMark;
+    m_state.generation += 1;
+    m_state.nextMark = edit.nextMark;
+    if (QString error = m_store.save(m_state, edit.kind == Edit::ReplaceAll ? nullptr : &delta);
+        !error.isEmpty()) {
+        m_state.generation = generationBefore;
+        m_state.nextMark = nextMarkBefore;
+        m_state.ipForwarding = chosenBefore;
+        undo(edit);
         QString text =
             QStringLiteral("nothing was changed because the state could not be saved: %1")
                 .arg(error);
-        if (ApplyError back = m_writer->apply(m_state.forwards); !back.ok())
+        if (ApplyError back = m_writer->apply(forwards); !back.ok())
             text += QStringLiteral("; putting the previous ruleset back failed too: %1")
                         .arg(back.message);
         if (changed)
@@ -706,7 +771,6 @@ HelperService::Outcome HelperService::commit(const QList<Forward> &forwards, qui
         return Outcome::fail(errors::State, text);
     }
     const double saveMs = msSince(timer, &last);
-    m_state = next;
     m_commitTiming = QStringLiteral(" (validate %1 ms, kernel %2 ms, save %3 ms)")
                          .arg(validateMs, 0, 'f', 2)
                          .arg(kernelMs, 0, 'f', 2)

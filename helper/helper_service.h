@@ -80,12 +80,18 @@ private:
     Outcome checkOne(const QList<Forward> &base, int index, const Forward &changed) const;
     Outcome staleCheck(const Call &call) const;
     quint32 allocateMark(quint32 *nextMark, const QList<Forward> &forwards) const;
-    // changedIndex: the one forward that changed (the others are the current, valid set), or
-    // checkAll, or checkNothing (a removal).
-    static constexpr int checkAll = -1;
-    static constexpr int checkNothing = -2;
-    Outcome commit(const QList<Forward> &forwards, quint32 nextMark, const QStringList &touchedIds,
-                   QStringList *notices, int changedIndex);
+    // One change of the forwards. commit() makes it in place on m_state (validate, kernel,
+    // ip_forward, save) and undoes it on any failure, so that changing one forward costs the
+    // same however many there are.
+    struct Edit {
+        enum Kind { Append, Change, Remove, ReplaceAll } kind = Append;
+        int index = -1;     // Change, Remove
+        Forward forward;    // Append, Change: the new forward; after the edit, the old one
+        QList<Forward> all; // ReplaceAll: the new set; after the edit, the old one
+        quint32 nextMark = 0;
+    };
+    Outcome commit(Edit &edit, QStringList *notices);
+    void undo(Edit &edit);
     QStringList enableForwarding(const QList<Forward> &forwards, const QStringList &touchedIds,
                                  std::optional<IpForwarding> *chosen, IpForwarding *before,
                                  bool *changed);

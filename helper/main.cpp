@@ -29,7 +29,7 @@ void printError(const QString &text) {
 }
 
 int restore(const QString &stateDir) {
-    const StateStore store(stateDir);
+    StateStore store(stateDir);
     const StateLoad loaded = store.load();
     if (!loaded.fatal.isEmpty()) {
         printError(loaded.fatal);
@@ -161,7 +161,7 @@ int main(int argc, char **argv) {
         return 1;
     }
 
-    const StateStore store(stateDir);
+    StateStore store(stateDir);
     const StateLoad loaded = store.load();
     if (!loaded.fatal.isEmpty()) {
         printError(loaded.fatal);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The helper's saved state, forwards.json in the state dir: loaded at start, written atomically
-// after every change, and set aside (never overwritten) when it cannot be read.
+// The helper's saved state, forwards.json in the state dir (plus, for large sets, a journal of
+// the changes since it was written): loaded at start, saved durably after every change, and set
+// aside (never overwritten) when it cannot be read.
 #pragma once
 
 #include "forward.h"
@@ -10,6 +11,7 @@
 #include <QHash>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -20,6 +22,12 @@ struct SavedState {
     quint32 nextMark = 1;                     // the next forward number to hand out
     std::optional<IpForwarding> ipForwarding; // absent: Portico never chose or was told
     QList<Forward> forwards;
+};
+
+// What a change did, so that a large set can be saved by appending just that to the journal.
+struct StateDelta {
+    QList<Forward> upserted; // new (appended) or changed (replaced in place, by id)
+    QStringList removed;     // ids
 };
 
 struct StateLoad {
@@ -34,20 +42,30 @@ struct StateLoad {
 class StateStore {
 public:
     static constexpr int schemaVersion = 1;
+    // From this many forwards on, a change with a delta is appended to the journal instead of
+    // rewriting forwards.json; below it the file alone is always the whole truth.
+    static constexpr int journalFromForwards = 2000;
 
     explicit StateStore(const QString &dir);
 
     QString dir() const { return m_dir; }
     QString filePath() const;
+    QString journalPath() const;
 
-    StateLoad load() const;
-    // Temp file in the same dir, write, fsync, rename, fsync of the dir; mode 0600. Returns an
-    // empty string on success, else a sentence naming the path and the reason.
-    QString save(const SavedState &state) const;
+    StateLoad load();
+    // forwards.json: temp file in the same dir, write, fsync, rename, fsync of the dir; mode
+    // 0600. With a delta and a large set: one line appended to the journal and fdatasync'ed,
+    // until the journal is worth folding into a new forwards.json. Returns an empty string on
+    // success (the state is durable), else a sentence naming the path and the reason (nothing
+    // of this save is left on disk).
+    QString save(const SavedState &state, const StateDelta *delta = nullptr);
 
 private:
     QString setAside(const QString &reason, StateLoad *result) const;
-    QByteArray encode(const SavedState &state) const;
+    QString setJournalAside(const QString &reason, quint64 generation, StateLoad *result) const;
+    QByteArray encode(const SavedState &state, quint64 snapshotId) const;
+    QString writeSnapshot(const SavedState &state);
+    QString appendJournal(const SavedState &state, const StateDelta &delta);
 
     struct EncodedForward {
         Forward forward;
@@ -58,6 +76,14 @@ private:
     // Each forward's JSON from the last save: a change re-encodes only the forwards it touched,
     // which keeps a save of 100,000 forwards to little more than writing the bytes.
     mutable QHash<QString, EncodedForward> m_encoded;
+
+    // What is on disk: the generation of forwards.json, its size, and the journal on top.
+    bool m_haveSnapshot = false;
+    quint64 m_snapshotId = 0; // counts the rewrites of forwards.json; journal lines name it
+    qint64 m_snapshotBytes = 0;
+    qint64 m_journalBytes = 0;
+    int m_journalEntries = 0;
+    bool m_journalDirty = false; // stale or torn lines: the next save writes forwards.json
 };
 
 } // namespace portico
