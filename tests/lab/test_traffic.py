@@ -2,11 +2,12 @@
 """Real traffic through forwards made with porticoctl: TCP, UDP, sources, ranges, a local
 redirect, hairpin, the gateway itself and IPv6 (issue 2, tests 1 to 8)."""
 
+import json
 import re
 
 import pytest
 
-from lab import (LAN2_CLIENT4, LAN_GW4, LAN_SERVER4, LAN_SERVER6, WAN_CLIENT4, WAN_CLIENT6,
+from lab import (PLAIN_USER, LAN2_CLIENT4, LAN_GW4, LAN_SERVER4, LAN_SERVER6, WAN_CLIENT4, WAN_CLIENT6,
                  WAN_GW4, WAN_GW6, WAN_OTHER4, WAN_OTHER6)
 from labutil import add, web
 
@@ -134,3 +135,25 @@ def test_ipv6_source_restriction(lab):
         f"[{LAN_SERVER6}]:8080", "--from", f"{WAN_CLIENT6}/128")
     assert lab.http_get(lab.wan, f"http://[{WAN_GW6}]/", source=WAN_CLIENT6) is not None
     assert lab.http_get(lab.wan, f"http://[{WAN_GW6}]/", source=WAN_OTHER6) is None
+
+
+def test_counters_are_per_forward(lab):
+    add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    add(lab, "--name", "other", "--proto", "tcp", "--port", "81", "--to", f"{LAN_SERVER4}:8080")
+
+    def counters():
+        p = lab.ctl("counters", "--json")
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+    assert {k: v["packets"] for k, v in counters().items()} == {"web": 0, "other": 0}
+    for _ in range(3):
+        assert web(lab) is not None
+    c = counters()
+    assert c["web"]["packets"] >= 3 * 4 and c["web"]["bytes"] > 0, c  # at least SYN, ACK, GET, FIN
+    assert c["other"]["packets"] == 0, c
+    assert lab.http_get(lab.wan, f"http://{WAN_GW4}:81/", source=WAN_CLIENT4) is not None
+    c2 = counters()
+    assert c2["other"]["packets"] > 0 and c2["web"] == c["web"], c2
+    # Counters need io.github.portico.monitor: polkit refuses the ordinary user.
+    assert lab.ctl("counters", user=PLAIN_USER).returncode == 3
