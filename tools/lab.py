@@ -468,7 +468,7 @@ class Lab:
             cmd += ["--signature", signature]
         return json.loads(self.run(None, cmd, user=user, timeout=timeout).stdout)
 
-    def http_get(self, ns, url, source=None, timeout=3):
+    def http_get(self, ns, url, source=None, timeout=5):
         """The body, or None when the connection fails (refused or timed out)."""
         cmd = ["curl", "-sS", "-g", "--max-time", str(timeout), "--connect-timeout", str(timeout)]
         if source:
@@ -476,7 +476,7 @@ class Lab:
         p = self.run(ns, cmd + [url], check=False, timeout=timeout + 10)
         return p.stdout if p.returncode == 0 else None
 
-    def udp_echo(self, ns, addr, port, payload, source=None, timeout=1.0, tries=2):
+    def udp_echo(self, ns, addr, port, payload, source=None, timeout=1.0, tries=3):
         """The reply, or None after `tries` unanswered datagrams."""
         cmd = [PYTHON, os.path.join(TOOLS, "lab_servers.py"), "udp", addr, str(port), payload,
                "--timeout", str(timeout), "--tries", str(tries)]
