@@ -592,6 +592,8 @@ void MainWindow::openDialog(const Forward &f, const QString &key, bool isNew) {
         statusBar()->showMessage(tr("'%1' is pending: press Apply to send it.").arg(result.name),
                                  8000);
     });
+    // Back to the table, where Return, Space and Delete act on the forward just edited.
+    connect(dialog, &QDialog::finished, m_ui->forwardView, qOverload<>(&QWidget::setFocus));
     dialog->open();
 }
 
