@@ -24,6 +24,7 @@
 
 #include <QDBusArgument>
 #include <QDBusError>
+#include <QDBusMetaType>
 #include <QDebug>
 #include <QElapsedTimer>
 #include <QFile>
@@ -270,9 +271,24 @@ void HelperService::authorized(const std::shared_ptr<Call> &call) {
 }
 
 void HelperService::reply(const Call &call, const Outcome &outcome) {
-    if (outcome.ok())
+    if (outcome.ok()) {
+        // A reply that does not match the XML would be a bug here, not the caller's fault; say
+        // so rather than send a reply that clients cannot read.
+        QString signature;
+        for (const QVariant &v : outcome.values)
+            signature += QLatin1String(QDBusMetaType::typeToSignature(v.metaType()));
+        const QString expected = m_outSignature.value(call.method->name);
+        if (signature != expected) {
+            qCritical("%s: the reply has the signature (%s), not (%s)",
+                      qPrintable(call.method->name), qPrintable(signature), qPrintable(expected));
+            call.connection.send(call.message.createErrorReply(
+                QDBusError::InternalError,
+                QStringLiteral("portico-helper could not build the reply of %1")
+                    .arg(call.method->name)));
+            return;
+        }
         call.connection.send(call.message.createReply(outcome.values));
-    else
+    } else
         call.connection.send(
             call.message.createErrorReply(outcome.errorName, outcome.errorMessage));
 }
