@@ -148,6 +148,51 @@ QByteArray setUserdata(const Set &s) {
     }
 }
 
+// The numbers a set is declared with, as the kernel reports them back.
+struct SetAttrs {
+    uint32_t flags = 0;
+    uint32_t keyType = 0;
+    uint32_t keyLength = 0;
+    uint32_t dataType = 0;
+    uint32_t dataLength = 0;
+    uint32_t size = 0;
+    friend bool operator==(const SetAttrs &, const SetAttrs &) = default;
+};
+
+SetAttrs setAttrs(const Set &s) {
+    SetAttrs a;
+    if (s.anonymous)
+        a.flags |= NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
+    if (s.interval)
+        a.flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
+    if (s.data != DataType::None)
+        a.flags |= NFT_SET_MAP;
+    for (KeyField f : s.key)
+        a.keyType = a.keyType << typeBits | keyFieldTypeId(f);
+    if (s.key.isEmpty())
+        a.keyType = markType;
+    a.keyLength = uint32_t(s.keyLength);
+    switch (s.data) {
+    case DataType::None:
+        break;
+    case DataType::Mark:
+        a.dataType = markType;
+        break;
+    case DataType::Addr4Port:
+        a.dataType = 7 << typeBits | 13;
+        break;
+    case DataType::Addr6Port:
+        a.dataType = 8 << typeBits | 13;
+        break;
+    case DataType::Port:
+        a.dataType = 13;
+        break;
+    }
+    a.dataLength = uint32_t(s.dataLength);
+    a.size = s.anonymous ? uint32_t(s.size()) : s.capacity;
+    return a;
+}
+
 class Builder {
 public:
     Builder(netlink::Batch &batch, BatchMap &map, const Model &m)
@@ -188,39 +233,14 @@ public:
         const QByteArray name = s.name.toLatin1();
         nftnl_set_set_str(ns, NFTNL_SET_NAME, name.constData());
         nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
-        uint32_t flags = 0;
-        if (s.anonymous)
-            flags |= NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
-        if (s.interval)
-            flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
-        if (s.data != DataType::None)
-            flags |= NFT_SET_MAP;
-        nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, flags);
-        uint32_t keyType = 0;
-        for (KeyField f : s.key)
-            keyType = keyType << typeBits | keyFieldTypeId(f);
-        if (s.key.isEmpty())
-            keyType = markType;
-        nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, keyType);
-        nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, uint32_t(s.keyLength));
-        switch (s.data) {
-        case DataType::None:
-            break;
-        case DataType::Mark:
-            nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, markType);
-            break;
-        case DataType::Addr4Port:
-            nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, 7 << typeBits | 13);
-            break;
-        case DataType::Addr6Port:
-            nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, 8 << typeBits | 13);
-            break;
-        case DataType::Port:
-            nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, 13);
-            break;
-        }
-        if (s.dataLength > 0)
-            nftnl_set_set_u32(ns, NFTNL_SET_DATA_LEN, uint32_t(s.dataLength));
+        const SetAttrs a = setAttrs(s);
+        nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, a.flags);
+        nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, a.keyType);
+        nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, a.keyLength);
+        if (a.dataType != 0)
+            nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, a.dataType);
+        if (a.dataLength > 0)
+            nftnl_set_set_u32(ns, NFTNL_SET_DATA_LEN, a.dataLength);
         nftnl_set_set_u32(ns, NFTNL_SET_ID, s.id);
         if (s.interval) {
             uint8_t lens[16] = {};
@@ -229,11 +249,8 @@ public:
                 lens[n++] = keyFieldRawLength(f);
             nftnl_set_set_data(ns, NFTNL_SET_DESC_CONCAT, lens, uint32_t(n));
         }
-        if (s.anonymous)
-            nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, uint32_t(s.size()));
-        else if (s.capacity > 0)
-            nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, s.capacity);
-
+        if (a.size > 0)
+            nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, a.size);
         if (s.counter)
             nftnl_set_add_expr(ns, nftnl_expr_alloc("counter"));
         const QByteArray udata = setUserdata(s);
@@ -723,6 +740,53 @@ struct RulesetWriter::Private {
         return describe(m, map, batch.firstSeq(), result);
     }
 
+    // A writer that did not write the table itself (the helper restarted) takes it over as it
+    // stands when the kernel's sets are exactly those `before` compiles to, so that adding a
+    // forward after a restart neither rebuilds the table nor resets every counter.
+    bool adopt(const QList<Forward> &before) {
+        const Model m = compile(before);
+        QHash<QString, SetAttrs> kernel;
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        nlmsghdr *nlh =
+            nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP, socket.nextSeq());
+        mnl_attr_put_strz(nlh, NFTA_SET_TABLE, tableName);
+        const QString err = socket.dump(nlh, [&](const nlmsghdr *reply) {
+            nftnl_set *ks = nftnl_set_alloc();
+            if (nftnl_set_nlmsg_parse(reply, ks) == 0 &&
+                nftnl_set_get_u32(ks, NFTNL_SET_FAMILY) == NFPROTO_INET &&
+                qstrcmp(nftnl_set_get_str(ks, NFTNL_SET_TABLE), tableName) == 0) {
+                auto get = [ks](uint16_t attr) {
+                    return nftnl_set_is_set(ks, attr) ? nftnl_set_get_u32(ks, attr) : 0u;
+                };
+                SetAttrs a;
+                a.flags = get(NFTNL_SET_FLAGS);
+                a.keyType = get(NFTNL_SET_KEY_TYPE);
+                a.keyLength = get(NFTNL_SET_KEY_LEN);
+                a.dataType = get(NFTNL_SET_DATA_TYPE);
+                a.dataLength = get(NFTNL_SET_DATA_LEN);
+                a.size = get(NFTNL_SET_DESC_SIZE);
+                if (!(a.flags & NFT_SET_ANONYMOUS))
+                    kernel.insert(QString::fromLatin1(nftnl_set_get_str(ks, NFTNL_SET_NAME)), a);
+            }
+            nftnl_set_free(ks);
+        });
+        if (!err.isEmpty())
+            return false;
+        qsizetype named = 0;
+        for (const Set &s : m.sets) {
+            if (s.anonymous)
+                continue;
+            ++named;
+            const auto it = kernel.constFind(s.name);
+            if (it == kernel.constEnd() || !(*it == setAttrs(s)))
+                return false;
+        }
+        if (kernel.size() != named)
+            return false;
+        remember(m, before);
+        return true;
+    }
+
     void remember(const Model &m, const QList<Forward> &forwards) {
         written = {};
         written.valid = true;
@@ -809,8 +873,9 @@ ApplyError RulesetWriter::add(const QList<Forward> &before, const Forward &added
         return apply(all);
     };
     const Written &w = d->written;
-    if (!w.valid || w.forwardCount != before.size() ||
-        w.lastId != (before.isEmpty() ? QString() : before.last().id))
+    if ((!w.valid || w.forwardCount != before.size() ||
+         w.lastId != (before.isEmpty() ? QString() : before.last().id)) &&
+        !d->adopt(before))
         return rebuild();
     // The added forward alone: the sets it needs, and its elements in each.
     Model m = compile({added});

@@ -523,6 +523,46 @@ private slots:
         QVERIFY(ns.listTable().contains(QLatin1String("tcp . 60002 : 198.51.100.21 . 8081")));
     }
 
+    // As after a restart of the helper: a new writer takes over the table it finds when its sets
+    // are those of `before`, and adds into it; otherwise it rebuilds.
+    void addAfterRestartAdoptsTheTable() {
+        ENTER_NETNS(ns);
+        auto tableHandle = [&ns] {
+            int rc = -1;
+            const QString out =
+                ns.nft({QStringLiteral("-a"), QStringLiteral("list"), QStringLiteral("table"),
+                        QStringLiteral("inet"), QStringLiteral("portico")},
+                       &rc);
+            return rc == 0 ? out.section(QLatin1Char('\n'), 0, 0) : QString();
+        };
+        const QList<Forward> before = many(50);
+        {
+            RulesetWriter first;
+            QVERIFY(first.apply(before).ok());
+        }
+        const QString handle = tableHandle();
+        QVERIFY2(handle.contains(QLatin1String("# handle")), qPrintable(handle));
+        Forward added = fwd(51, QStringLiteral("added"), Protocol::Tcp, 60001, "198.51.100.21");
+        added.externalAddress = QHostAddress(QStringLiteral("203.0.113.1"));
+        RulesetWriter second;
+        QVERIFY(second.add(before, added).ok());
+        QCOMPARE(tableHandle(), handle); // the same table, so its counters live on
+        QVERIFY(ns.listTable().contains(QLatin1String("tcp . 60001 : 198.51.100.21 . 60001")));
+
+        // A list the kernel's sets do not match (a shape the table lacks): rebuilt whole.
+        QList<Forward> other = before + QList<Forward>{added};
+        other.first().interface = QStringLiteral("eth9");
+        Forward late = fwd(52, QStringLiteral("late"), Protocol::Udp, 60002, "198.51.100.22");
+        late.externalAddress = QHostAddress(QStringLiteral("203.0.113.1"));
+        RulesetWriter third;
+        QVERIFY(third.add(other, late).ok());
+        QVERIFY(tableHandle() != handle);
+        const QString rebuilt = ns.listTable();
+        QVERIFY(rebuilt.contains(QLatin1String("\"eth9\" . ")));
+        QVERIFY(third.apply(other + QList<Forward>{late}).ok());
+        QCOMPARE(ns.listTable(), rebuilt);
+    }
+
     void addWithNewShapeRebuilds() {
         ENTER_NETNS(ns);
         RulesetWriter w;
