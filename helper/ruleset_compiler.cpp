@@ -1,6 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The ruleset compiler: groups enabled forwards by shape and turns each shape into one rule and
 // two maps, so that the per-packet cost stays one map lookup however many forwards there are.
+//
+// The table it describes:
+//   v4|v6 [_src][_if][_addr] _dnat|_redir  _mark and _nat maps, keyed by
+//       [saddr (interval)] . [iifname] . [daddr] . l4proto . dport; one rule per shape in
+//       `prerouting`, and in `output` for the interface-less shapes (same maps), most specific
+//       first: ct mark set KEY map @S_mark, then dnat/redirect to KEY map @S_nat.
+//   counters         marks of enabled forwards, a counter per element, looked up (and so
+//                    counted) in `forward` (with accept), `input` and `output_filter`.
+//   masquerade_marks / hairpin_marks, with `postrouting` masquerading both, `hairpin` setting
+//                    bit 0x01000000 on flows whose DNATed route goes back out the way they came.
 #include "ruleset_model.h"
 
 #include <QtEndian>
