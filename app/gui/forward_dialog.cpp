@@ -6,10 +6,12 @@
 
 #include "helper_client.h"
 #include "iptables_commands.h"
+#include "ruleset_excerpt.h"
 #include "validation.h"
 
 #include <QClipboard>
 #include <QDBusPendingCallWatcher>
+#include <QFontDatabase>
 #include <QGuiApplication>
 #include <QNetworkInterface>
 #include <QPushButton>
@@ -54,6 +56,11 @@ ForwardDialog::ForwardDialog(HelperClient *client, const QList<Forward> &others,
     m_ui->externalAddressCombo->lineEdit()->setPlaceholderText(tr("any address of this host"));
     fillInterfaces();
     fillAddresses();
+    const QFont fixed = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    for (QPlainTextEdit *e : {m_ui->nftPreview, m_ui->iptablesPreview}) {
+        e->setFont(fixed);
+        e->setTabStopDistance(QFontMetricsF(fixed).horizontalAdvance(QLatin1Char(' ')) * 4);
+    }
 
     m_errorForKey = {
         {QStringLiteral("name"), m_ui->nameError},
@@ -279,6 +286,14 @@ void ForwardDialog::revalidate() {
         if (errors.contains(l))
             m_ui->advancedToggle->setChecked(true);
 
+    // Messages wrap; grow the dialog so that none is cut off.
+    if (layout() && layout()->hasHeightForWidth()) {
+        layout()->activate();
+        const int needed = layout()->totalHeightForWidth(width());
+        if (needed > height())
+            resize(width(), needed);
+    }
+
     m_valid = errors.isEmpty();
     m_current = f;
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setEnabled(m_valid);
@@ -313,12 +328,22 @@ void ForwardDialog::showNftPreview() {
     if (m_ruleset.isEmpty())
         return;
     QString head;
-    if (m_base.id.isEmpty() || m_current != m_base)
+    const QStringList own = rulesetExcerpt(m_ruleset, m_base);
+    if (m_base.id.isEmpty() || m_current != m_base) {
         head = tr("# The helper's table as it is now. After Apply, this forward's elements join "
                   "the maps below;\n# the chains stay as they are, however many forwards there "
                   "are.\n");
-    else
-        head = tr("# The helper's table as it is now; this forward is %1.\n").arg(m_base.id);
+    } else if (own.isEmpty()) {
+        head = tr("# Forward %1 is not in the kernel (it is disabled). The helper's table as it "
+                  "is now:\n")
+                   .arg(m_base.id);
+    } else {
+        head = tr("# Forward %1 in the helper's table: its counter and map elements\n")
+                   .arg(m_base.id) +
+               own.join(QLatin1Char('\n')) +
+               tr("\n\n# The whole table, as the helper writes it (the chains look the "
+                  "forwards up in the maps):\n");
+    }
     m_ui->nftPreview->setPlainText(head + m_ruleset);
 }
 

@@ -3,6 +3,7 @@
 #include "forward_table_model.h"
 
 #include <QFont>
+#include <QLocale>
 #include <QSet>
 
 namespace portico {
@@ -114,9 +115,9 @@ QVariant ForwardTableModel::displayData(const Row &r, int column) const {
     case HitsColumn:
         if (!r.hasCounters)
             return QStringLiteral("—");
-        return tr("%n packet(s), %1 · %2/s", nullptr,
-                  int(qMin<quint64>(r.counters.packets, INT_MAX)))
-            .arg(formatBytes(r.counters.bytes), formatBytes(quint64(r.byteRate)));
+        return tr("%1 pkts · %2 · %3/s")
+            .arg(QLocale().toString(qulonglong(r.counters.packets)), formatBytes(r.counters.bytes),
+                 formatBytes(quint64(r.byteRate)));
     case StatusColumn:
         return statusText(r.status);
     }

@@ -116,7 +116,8 @@ MainWindow::MainWindow(const QString &busAddress, QWidget *parent)
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
-    header->restoreState(settings.value(QStringLiteral("window/header")).toByteArray());
+    m_headerRestored =
+        header->restoreState(settings.value(QStringLiteral("window/header")).toByteArray());
 
     setupWatcher();
     updateActions();
@@ -218,10 +219,19 @@ void MainWindow::load(bool keepPending) {
         }
         m_model->setApplied(r.value.forwards, keepPending);
         m_generation = r.value.generation;
+        if (!m_loaded && !m_headerRestored && m_model->rowCount() > 0) {
+            // First run: fit the columns to what there is; later runs keep the user's layout.
+            m_ui->forwardView->resizeColumnsToContents();
+            QHeaderView *header = m_ui->forwardView->horizontalHeader();
+            header->resizeSection(ForwardTableModel::HitsColumn,
+                                  qMax(header->sectionSize(ForwardTableModel::HitsColumn),
+                                       header->fontMetrics().horizontalAdvance(QStringLiteral(
+                                           "000,000 pkts · 000.0 MiB · 000.0 KiB/s"))));
+        }
         m_loaded = true;
         showTable();
         statusBar()->showMessage(
-            tr("Read %n forward(s) from the helper.", nullptr, int(r.value.forwards.size())), 5000);
+            tr("Forwards read from the helper: %1.").arg(r.value.forwards.size()), 5000);
         refreshForwarding();
         pollCounters();
         updateActions();
@@ -289,7 +299,7 @@ void MainWindow::showHelperError(const HelperError &e) {
     m_ui->messageText->setText(text);
     if (m_model->hasPendingChanges())
         m_ui->messageText->setText(
-            text + tr("\n\nYour %n pending change(s) are kept.", nullptr, m_model->pendingCount()));
+            text + tr("\n\nYour pending changes (%1) are kept.").arg(m_model->pendingCount()));
     m_ui->pages->setCurrentWidget(m_ui->messagePage);
     statusBar()->showMessage(title);
     updateActions();
@@ -410,7 +420,7 @@ void MainWindow::apply() {
     }
     m_applying = true;
     updateActions();
-    statusBar()->showMessage(tr("Applying %n change(s)…", nullptr, m_model->pendingCount()));
+    statusBar()->showMessage(tr("Applying pending changes (%1)…").arg(m_model->pendingCount()));
     whenDone(this, m_client->replaceForwardsAsync(set, m_generation),
              [this](const QDBusMessage &reply) {
                  const auto r = m_client->decodeReplaceForwards(reply);
@@ -632,12 +642,11 @@ void MainWindow::deleteSelected() {
         return;
     QStringList names;
     for (const QString &k : keys)
-        names << m_model->rowAt(m_model->rowForKey(k)).forward.name;
-    auto *box = new QMessageBox(QMessageBox::Question, tr("Delete forwards"),
-                                tr("Delete %n forward(s)? (%1)\n\nThey stay until you press Apply.",
-                                   nullptr, int(keys.size()))
-                                    .arg(names.join(QStringLiteral(", "))),
-                                QMessageBox::Yes | QMessageBox::Cancel, this);
+        names << QStringLiteral("'%1'").arg(m_model->rowAt(m_model->rowForKey(k)).forward.name);
+    auto *box = new QMessageBox(
+        QMessageBox::Question, tr("Delete forwards"),
+        tr("Delete %1?\n\nThey stay until you press Apply.").arg(names.join(QStringLiteral(", "))),
+        QMessageBox::Yes | QMessageBox::Cancel, this);
     box->setObjectName(QStringLiteral("confirmDelete"));
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->setDefaultButton(QMessageBox::Cancel);
@@ -711,8 +720,8 @@ void MainWindow::importForwards() {
     for (const QString &k : std::as_const(gone))
         m_model->deletePending(k);
     statusBar()->showMessage(
-        tr("Imported %n forward(s) as pending changes: press Apply to send them.", nullptr,
-           int(forwards.size())),
+        tr("Imported %1 forwards as pending changes: press Apply to send them.")
+            .arg(forwards.size()),
         10000);
 }
 
@@ -767,15 +776,15 @@ void MainWindow::updateActions() {
 
 void MainWindow::updateStatus() {
     const int pending = m_model->pendingCount();
-    QString text = tr("%n forward(s)", nullptr, m_model->rowCount());
+    QString text = tr("Forwards: %1").arg(m_model->rowCount());
     if (pending)
-        text += tr(" · %n pending", nullptr, pending);
+        text += tr(" · pending: %1").arg(pending);
     if (m_loaded)
         text += tr(" · generation %1").arg(m_generation);
     if (!m_client->busAddress().isEmpty())
         text += tr(" · lab bus");
     m_statusLabel->setText(text);
-    setWindowTitle(pending ? tr("Portico — %n pending change(s)[*]", nullptr, pending)
+    setWindowTitle(pending ? tr("Portico — pending changes: %1[*]").arg(pending)
                            : tr("Portico[*]"));
 }
 
@@ -783,8 +792,8 @@ void MainWindow::closeEvent(QCloseEvent *event) {
     if (m_model->hasPendingChanges()) {
         const auto answer = QMessageBox::question(
             this, tr("Quit Portico"),
-            tr("You have %n pending change(s) that are not applied. Quit and drop them?", nullptr,
-               m_model->pendingCount()),
+            tr("You have pending changes (%1) that are not applied. Quit and drop them?")
+                .arg(m_model->pendingCount()),
             QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
         if (answer != QMessageBox::Discard) {
             event->ignore();

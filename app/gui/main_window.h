@@ -101,6 +101,7 @@ private:
     bool m_loaded = false;
     bool m_loading = false;
     bool m_subscribed = false;
+    bool m_headerRestored = false;
     bool m_applying = false;
     bool m_conflictOpen = false;
     bool m_countersInFlight = false;

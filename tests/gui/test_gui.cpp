@@ -426,6 +426,26 @@ void TestGui::editDisableDeleteChangeRuleset() {
     QVERIFY(!rules.contains(QStringLiteral("%1 . 8080").arg(m_server)));
     QVERIFY(http(QStringLiteral("http://%1:80/").arg(m_gw)).contains(QStringLiteral("port=8001")));
 
+    // The preview of the applied forward: its own elements from the helper's Ruleset(), and the
+    // iptables equivalent.
+    m_window->selectKey(model->rowAt(0).key);
+    m_window->editSelected();
+    QTRY_VERIFY((d = visibleDialog()));
+    d->findChild<QToolButton *>(QStringLiteral("previewToggle"))->setChecked(true);
+    auto *nft = d->findChild<QPlainTextEdit *>(QStringLiteral("nftPreview"));
+    const QString element = QStringLiteral("map v4_dnat_nat: tcp . 80 : %1 . 8001").arg(m_server);
+    QTRY_VERIFY2(nft->toPlainText().contains(element), qPrintable(nft->toPlainText()));
+    QVERIFY(nft->toPlainText().contains(QStringLiteral("table inet portico {")));
+    QVERIFY2(
+        d->findChild<QPlainTextEdit *>(QStringLiteral("iptablesPreview"))
+            ->toPlainText()
+            .contains(
+                QStringLiteral("-p tcp --dport 80 -j DNAT --to-destination %1:8001").arg(m_server)),
+        qPrintable(
+            d->findChild<QPlainTextEdit *>(QStringLiteral("iptablesPreview"))->toPlainText()));
+    d->reject();
+    QTRY_VERIFY(!visibleDialog());
+
     // Disable: Space on the table.
     view->setFocus();
     view->selectionModel()->setCurrentIndex(m_window->proxy()->index(0, 0),
