@@ -358,6 +358,8 @@ StateLoad StateStore::load() {
             setJournalAside(QStringLiteral("there is no forwards.json it belongs to"), 0, &journal);
             if (!journal.fatal.isEmpty())
                 result.fatal = journal.fatal;
+            else if (result.report.isEmpty())
+                result.report = journal.report;
         }
         return result;
     }
@@ -365,6 +367,7 @@ StateLoad StateStore::load() {
     quint64 snapshotId = 0;
     QString reason = parseState(data, &snapshot, &snapshotId);
     SavedState state = snapshot;
+    bool checked = false;
     if (reason.isEmpty() && QFile::exists(journalPath())) {
         QByteArray journal;
         Replay replay;
@@ -381,15 +384,23 @@ StateLoad StateStore::load() {
                 return result;
             m_journalDirty = true;
         } else {
+            checked = true;
             m_journalBytes = journal.size();
             m_journalEntries = replay.applied;
             m_journalDirty = replay.dirty;
         }
     }
-    if (reason.isEmpty())
+    if (reason.isEmpty() && !checked)
         reason = checkState(&state);
     if (!reason.isEmpty()) {
         setAside(reason, &result);
+        // Its journal goes with it: its lines mean nothing without it.
+        if (result.fatal.isEmpty() && QFile::exists(journalPath())) {
+            StateLoad journal;
+            setJournalAside(QStringLiteral("the forwards.json it belongs to was set aside"), 0,
+                            &journal);
+            result.fatal = journal.fatal;
+        }
         return result;
     }
     result.state = state;
@@ -494,7 +505,9 @@ QString StateStore::writeSnapshot(const SavedState &state) {
 
     QElapsedTimer timer;
     timer.start();
-    const quint64 snapshotId = m_snapshotId + 1;
+    // Ids from the clock, so that lines of a journal from an older chain (a forwards.json set
+    // aside, a state dir copied around) can never match a new forwards.json.
+    const quint64 snapshotId = qMax(m_snapshotId + 1, quint64(QDateTime::currentMSecsSinceEpoch()));
     const QByteArray data = encode(state, snapshotId);
     const qint64 encodedNs = timer.nsecsElapsed();
 
