@@ -83,9 +83,9 @@ Socket::~Socket() {
 }
 
 void Socket::growBuffers(size_t send, size_t receive) {
+    if (!m_nl)
+        return;
     const int fd = mnl_socket_get_fd(m_nl);
-    // As nftables' mnl.c does: the batch must fit the send buffer whole, and the ACKs of a
-    // large batch must fit the receive buffer or they are dropped (ENOBUFS).
     if (send > m_sndbuf) {
         int v = int(std::min<size_t>(send, size_t(INT32_MAX / 2)));
         if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof v) == 0)

@@ -90,15 +90,18 @@ public:
     // Sends the whole batch in one sendmsg and reads every acknowledgement back.
     BatchResult send(const Batch &batch);
 
-    // Sends one dump request and calls `onMessage` for every reply until NLMSG_DONE.
+    // Sends one request (a dump, or a get that asks for an ACK) and calls `onMessage` for every
+    // reply until NLMSG_DONE or the ACK.
     // Returns an empty string or the error.
     QString dump(nlmsghdr *request, const std::function<void(const nlmsghdr *)> &onMessage);
 
     uint32_t nextSeq() { return m_seq++; }
 
-private:
+    // As nftables' mnl.c does: the batch must fit the send buffer whole, and the replies to a
+    // large request must fit the receive buffer or they are dropped (ENOBUFS).
     void growBuffers(size_t send, size_t receive);
 
+private:
     mnl_socket *m_nl = nullptr;
     uint32_t m_portId = 0;
     uint32_t m_seq = 0;

@@ -621,7 +621,14 @@ struct Written {
     qsizetype forwardCount = 0;
     QString lastId; // of the last forward, a cheap check that `before` is what we wrote
     QHash<QString, WrittenSet> sets;
+    QByteArray counterKeys; // the marks in the counters set, 4 bytes each
 };
+
+// Above this many counters, counters() asks for the elements by key: a dump of a large set
+// restarts its walk from the first bucket for every 32 KiB of reply, which grows with the
+// square of the set (about a second at 100,000).
+constexpr qsizetype countersByKeyFrom = 20000;
+constexpr qsizetype countersPerGet = 1000;
 
 namespace {
 
@@ -795,6 +802,8 @@ struct RulesetWriter::Private {
         for (const Set &s : m.sets) {
             if (!s.anonymous)
                 written.sets.insert(s.name, {s.key, s.data, s.interval, s.capacity, s.size()});
+            if (s.counter)
+                written.counterKeys = s.keys;
         }
     }
 };
@@ -915,6 +924,8 @@ ApplyError RulesetWriter::add(const QList<Forward> &before, const Forward &added
     for (const Set &s : m.sets) {
         if (!s.anonymous)
             rw.sets[s.name].size += s.size();
+        if (s.counter)
+            rw.counterKeys += s.keys;
     }
     return {};
 }
@@ -937,15 +948,46 @@ ApplyError RulesetWriter::removeTable() {
 
 QHash<QString, Counter> RulesetWriter::counters(QString *error) {
     QHash<QString, Counter> out;
+    auto parse = [&out](const nlmsghdr *reply) {
+        parseCounterElements(reply, &out);
+    };
+    const QByteArray &keys = d->written.counterKeys;
+    if (d->written.valid && keys.size() / 4 >= countersByKeyFrom) {
+        // Each element comes back as its own message of up to a page.
+        d->socket.growBuffers(0, size_t(countersPerGet) * 8192);
+        std::vector<char> buf(size_t(countersPerGet) * 48 + 4096);
+        out.reserve(keys.size() / 4);
+        QString err;
+        for (qsizetype first = 0; first < keys.size() / 4 && err.isEmpty();
+             first += countersPerGet) {
+            const qsizetype n = std::min(countersPerGet, keys.size() / 4 - first);
+            nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETSETELEM, NFPROTO_INET,
+                                                  NLM_F_ACK, d->socket.nextSeq());
+            mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, tableName);
+            mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "counters");
+            nlattr *list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+            for (qsizetype i = first; i < first + n; ++i) {
+                nlattr *elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+                nlattr *key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+                mnl_attr_put(nlh, NFTA_DATA_VALUE, 4, keys.constData() + 4 * i);
+                mnl_attr_nest_end(nlh, key);
+                mnl_attr_nest_end(nlh, elem);
+            }
+            mnl_attr_nest_end(nlh, list);
+            err = d->socket.dump(nlh, parse);
+        }
+        if (err.isEmpty())
+            return out;
+        // A key the kernel does not have (the table was changed behind our back): dump.
+        out.clear();
+    }
     char buf[MNL_SOCKET_BUFFER_SIZE];
     nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP,
                                           d->socket.nextSeq());
     // Only our table's counters set is dumped; the parser checks the names again.
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, tableName);
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "counters");
-    const QString err =
-        d->socket.dump(nlh, [&](const nlmsghdr *reply) { parseCounterElements(reply, &out); });
-    if (!err.isEmpty()) {
+    if (const QString err = d->socket.dump(nlh, parse); !err.isEmpty()) {
         out.clear();
         // No table, or no forwards yet (so no counters set): not an error.
         if (errno != ENOENT && error)

@@ -614,6 +614,58 @@ private slots:
         QVERIFY(afterAdd.contains(QLatin1String("0x00000001 counter packets 0 bytes 0")));
     }
 
+    // Past 20,000 counters the writer asks for them by key instead of dumping the set; both
+    // ways must read the kernel's values.
+    void manyCountersAreReadByKey_data() {
+        QTest::addColumn<int>("forwards");
+        QTest::newRow("dump") << 1000;
+        QTest::newRow("by key") << 25000;
+    }
+
+    void manyCountersAreReadByKey() {
+        QFETCH(int, forwards);
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        QVERIFY(w.apply(many(forwards)).ok());
+        // Give two elements counts of their own (delete and add back with values).
+        for (const char *element :
+             {"0x00000005 counter packets 7 bytes 420", "0x000003e7 counter packets 1 bytes 60"}) {
+            const QString key = QString::fromLatin1(element).section(QLatin1Char(' '), 0, 0);
+            int rc = -1;
+            ns.nft({QStringLiteral("delete"), QStringLiteral("element"), QStringLiteral("inet"),
+                    QStringLiteral("portico"), QStringLiteral("counters"),
+                    QStringLiteral("{ %1 }").arg(key)},
+                   &rc);
+            QCOMPARE(rc, 0);
+            ns.nft({QStringLiteral("add"), QStringLiteral("element"), QStringLiteral("inet"),
+                    QStringLiteral("portico"), QStringLiteral("counters"),
+                    QStringLiteral("{ %1 }").arg(QString::fromLatin1(element))},
+                   &rc);
+            QCOMPARE(rc, 0);
+        }
+        QString error;
+        const QHash<QString, Counter> c = w.counters(&error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(c.size(), forwards);
+        QCOMPARE(c.value(QStringLiteral("f5")).packets, quint64(7));
+        QCOMPARE(c.value(QStringLiteral("f5")).bytes, quint64(420));
+        QCOMPARE(c.value(QStringLiteral("f999")).packets, quint64(1));
+        QCOMPARE(c.value(QStringLiteral("f999")).bytes, quint64(60));
+        QCOMPARE(c.value(QStringLiteral("f6")).packets, quint64(0));
+        // An element gone behind the writer's back: the others are still read.
+        int rc = -1;
+        ns.nft({QStringLiteral("delete"), QStringLiteral("element"), QStringLiteral("inet"),
+                QStringLiteral("portico"), QStringLiteral("counters"),
+                QStringLiteral("{ 0x00000006 }")},
+               &rc);
+        QCOMPARE(rc, 0);
+        const QHash<QString, Counter> fewer = w.counters(&error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(fewer.size(), forwards - 1);
+        QVERIFY(!fewer.contains(QStringLiteral("f6")));
+        QCOMPARE(fewer.value(QStringLiteral("f5")).packets, quint64(7));
+    }
+
     void tenThousandForwards() {
         ENTER_NETNS(ns);
         RulesetWriter w;
