@@ -63,6 +63,24 @@ class Driver:
         if op == "stopHelper":
             lab.stopHelper()
             return True
+        if op in ("breakActivation", "fixActivation"):
+            # The bus's service file for the helper, pointed at a program that fails at once:
+            # "installed but cannot be started". dbus-daemon rereads the directory by itself.
+            path = os.path.join(lab.rundir, "services", f"{labmod.HELPER_NAME}.service")
+            if op == "breakActivation":
+                lab.stopHelper()
+                with open(path) as f:
+                    self.savedService = f.read()
+                text = "\n".join("Exec=/bin/false" if line.startswith("Exec=") else line
+                                 for line in self.savedService.splitlines()) + "\n"
+            else:
+                text = self.savedService
+            with open(path + ".tmp", "w") as f:
+                f.write(text)
+            os.rename(path + ".tmp", path)
+            lab.bus().call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                    "org.freedesktop.DBus", "ReloadConfig", "", [])
+            return True
         if op == "emptyBus":
             # A bus with no helper on it and nothing to start one: "not installed".
             # Run by the test's own user: a session bus lets in only the user who started it.

@@ -98,6 +98,7 @@ private slots:
     void bannerTurnsOnForwarding();
     void helperRestartIsFollowed();
     void notInstalledPage();
+    void cannotStartPageRecovers();
     void screenshots();
 
 private:
@@ -705,6 +706,25 @@ void TestGui::notInstalledPage() {
     QVERIFY(m_window->pageMessage().contains(QStringLiteral("Install")));
     QVERIFY(!m_window->ui()->actionAdd->isEnabled());
     QVERIFY(m_window->ui()->retryButton->isVisible());
+}
+
+void TestGui::cannotStartPageRecovers() {
+    if (isUser())
+        QSKIP("runs as portico-admin");
+    DRIVE(broken, op("breakActivation"));
+    MainWindow *w = openWindow();
+    const DriverReply fixed = drive(op("fixActivation")); // whatever happened, repair the lab
+    QVERIFY2(fixed.ok, qPrintable(fixed.error));
+    QVERIFY(w);
+    QVERIFY(!w->showingTable());
+    QVERIFY2(w->pageMessage().contains(QStringLiteral("could not be started")),
+             qPrintable(w->pageMessage()));
+    QSignalSpy reloaded(w, &MainWindow::reloaded);
+    QTest::mouseClick(w->ui()->retryButton, Qt::LeftButton);
+    QVERIFY(reloaded.wait(30000));
+    QCOMPARE(reloaded.first().first().toBool(), true);
+    QVERIFY(w->showingTable());
+    QVERIFY(w->ui()->actionAdd->isEnabled());
 }
 
 void TestGui::screenshots() {
