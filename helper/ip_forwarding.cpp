@@ -2,6 +2,8 @@
 // Reads and writes the forwarding sysctls with plain open/read/write: no shell, no sysctl(8).
 #include "ip_forwarding.h"
 
+#include <QFile>
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -74,7 +76,9 @@ QString IpForwardingSysctl::v6Path() const {
 QString IpForwardingSysctl::read(IpForwarding *out) const {
     IpForwarding value;
     QString error = readFlag(v4Path(), &value.v4);
-    if (error.isEmpty())
+    // A kernel without IPv6 (or booted with ipv6.disable=1) has no such file: it forwards no
+    // IPv6, which is what "off" says. Turning it on then fails with a message naming the file.
+    if (error.isEmpty() && ::access(QFile::encodeName(v6Path()).constData(), F_OK) == 0)
         error = readFlag(v6Path(), &value.v6);
     if (error.isEmpty())
         *out = value;
