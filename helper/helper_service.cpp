@@ -531,6 +531,9 @@ HelperService::Outcome HelperService::actUpdateForward(Call &call) {
     if (Outcome o = mergeUpdate(call, &edit.forward); !o.ok())
         return o;
     edit.index = indexOfId(call.id);
+    // Nothing to change: rewriting the table would only reset every counter.
+    if (edit.forward == m_state.forwards.at(edit.index))
+        return Outcome::success({QStringList()});
     edit.nextMark = m_state.nextMark;
     const QString name = edit.forward.name;
     QStringList notices;
