@@ -130,7 +130,7 @@ QVariant ForwardTableModel::rawData(const Row &r, int column) const {
     case EnabledColumn:
         return int(f.enabled);
     case NameColumn:
-        return f.name.toLower();
+        return f.name; // the proxy compares it without case
     case ProtocolColumn:
         return int(f.protocol);
     case ExternalColumn:
@@ -273,12 +273,17 @@ void ForwardTableModel::removeRowsWhere(const std::function<bool(const Row &)> &
         reindexFrom(lowest);
 }
 
-void ForwardTableModel::appendRows(const QList<Row> &rows) {
+void ForwardTableModel::appendRows(QList<Row> &&rows) {
     if (rows.isEmpty())
         return;
     const int first = int(m_rows.size());
     beginInsertRows({}, first, first + int(rows.size()) - 1);
-    m_rows.append(rows);
+    if (m_rows.isEmpty()) {
+        m_rows = std::move(rows);
+        m_rowOfKey.reserve(m_rows.size());
+    } else {
+        m_rows.append(std::move(rows));
+    }
     reindexFrom(first);
     endInsertRows();
 }
@@ -340,16 +345,16 @@ void ForwardTableModel::setApplied(const QList<Forward> &forwards, bool keepPend
     }
 
     QList<Row> added;
+    added.reserve(forwards.size() - m_rows.size());
     for (const Forward &f : forwards) {
         if (m_rowOfKey.contains(f.id))
             continue;
-        Row r;
+        Row &r = added.emplace_back();
         r.key = f.id;
         r.forward = f;
         r.applied = f;
-        added << r;
     }
-    appendRows(added);
+    appendRows(std::move(added));
 }
 
 QString ForwardTableModel::addPending(const Forward &f) {
@@ -358,8 +363,9 @@ QString ForwardTableModel::addPending(const Forward &f) {
     r.forward = f;
     r.forward.id.clear();
     r.status = Status::Added;
-    appendRows({r});
-    return r.key;
+    const QString key = r.key;
+    appendRows({std::move(r)});
+    return key;
 }
 
 void ForwardTableModel::editPending(const QString &key, const Forward &f) {

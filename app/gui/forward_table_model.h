@@ -96,7 +96,7 @@ private:
     QVariant displayData(const Row &r, int column) const;
     QVariant rawData(const Row &r, int column) const;
     void removeRowsWhere(const std::function<bool(const Row &)> &pred);
-    void appendRows(const QList<Row> &rows);
+    void appendRows(QList<Row> &&rows);
     void rowChanged(int row);
     void reindexFrom(int row);
     void setRowKey(int row, const QString &key);

@@ -60,12 +60,15 @@ MainWindow::MainWindow(const QString &busAddress, QWidget *parent)
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(ForwardTableModel::RawValueRole);
     m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_proxy->setSortCaseSensitivity(Qt::CaseInsensitive);
     m_proxy->setFilterKeyColumn(-1);
     m_ui->forwardView->setModel(m_proxy);
     m_ui->forwardView->sortByColumn(ForwardTableModel::NameColumn, Qt::AscendingOrder);
     QHeaderView *header = m_ui->forwardView->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::Interactive);
     header->setSectionsMovable(true);
+    // Fitting columns looks at this many rows, not at all 10,000.
+    header->setResizeContentsPrecision(200);
     m_ui->forwardView->resizeColumnsToContents();
     header->resizeSection(ForwardTableModel::NameColumn, 140);
     header->resizeSection(ForwardTableModel::ExternalColumn, 200);
