@@ -3,6 +3,8 @@
 // masquerade and hairpin rules, family by family and protocol by protocol.
 #include "iptables_commands.h"
 
+#include <QCoreApplication>
+
 namespace portico {
 
 namespace {
@@ -24,7 +26,9 @@ QStringList iptablesCommands(const Forward &f) {
     if (f.externalPort.isNull())
         return out;
     if (!f.enabled)
-        out << QStringLiteral("# disabled: Portico keeps this forward out of the kernel");
+        out << QCoreApplication::translate("portico::iptablesCommands",
+                                           "# disabled: Portico keeps this forward out of the "
+                                           "kernel");
     const PortRange target = f.targetPort.isNull() ? f.externalPort : f.targetPort;
     QList<QString> protos;
     if (f.protocol != Protocol::Udp)
@@ -95,9 +99,10 @@ QStringList iptablesCommands(const Forward &f) {
             if (f.hairpin && !f.masquerade) {
                 // Replies must come back through the gateway, not straight from the target.
                 out << QStringLiteral("%1 -t nat -A POSTROUTING -s LAN_SUBNET%2 -m conntrack "
-                                      "--ctstate DNAT -j MASQUERADE   # LAN_SUBNET: the "
-                                      "target's network")
-                           .arg(fam.tool, targetMatch);
+                                      "--ctstate DNAT -j MASQUERADE   %3")
+                           .arg(fam.tool, targetMatch,
+                                QCoreApplication::translate("portico::iptablesCommands",
+                                                            "# LAN_SUBNET: the target's network"));
             }
         }
         if (!f.isLocalRedirect())

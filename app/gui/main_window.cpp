@@ -674,13 +674,16 @@ void MainWindow::toggleSelected() {
 void MainWindow::importForwards() {
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Import forwards"), QString(), tr("Portico forwards (*.json);;All files (*)"));
-    if (path.isEmpty())
-        return;
+    if (!path.isEmpty())
+        importFrom(path);
+}
+
+bool MainWindow::importFrom(const QString &path) {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
         showMessage(QStringLiteral("importError"), tr("Import failed"),
                     tr("Cannot read %1: %2").arg(path, file.errorString()));
-        return;
+        return false;
     }
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &parseError);
@@ -704,7 +707,7 @@ void MainWindow::importForwards() {
     if (!problem.isEmpty()) {
         showMessage(QStringLiteral("importError"), tr("Import failed"),
                     tr("%1\n\nNothing was changed.").arg(problem));
-        return;
+        return false;
     }
     // The file replaces the set, as pending changes: same id = an edit, the rest added/deleted.
     QSet<QString> kept;
@@ -726,14 +729,18 @@ void MainWindow::importForwards() {
         tr("Imported %1 forwards as pending changes: press Apply to send them.")
             .arg(forwards.size()),
         10000);
+    return true;
 }
 
 void MainWindow::exportForwards() {
     const QString path =
         QFileDialog::getSaveFileName(this, tr("Export forwards"), QStringLiteral("forwards.json"),
                                      tr("Portico forwards (*.json);;All files (*)"));
-    if (path.isEmpty())
-        return;
+    if (!path.isEmpty())
+        exportTo(path);
+}
+
+bool MainWindow::exportTo(const QString &path) {
     QJsonObject obj;
     obj.insert(QStringLiteral("schema"), 1);
     obj.insert(QStringLiteral("forwards"), forwardsToJson(m_model->workingSet()));
@@ -742,12 +749,13 @@ void MainWindow::exportForwards() {
     if (!file.open(QIODevice::WriteOnly) || file.write(data) != data.size() || !file.commit()) {
         showMessage(QStringLiteral("exportError"), tr("Export failed"),
                     tr("Cannot write %1: %2").arg(path, file.errorString()));
-        return;
+        return false;
     }
     statusBar()->showMessage(m_model->hasPendingChanges()
                                  ? tr("Exported to %1, with the pending changes.").arg(path)
                                  : tr("Exported to %1.").arg(path),
                              8000);
+    return true;
 }
 
 void MainWindow::about() {

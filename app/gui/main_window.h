@@ -43,6 +43,10 @@ public:
     // Rows of the model, by key, selected in the view.
     QStringList selectedKeys() const;
     void selectKey(const QString &key);
+    // Import and export without the file dialogs: the JSON of porticoctl export. An import
+    // becomes pending changes that replace the whole set; an export writes the working set.
+    bool importFrom(const QString &path);
+    bool exportTo(const QString &path);
 
 public slots:
     void reload();

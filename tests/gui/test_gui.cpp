@@ -27,6 +27,7 @@
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
 
@@ -99,6 +100,8 @@ private slots:
     void helperRestartIsFollowed();
     void notInstalledPage();
     void cannotStartPageRecovers();
+    void duplicateFilterAndSort();
+    void exportThenImport();
     void screenshots();
 
 private:
@@ -725,6 +728,111 @@ void TestGui::cannotStartPageRecovers() {
     QCOMPARE(reloaded.first().first().toBool(), true);
     QVERIFY(w->showingTable());
     QVERIFY(w->ui()->actionAdd->isEnabled());
+}
+
+void TestGui::duplicateFilterAndSort() {
+    if (isUser())
+        QSKIP("runs as portico-admin");
+    QString out;
+    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
+                  QStringLiteral("--port"), QStringLiteral("80"), QStringLiteral("--to"),
+                  m_server + QStringLiteral(":8080")},
+                 &out),
+             qPrintable(out));
+    QVERIFY(openWindow());
+    m_window->selectKey(m_window->model()->rowAt(0).key);
+    QApplication::setActiveWindow(m_window);
+    m_window->ui()->forwardView->setFocus();
+    QTest::keyClick(m_window, Qt::Key_D, Qt::ControlModifier);
+    ForwardDialog *d = nullptr;
+    QTRY_VERIFY((d = visibleDialog()));
+    QCOMPARE(d->findChild<QLineEdit *>(QStringLiteral("nameEdit"))->text(),
+             QStringLiteral("web copy"));
+    QVERIFY(!okButton(d)->isEnabled()); // the copy claims the same port
+    QVERIFY(!d->findChild<QLabel *>(QStringLiteral("externalPortError"))->text().isEmpty());
+    setText(d, "externalPortEdit", QStringLiteral("81"));
+    QVERIFY2(okButton(d)->isEnabled(), qPrintable(d->firstError()));
+    QTest::mouseClick(okButton(d), Qt::LeftButton);
+    QTRY_VERIFY(!visibleDialog());
+    QCOMPARE(m_window->model()->rowCount(), 2);
+
+    QSortFilterProxyModel *proxy = m_window->proxy();
+    m_window->ui()->forwardView->sortByColumn(ForwardTableModel::NameColumn, Qt::DescendingOrder);
+    QCOMPARE(proxy->index(0, ForwardTableModel::NameColumn).data().toString(),
+             QStringLiteral("web copy"));
+    m_window->ui()->forwardView->sortByColumn(ForwardTableModel::ExternalColumn,
+                                              Qt::AscendingOrder);
+    QCOMPARE(proxy->index(0, ForwardTableModel::NameColumn).data().toString(),
+             QStringLiteral("web"));
+    QTest::keyClicks(m_window->ui()->filterEdit, QStringLiteral("COPY"));
+    QCOMPARE(proxy->rowCount(), 1);
+    QCOMPARE(proxy->index(0, ForwardTableModel::StatusColumn).data().toString(),
+             ForwardTableModel::statusText(ForwardTableModel::Status::Added));
+    m_window->ui()->filterEdit->clear();
+    QCOMPARE(proxy->rowCount(), 2);
+}
+
+void TestGui::exportThenImport() {
+    if (isUser())
+        QSKIP("runs as portico-admin");
+    QString out;
+    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
+                  QStringLiteral("--port"), QStringLiteral("80"), QStringLiteral("--to"),
+                  m_server + QStringLiteral(":8080")},
+                 &out),
+             qPrintable(out));
+    QVERIFY(openWindow());
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("forwards.json"));
+    QVERIFY(m_window->exportTo(path));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QJsonObject exported = QJsonDocument::fromJson(file.readAll()).object();
+    file.close();
+    QCOMPARE(exported.value(QStringLiteral("schema")).toInt(), 1);
+    QJsonArray list = exported.value(QStringLiteral("forwards")).toArray();
+    QCOMPARE(list.size(), 1);
+    QCOMPARE(list.at(0).toObject().value(QStringLiteral("name")).toString(), QStringLiteral("web"));
+
+    // Edit the file as a person would: a second forward, and web's target port moved.
+    QJsonObject web = list.at(0).toObject();
+    web.insert(QStringLiteral("target_port"), QStringLiteral("8001"));
+    QJsonObject ssh = web;
+    ssh.remove(QStringLiteral("id"));
+    ssh.insert(QStringLiteral("name"), QStringLiteral("ssh"));
+    ssh.insert(QStringLiteral("external_port"), QStringLiteral("2222"));
+    list = {web, ssh};
+    exported.insert(QStringLiteral("forwards"), list);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write(QJsonDocument(exported).toJson());
+    file.close();
+
+    QVERIFY(m_window->importFrom(path));
+    ForwardTableModel *model = m_window->model();
+    QCOMPARE(model->rowCount(), 2);
+    QCOMPARE(model->pendingCount(), 2); // web edited, ssh added: nothing sent yet
+    QVERIFY(ruleset().contains(QStringLiteral("%1 . 8080").arg(m_server)));
+    QSignalSpy applied(m_window, &MainWindow::applyFinished);
+    m_window->apply();
+    QVERIFY(applied.wait(30000));
+    QCOMPARE(applied.first().first().toBool(), true);
+    const QString rules = ruleset();
+    QVERIFY2(rules.contains(QStringLiteral("tcp . 80 : %1 . 8001").arg(m_server)) &&
+                 rules.contains(QStringLiteral("tcp . 2222 : %1 . 8001").arg(m_server)),
+             qPrintable(rules));
+
+    // A broken file changes nothing and says why.
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write("{\"forwards\": [{\"name\": \"x\"}]}");
+    file.close();
+    QTRY_VERIFY(!model->hasPendingChanges());
+    QVERIFY(!m_window->importFrom(path));
+    QMessageBox *box = nullptr;
+    QTRY_VERIFY((box = visible<QMessageBox>(QStringLiteral("importError"))));
+    QVERIFY(box->text().contains(QStringLiteral("Nothing was changed")));
+    box->accept();
+    QVERIFY(!model->hasPendingChanges());
 }
 
 void TestGui::screenshots() {
