@@ -86,7 +86,7 @@ private:
     struct Edit {
         enum Kind { Append, Change, Remove, ReplaceAll } kind = Append;
         int index = -1;     // Change, Remove
-        Forward forward;    // Append, Change: the new forward; after the edit, the old one
+        Forward forward;    // Append, Change: the new one; Change, Remove: then the old one
         QList<Forward> all; // ReplaceAll: the new set; after the edit, the old one
         quint32 nextMark = 0;
     };
