@@ -430,6 +430,9 @@ void MainWindow::apply() {
                  m_applying = false;
                  if (r.ok()) {
                      m_generation = r.value.generation;
+                     // polkit may keep the authorization given for Apply (auth_admin_keep),
+                     // which covers the counters too: ask for them again.
+                     m_countersDenied = false;
                      statusBar()->showMessage(r.value.notices.isEmpty()
                                                   ? tr("Applied.")
                                                   : r.value.notices.join(QLatin1Char(' ')),
