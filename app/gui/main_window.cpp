@@ -203,8 +203,13 @@ void MainWindow::reload() {
 }
 
 void MainWindow::load(bool keepPending) {
-    if (m_loading)
+    if (m_loading) {
+        // The read in flight may predate the change that asked for this one: read once more,
+        // dropping pending edits if any of the requests wanted that (after an Apply).
+        m_loadAgainKeep = m_loadAgain ? (m_loadAgainKeep && keepPending) : keepPending;
+        m_loadAgain = true;
         return;
+    }
     m_loading = true;
     if (!m_loaded)
         statusBar()->showMessage(
@@ -214,6 +219,10 @@ void MainWindow::load(bool keepPending) {
         m_subscribed = m_client->watchForwardsChanged().ok();
     whenDone(this, m_client->listForwardsAsync(), [this, keepPending](const QDBusMessage &reply) {
         m_loading = false;
+        if (m_loadAgain) {
+            m_loadAgain = false;
+            QTimer::singleShot(0, this, [this, keep = m_loadAgainKeep] { load(keep); });
+        }
         const auto r = m_client->decodeListForwards(reply);
         if (!r.ok()) {
             showHelperError(r.error);

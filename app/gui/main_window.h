@@ -104,6 +104,8 @@ private:
     quint64 m_generation = 0;
     bool m_loaded = false;
     bool m_loading = false;
+    bool m_loadAgain = false;
+    bool m_loadAgainKeep = true;
     bool m_subscribed = false;
     bool m_headerRestored = false;
     bool m_applying = false;
