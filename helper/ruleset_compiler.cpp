@@ -3,8 +3,8 @@
 // two maps, so that the per-packet cost stays one map lookup however many forwards there are.
 //
 // The table it describes:
-//   v4|v6 [_src][_if][_addr] _dnat|_redir  _mark and _nat maps, keyed by
-//       [saddr (interval)] . [iifname] . [daddr] . l4proto . dport; one rule per shape in
+//   v4|v6 [_srcN][_if][_addr] _dnat|_redir  _mark and _nat maps, keyed by
+//       [saddr & prefix] . [iifname] . [daddr] . l4proto . dport; one rule per shape in
 //       `prerouting`, and in `output` for the interface-less shapes (same maps), most specific
 //       first: ct mark set KEY map @S_mark, then dnat/redirect to KEY map @S_nat.
 //   counters         marks of enabled forwards, a counter per element, looked up (and so
@@ -73,26 +73,30 @@ QString blameLabel(Blame b) {
 
 namespace {
 
-// A shape: the part of a forward that decides which key its lookup needs.
+// A shape: the part of a forward that decides which key its lookup needs. Source CIDRs go into
+// the key masked to their prefix length, one shape per length: a hash lookup per length in use,
+// where an interval (pipapo) map would cost the kernel time that grows with the square of its
+// size on every apply (measured: 3 s for 10,000 forwards with sources).
 struct Shape {
     bool ipv6 = false;
-    bool sources = false;
     bool iface = false;
     bool address = false;
     bool redirect = false;
+    int prefix = -1; // source prefix length, -1 for a shape without sources
 
+    bool sources() const { return prefix >= 0; }
     int code() const {
-        return int(ipv6) | int(sources) << 1 | int(iface) << 2 | int(address) << 3 |
-               int(redirect) << 4;
+        return int(ipv6) | int(iface) << 1 | int(address) << 2 | int(redirect) << 3 |
+               (prefix + 1) << 4;
     }
     static Shape fromCode(int c) {
-        return {bool(c & 1), bool(c & 2), bool(c & 4), bool(c & 8), bool(c & 16)};
+        return {bool(c & 1), bool(c & 2), bool(c & 4), bool(c & 8), (c >> 4) - 1};
     }
-    int specificity() const { return int(sources) * 4 + int(iface) * 2 + int(address); }
+    int specificity() const { return int(sources()) * 4 + int(iface) * 2 + int(address); }
     QString name() const {
         QString n = QLatin1String(ipv6 ? "v6" : "v4");
-        if (sources)
-            n += QLatin1String("_src");
+        if (sources())
+            n += QLatin1String("_src") + QString::number(prefix);
         if (iface)
             n += QLatin1String("_if");
         if (address)
@@ -102,7 +106,7 @@ struct Shape {
     }
     QList<KeyField> key() const {
         QList<KeyField> k;
-        if (sources)
+        if (sources())
             k << (ipv6 ? KeyField::SrcAddr6 : KeyField::SrcAddr4);
         if (iface)
             k << KeyField::IifName;
@@ -111,11 +115,14 @@ struct Shape {
         k << KeyField::L4Proto << KeyField::DstPort;
         return k;
     }
+    // The prefix that the key's source address is masked to; -1 for none (no sources, or a
+    // whole address).
+    int keyMask() const { return prefix == (ipv6 ? 128 : 32) ? -1 : prefix; }
 };
 
-constexpr int shapeCount = 32;
+constexpr int shapeCount = 16 * 130;
 
-// Where one forward goes for one family.
+// Where one forward goes for one family and source prefix length.
 struct Placement {
     int forward;
     Shape shape;
@@ -123,6 +130,10 @@ struct Placement {
 
 bool isApplied(const Forward &f, quint32 mark) {
     return f.enabled && mark != 0 && !f.externalPort.isNull();
+}
+
+bool isFamily(const Cidr &c, bool v6) {
+    return (c.address.protocol() == QHostAddress::IPv6Protocol) == v6;
 }
 
 void forEachPlacement(const QList<Forward> &forwards, const std::vector<quint32> &marks,
@@ -136,18 +147,28 @@ void forEachPlacement(const QList<Forward> &forwards, const std::vector<quint32>
                 continue;
             Shape s;
             s.ipv6 = v6;
-            s.sources = !f.sources.isEmpty();
             s.address = !f.externalAddress.isNull();
             s.redirect = f.isLocalRedirect();
             s.iface = !f.interface.isEmpty();
-            fn(Placement{i, s});
-            // LAN clients arrive on another interface, so a hairpin forward is also looked up
-            // without its interface. The output hook (traffic the gateway sends itself) uses
-            // exactly these interface-less shapes, so it shares their maps.
-            if (s.iface && f.hairpin && !s.redirect) {
-                Shape any = s;
-                any.iface = false;
-                fn(Placement{i, any});
+            // One placement per distinct prefix length of the sources in this family.
+            QList<int> prefixes;
+            for (const Cidr &c : f.sources) {
+                if (isFamily(c, v6) && !prefixes.contains(c.prefixLength))
+                    prefixes << c.prefixLength;
+            }
+            if (f.sources.isEmpty())
+                prefixes << -1;
+            for (int prefix : prefixes) {
+                s.prefix = prefix;
+                fn(Placement{i, s});
+                // LAN clients arrive on another interface, so a hairpin forward is also looked
+                // up without its interface. The output hook (traffic the gateway sends itself)
+                // uses exactly these interface-less shapes, so it shares their maps.
+                if (s.iface && f.hairpin && !s.redirect) {
+                    Shape any = s;
+                    any.iface = false;
+                    fn(Placement{i, any});
+                }
             }
         }
     }
@@ -229,15 +250,15 @@ Model compile(const QList<Forward> &forwards) {
     }
 
     // Pass 1: which shapes and side sets are used, so that only those are created.
-    std::array<qsizetype, shapeCount> shapeElements{};
+    std::vector<qsizetype> shapeElements(shapeCount);
     bool anyEnabled = false, anyMasquerade = false, anyHairpin = false;
     qsizetype enabledCount = 0;
     forEachPlacement(forwards, marks, [&](const Placement &p) {
         const Forward &f = forwards.at(p.forward);
         qsizetype n = f.externalPort.length() * protocolNumbers(f.protocol).size();
-        if (p.shape.sources)
+        if (p.shape.sources())
             n *= f.sources.size();
-        shapeElements[p.shape.code()] += n;
+        shapeElements[size_t(p.shape.code())] += n;
     });
     for (int i = 0; i < forwards.size(); ++i) {
         const Forward &f = forwards.at(i);
@@ -278,20 +299,20 @@ Model compile(const QList<Forward> &forwards) {
     // restricted to some sources must be tried before the catch-all on the same port.
     QList<Shape> shapes;
     for (int c = 0; c < shapeCount; ++c) {
-        if (shapeElements[c] > 0)
+        if (shapeElements[size_t(c)] > 0)
             shapes << Shape::fromCode(c);
     }
     std::stable_sort(shapes.begin(), shapes.end(), [](const Shape &a, const Shape &b) {
         if (a.specificity() != b.specificity())
             return a.specificity() > b.specificity();
+        if (a.prefix != b.prefix)
+            return a.prefix > b.prefix;
         if (a.ipv6 != b.ipv6)
             return !a.ipv6;
         return a.redirect < b.redirect;
     });
 
-    std::array<int, shapeCount> markSetOf{}, natSetOf{};
-    markSetOf.fill(-1);
-    natSetOf.fill(-1);
+    std::vector<int> markSetOf(shapeCount, -1), natSetOf(shapeCount, -1);
     Chain prerouting{QStringLiteral("prerouting"), true, Hook::Prerouting, -100, {}};
     Chain output{QStringLiteral("output"), true, Hook::Output, -100, {}};
     // One rule per shape and hook; the anonymous `{ tcp, udp }` belongs to its rule, as in nft.
@@ -306,8 +327,8 @@ Model compile(const QList<Forward> &forwards) {
         if (!s.address)
             rule.statements << Statement{StmtKind::FibDaddrLocal};
         // nft refuses a port mapping without a transport match unless the map's value is a
-        // plain concatenation; interval maps and redirects need it spelled out.
-        if (s.sources || s.redirect) {
+        // concatenation; a redirect needs it spelled out.
+        if (s.redirect) {
             Set any = makeSet(QStringLiteral("__set%d"), {KeyField::L4Proto}, DataType::None,
                               Blame::None);
             any.anonymous = true;
@@ -319,35 +340,34 @@ Model compile(const QList<Forward> &forwards) {
             rule.statements << Statement{StmtKind::L4ProtoInSet, int(m.sets.size())};
             m.sets << any;
         }
-        rule.statements << Statement{StmtKind::CtMarkSetMap, markSet, false, key};
+        rule.statements << Statement{StmtKind::CtMarkSetMap, markSet, false, key, s.keyMask()};
         rule.statements << Statement{s.redirect ? StmtKind::RedirectMap : StmtKind::DnatMap, natSet,
-                                     s.ipv6, key};
+                                     s.ipv6, key, s.keyMask()};
         return rule;
     };
     for (const Shape &s : shapes) {
         const QList<KeyField> key = s.key();
-        const Blame blame = s.sources ? Blame::Sources : Blame::ExternalPort;
+        const Blame blame = s.sources() ? Blame::Sources : Blame::ExternalPort;
         const DataType natType = s.redirect ? DataType::Port
                                  : s.ipv6   ? DataType::Addr6Port
                                             : DataType::Addr4Port;
         Set markSet = makeSet(s.name() + QLatin1String("_mark"), key, DataType::Mark, blame);
         Set natSet = makeSet(s.name() + QLatin1String("_nat"), key, natType, blame);
-        markSet.interval = natSet.interval = s.sources;
-        const qsizetype n = shapeElements[s.code()];
+        const qsizetype n = shapeElements[size_t(s.code())];
         for (Set *set : {&markSet, &natSet}) {
             set->keys.reserve(n * set->keyStride());
             set->values.reserve(n * set->dataLength);
             set->owners.reserve(size_t(n));
-            if (!set->interval)
-                set->capacity = capacityFor(n);
+            set->capacity = capacityFor(n);
         }
-        markSetOf[s.code()] = int(m.sets.size());
+        const size_t code = size_t(s.code());
+        markSetOf[code] = int(m.sets.size());
         m.sets << markSet;
-        natSetOf[s.code()] = int(m.sets.size());
+        natSetOf[code] = int(m.sets.size());
         m.sets << natSet;
-        prerouting.rules << shapeRule(s, markSetOf[s.code()], natSetOf[s.code()], false);
+        prerouting.rules << shapeRule(s, markSetOf[code], natSetOf[code], false);
         if (!s.iface)
-            output.rules << shapeRule(s, markSetOf[s.code()], natSetOf[s.code()], true);
+            output.rules << shapeRule(s, markSetOf[code], natSetOf[code], true);
     }
 
     // Pass 2: the elements, appended forward by forward so each forward's run is contiguous.
@@ -355,17 +375,22 @@ Model compile(const QList<Forward> &forwards) {
     forEachPlacement(forwards, marks, [&](const Placement &p) {
         const Forward &f = forwards.at(p.forward);
         const Shape &s = p.shape;
-        Set &markSet = m.sets[markSetOf[s.code()]];
-        Set &natSet = m.sets[natSetOf[s.code()]];
+        Set &markSet = m.sets[markSetOf[size_t(s.code())]];
+        Set &natSet = m.sets[natSetOf[size_t(s.code())]];
         const quint32 mark = marks[size_t(p.forward)];
-        QList<Cidr> sources;
-        if (s.sources) {
+        // The forward's sources of this family and prefix length, as masked network addresses
+        // (a duplicate would be refused by the kernel as an existing element).
+        QList<QByteArray> sources;
+        if (s.sources()) {
             for (const Cidr &c : f.sources) {
-                if ((c.address.protocol() == QHostAddress::IPv6Protocol) == s.ipv6)
-                    sources << c;
+                if (isFamily(c, s.ipv6) && c.prefixLength == s.prefix) {
+                    cidrBounds(c, s.ipv6, first, last);
+                    if (!sources.contains(first))
+                        sources << first;
+                }
             }
         } else {
-            sources << Cidr{};
+            sources << QByteArray();
         }
         QByteArray ifname(16, '\0');
         if (s.iface) {
@@ -373,12 +398,11 @@ Model compile(const QList<Forward> &forwards) {
             std::memcpy(ifname.data(), name.constData(), size_t(name.size()));
         }
         const QList<quint8> protos = protocolNumbers(f.protocol);
-        for (const Cidr &src : sources) {
-            if (s.sources)
-                cidrBounds(src, s.ipv6, first, last);
+        for (const QByteArray &src : sources) {
             for (quint8 proto : protos) {
                 for (int port = f.externalPort.first; port <= f.externalPort.last; ++port) {
-                    keyBuf.clear();
+                    keyBuf.resize(0); // keeps the capacity
+                    keyBuf.append(src);
                     if (s.iface)
                         keyBuf.append(ifname);
                     if (s.address)
@@ -387,12 +411,7 @@ Model compile(const QList<Forward> &forwards) {
                     keyBuf.append(protoBytes, 4);
                     appendPort(keyBuf, quint16(port), 4);
                     for (Set *set : {&markSet, &natSet}) {
-                        if (s.sources) {
-                            set->keys.append(first).append(keyBuf);
-                            set->keys.append(last).append(keyBuf);
-                        } else {
-                            set->keys.append(keyBuf);
-                        }
+                        set->keys.append(keyBuf);
                         set->owners.push_back(p.forward);
                     }
                     appendU32Host(markSet.values, mark);

@@ -36,7 +36,7 @@ struct Set {
     QString name;
     QList<KeyField> key;
     DataType data = DataType::None;
-    bool interval = false;  // sets with source CIDRs: pipapo, every element has a key end
+    bool interval = false;  // pipapo, every element has a key end (the compiler uses none now)
     bool anonymous = false; // the constant `{ tcp, udp }` of one rule
     bool counter = false;   // every element carries a counter, bumped by each lookup that hits
     Blame blame = Blame::None;
@@ -79,16 +79,18 @@ enum class StmtKind : quint8 {
 };
 
 struct Statement {
-    Statement(StmtKind k, int s = -1, bool v6 = false, QList<KeyField> fields = {})
+    Statement(StmtKind k, int s = -1, bool v6 = false, QList<KeyField> fields = {}, int mask = -1)
         : kind(k)
         , set(s)
         , ipv6(v6)
-        , key(std::move(fields)) {}
+        , key(std::move(fields))
+        , sourceMask(mask) {}
 
     StmtKind kind;
     int set = -1;        // index into Model::sets
     bool ipv6 = false;   // Nfproto, NotLoopback, DnatMap
     QList<KeyField> key; // CtMarkSetMap, DnatMap, RedirectMap
+    int sourceMask = -1; // the key's source address is masked to this prefix; -1: not masked
 };
 
 struct Rule {

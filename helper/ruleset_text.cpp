@@ -166,9 +166,28 @@ QString anonymousSet(const Set &s) {
     return QLatin1String("{ ") + items.join(QLatin1String(", ")) + QLatin1String(" }");
 }
 
+// A prefix length as the mask nft writes after `&`: 255.255.255.0, ffff:ffff:ffff::.
+QString maskText(int prefix, bool v6) {
+    QByteArray bytes(v6 ? 16 : 4, '\0');
+    for (int bit = 0; bit < prefix; ++bit)
+        bytes[bit / 8] = char(uchar(bytes[bit / 8]) | (0x80 >> (bit % 8)));
+    return address(bytes.constData(), v6);
+}
+
+QString keyExpr(const Statement &st) {
+    QStringList parts;
+    for (KeyField f : st.key) {
+        QString part = keyFieldExpr(f);
+        if (st.sourceMask >= 0 && (f == KeyField::SrcAddr4 || f == KeyField::SrcAddr6))
+            part += QLatin1String(" & ") + maskText(st.sourceMask, f == KeyField::SrcAddr6);
+        parts << part;
+    }
+    return parts.join(QLatin1String(" . "));
+}
+
 QString statement(const Model &m, const Statement &st) {
     const QString setRef = st.set >= 0 ? QLatin1Char('@') + m.sets.at(st.set).name : QString();
-    const QString key = joinKey(st.key, keyFieldExpr);
+    const QString key = keyExpr(st);
     switch (st.kind) {
     case StmtKind::Nfproto:
         return QLatin1String(st.ipv6 ? "meta nfproto ipv6" : "meta nfproto ipv4");

@@ -410,17 +410,29 @@ private:
         nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, name.constData());
         nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, s.id);
     }
-    void loadKey(nftnl_rule *r, const QList<KeyField> &key, bool interval) const {
+    void loadKey(nftnl_rule *r, const QList<KeyField> &key, bool interval, int sourceMask) const {
         int word = 0;
         for (KeyField f : key) {
             const uint32_t reg = reg32(word);
             switch (f) {
             case KeyField::SrcAddr4:
-                payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, reg);
+            case KeyField::SrcAddr6: {
+                const bool v6 = f == KeyField::SrcAddr6;
+                const uint32_t len = v6 ? 16 : 4;
+                payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, len, reg);
+                if (sourceMask >= 0) {
+                    uint8_t mask[16] = {}, zero[16] = {};
+                    for (int bit = 0; bit < sourceMask; ++bit)
+                        mask[bit / 8] |= uint8_t(0x80 >> (bit % 8));
+                    nftnl_expr *e = add(r, "bitwise");
+                    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+                    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+                    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+                    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+                    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+                }
                 break;
-            case KeyField::SrcAddr6:
-                payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, reg);
-                break;
+            }
             case KeyField::DstAddr4:
                 payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, reg);
                 break;
@@ -479,12 +491,12 @@ private:
             }
             break;
         case StmtKind::CtMarkSetMap:
-            loadKey(r, st.key, m_model.sets.at(st.set).interval);
+            loadKey(r, st.key, m_model.sets.at(st.set).interval, st.sourceMask);
             lookup(r, st.set, true);
             ctSetMark(r);
             break;
         case StmtKind::DnatMap: {
-            loadKey(r, st.key, m_model.sets.at(st.set).interval);
+            loadKey(r, st.key, m_model.sets.at(st.set).interval, st.sourceMask);
             lookup(r, st.set, true);
             nftnl_expr *e = add(r, "nat");
             nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
@@ -495,7 +507,7 @@ private:
             break;
         }
         case StmtKind::RedirectMap: {
-            loadKey(r, st.key, m_model.sets.at(st.set).interval);
+            loadKey(r, st.key, m_model.sets.at(st.set).interval, st.sourceMask);
             lookup(r, st.set, true);
             nftnl_expr *e = add(r, "redir");
             nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);

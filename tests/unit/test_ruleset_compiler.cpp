@@ -107,13 +107,17 @@ private slots:
                                           ". meta l4proto . th dport map @v4_addr_dnat_nat")};
         Forward src = fwd(7, Protocol::Tcp, 22, "198.51.100.10");
         src.sources = {cidr("203.0.113.0", 24), cidr("192.0.2.7", 32)};
-        QTest::newRow("sources, interval map")
+        QTest::newRow("sources, one hash map per prefix length")
             << QList<Forward>{src}
-            << QStringLiteral("counters:1 v4_src_dnat_mark:2 v4_src_dnat_nat:2") << 1 << 1
-            << QStringList{QStringLiteral("flags interval"),
-                           QStringLiteral("203.0.113.0/24 . tcp . 22 : 198.51.100.10 . 22"),
-                           QStringLiteral("192.0.2.7/32 . tcp . 22 : 198.51.100.10 . 22"),
-                           QStringLiteral("meta l4proto { tcp, udp } ct mark set ip saddr")};
+            << QStringLiteral("counters:1 v4_src32_dnat_mark:1 v4_src32_dnat_nat:1 "
+                              "v4_src24_dnat_mark:1 v4_src24_dnat_nat:1")
+            << 2 << 2
+            << QStringList{QStringLiteral("203.0.113.0 . tcp . 22 : 198.51.100.10 . 22"),
+                           QStringLiteral("192.0.2.7 . tcp . 22 : 198.51.100.10 . 22"),
+                           QStringLiteral("ct mark set ip saddr & 255.255.255.0 . meta l4proto . "
+                                          "th dport map @v4_src24_dnat_mark"),
+                           QStringLiteral("ct mark set ip saddr . meta l4proto . th dport map "
+                                          "@v4_src32_dnat_mark")};
         QTest::newRow("local redirect, both families")
             << QList<Forward>{fwd(8, Protocol::Tcp, 4321, "", 1234)}
             << QStringLiteral("counters:1 v4_redir_mark:1 v4_redir_nat:1 v6_redir_mark:1 "
@@ -159,9 +163,11 @@ private slots:
         v6src.externalAddress = QHostAddress(QStringLiteral("2001:db8::1"));
         QTest::newRow("IPv6 sources and address")
             << QList<Forward>{v6src}
-            << QStringLiteral("counters:1 v6_src_addr_dnat_mark:1 v6_src_addr_dnat_nat:1") << 1 << 1
-            << QStringList{QStringLiteral("2001:db8:ff::/48 . 2001:db8::1 . udp . 500 : "
-                                          "2001:db8::10 . 500")};
+            << QStringLiteral("counters:1 v6_src48_addr_dnat_mark:1 v6_src48_addr_dnat_nat:1") << 1
+            << 1
+            << QStringList{QStringLiteral("2001:db8:ff:: . 2001:db8::1 . udp . 500 : "
+                                          "2001:db8::10 . 500"),
+                           QStringLiteral("dnat ip6 to ip6 saddr & ffff:ffff:ffff:: . ip6 daddr")};
     }
 
     void shapes() {
@@ -218,7 +224,7 @@ private slots:
         iface.interface = QStringLiteral("wan0");
         const Model m = compile({any, iface, src});
         const QString text = renderText(m);
-        const qsizetype s = text.indexOf(QLatin1String("map @v4_src_dnat_nat"));
+        const qsizetype s = text.indexOf(QLatin1String("map @v4_src24_dnat_nat"));
         const qsizetype i = text.indexOf(QLatin1String("map @v4_if_dnat_nat"));
         const qsizetype a = text.indexOf(QLatin1String("map @v4_dnat_nat"));
         QVERIFY(s > 0 && i > 0 && a > 0);
