@@ -355,7 +355,7 @@ Model compile(const QList<Forward> &forwards) {
         Set natSet = makeSet(s.name() + QLatin1String("_nat"), key, natType, blame);
         const qsizetype n = shapeElements[size_t(s.code())];
         for (Set *set : {&markSet, &natSet}) {
-            set->keys.reserve(n * set->keyStride());
+            set->keys.reserve(n * set->keyLength);
             set->values.reserve(n * set->dataLength);
             set->owners.reserve(size_t(n));
             set->capacity = capacityFor(n);

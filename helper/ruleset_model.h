@@ -36,7 +36,6 @@ struct Set {
     QString name;
     QList<KeyField> key;
     DataType data = DataType::None;
-    bool interval = false;  // pipapo, every element has a key end (the compiler uses none now)
     bool anonymous = false; // the constant `{ tcp, udp }` of one rule
     bool counter = false;   // every element carries a counter, bumped by each lookup that hits
     Blame blame = Blame::None;
@@ -46,16 +45,13 @@ struct Set {
     int keyLength = 0;
     int dataLength = 0;
     // Elements, flat to avoid one allocation per element: element i has its key at
-    // keys[i * keyStride()], its key end right after the key (interval sets only) and its value
-    // at values[i * dataLength].
+    // keys[i * keyLength] and its value at values[i * dataLength].
     QByteArray keys;
     QByteArray values;
     std::vector<int> owners; // index of the forward each element belongs to, -1 for none
 
-    int keyStride() const { return interval ? 2 * keyLength : keyLength; }
     qsizetype size() const { return qsizetype(owners.size()); }
-    const char *keyAt(qsizetype i) const { return keys.constData() + i * keyStride(); }
-    const char *keyEndAt(qsizetype i) const { return keyAt(i) + keyLength; }
+    const char *keyAt(qsizetype i) const { return keys.constData() + i * keyLength; }
     const char *valueAt(qsizetype i) const { return values.constData() + i * dataLength; }
 };
 

@@ -98,31 +98,18 @@ QString mark(const char *p) {
     return QStringLiteral("0x%1").arg(v, 8, 16, QLatin1Char('0'));
 }
 
-// A range of addresses that came from a CIDR, back as the CIDR.
-QString prefix(const char *first, const char *last, bool v6) {
-    const int bytes = v6 ? 16 : 4;
-    int len = 0;
-    while (len < bytes * 8 &&
-           ((uchar(first[len / 8]) ^ uchar(last[len / 8])) & (0x80 >> (len % 8))) == 0)
-        ++len;
-    return address(first, v6) + QLatin1Char('/') + QString::number(len);
-}
-
 QString elementKey(const Set &s, qsizetype i) {
     QStringList parts;
     const char *p = s.keyAt(i);
-    const char *end = s.keyEndAt(i);
     for (KeyField f : s.key) {
         switch (f) {
         case KeyField::SrcAddr4:
-        case KeyField::SrcAddr6: {
-            const bool v6 = f == KeyField::SrcAddr6;
-            parts << (s.interval ? prefix(p, end, v6) : address(p, v6));
-            break;
-        }
         case KeyField::DstAddr4:
+            parts << address(p, false);
+            break;
+        case KeyField::SrcAddr6:
         case KeyField::DstAddr6:
-            parts << address(p, f == KeyField::DstAddr6);
+            parts << address(p, true);
             break;
         case KeyField::IifName:
             parts << QLatin1Char('"') + QString::fromLatin1(p, qstrnlen(p, 16)) + QLatin1Char('"');
@@ -135,7 +122,6 @@ QString elementKey(const Set &s, qsizetype i) {
             break;
         }
         p += keyFieldLength(f);
-        end += keyFieldLength(f);
     }
     if (s.key.isEmpty()) // a plain mark
         parts << mark(p);
@@ -262,8 +248,6 @@ QString renderText(const Model &m) {
         out += QLatin1Char('\n');
         if (s.capacity > 0)
             out += QLatin1String("\t\tsize ") + QString::number(s.capacity) + QLatin1Char('\n');
-        if (s.interval)
-            out += QLatin1String("\t\tflags interval\n");
         if (s.counter)
             out += QLatin1String("\t\tcounter\n");
         if (s.size() > 0) {

@@ -85,23 +85,6 @@ uint32_t keyFieldTypeId(KeyField f) {
     return 0;
 }
 
-uint8_t keyFieldRawLength(KeyField f) {
-    switch (f) {
-    case KeyField::SrcAddr4:
-    case KeyField::DstAddr4:
-        return 4;
-    case KeyField::SrcAddr6:
-    case KeyField::DstAddr6:
-    case KeyField::IifName:
-        return 16;
-    case KeyField::L4Proto:
-        return 1;
-    case KeyField::DstPort:
-        return 2;
-    }
-    return 0;
-}
-
 constexpr uint32_t typeBits = 6;
 constexpr uint32_t markType = 19;
 
@@ -162,8 +145,6 @@ SetAttrs setAttrs(const Set &s) {
     SetAttrs a;
     if (s.anonymous)
         a.flags |= NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
-    if (s.interval)
-        a.flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
     if (s.data != DataType::None)
         a.flags |= NFT_SET_MAP;
     for (KeyField f : s.key)
@@ -241,13 +222,6 @@ public:
         if (a.dataLength > 0)
             nftnl_set_set_u32(ns, NFTNL_SET_DATA_LEN, a.dataLength);
         nftnl_set_set_u32(ns, NFTNL_SET_ID, s.id);
-        if (s.interval) {
-            uint8_t lens[16] = {};
-            int n = 0;
-            for (KeyField f : s.key)
-                lens[n++] = keyFieldRawLength(f);
-            nftnl_set_set_data(ns, NFTNL_SET_DESC_CONCAT, lens, uint32_t(n));
-        }
         if (a.size > 0)
             nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, a.size);
         if (s.counter)
@@ -288,8 +262,6 @@ public:
                          owner});
                 }
                 putData(nlh, NFTA_SET_ELEM_KEY, s.keyAt(i), s.keyLength);
-                if (s.interval)
-                    putData(nlh, NFTA_SET_ELEM_KEY_END, s.keyEndAt(i), s.keyLength);
                 if (s.dataLength > 0)
                     putData(nlh, NFTA_SET_ELEM_DATA, s.valueAt(i), s.dataLength);
                 mnl_attr_nest_end(nlh, elem);
@@ -410,7 +382,7 @@ private:
         nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, name.constData());
         nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, s.id);
     }
-    void loadKey(nftnl_rule *r, const QList<KeyField> &key, bool interval, int sourceMask) const {
+    void loadKey(nftnl_rule *r, const QList<KeyField> &key, int sourceMask) const {
         int word = 0;
         for (KeyField f : key) {
             const uint32_t reg = reg32(word);
@@ -444,16 +416,6 @@ private:
                 break;
             case KeyField::L4Proto:
                 meta(r, NFT_META_L4PROTO, reg);
-                if (interval) {
-                    // What nft emits for interval keys (a no-op for one byte); kept so that
-                    // `nft list` shows both tables the same.
-                    nftnl_expr *e = add(r, "byteorder");
-                    nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
-                    nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, reg);
-                    nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
-                    nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
-                    nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
-                }
                 break;
             case KeyField::DstPort:
                 payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg);
@@ -491,12 +453,12 @@ private:
             }
             break;
         case StmtKind::CtMarkSetMap:
-            loadKey(r, st.key, m_model.sets.at(st.set).interval, st.sourceMask);
+            loadKey(r, st.key, st.sourceMask);
             lookup(r, st.set, true);
             ctSetMark(r);
             break;
         case StmtKind::DnatMap: {
-            loadKey(r, st.key, m_model.sets.at(st.set).interval, st.sourceMask);
+            loadKey(r, st.key, st.sourceMask);
             lookup(r, st.set, true);
             nftnl_expr *e = add(r, "nat");
             nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
@@ -507,7 +469,7 @@ private:
             break;
         }
         case StmtKind::RedirectMap: {
-            loadKey(r, st.key, m_model.sets.at(st.set).interval, st.sourceMask);
+            loadKey(r, st.key, st.sourceMask);
             lookup(r, st.set, true);
             nftnl_expr *e = add(r, "redir");
             nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
@@ -622,7 +584,6 @@ ApplyError describe(const Model &m, const BatchMap &map, uint32_t firstSeq,
 struct WrittenSet {
     QList<KeyField> key;
     DataType data = DataType::None;
-    bool interval = false;
     quint32 capacity = 0;
     qsizetype size = 0;
 };
@@ -812,7 +773,7 @@ struct RulesetWriter::Private {
         written.lastId = forwards.isEmpty() ? QString() : forwards.last().id;
         for (const Set &s : m.sets) {
             if (!s.anonymous)
-                written.sets.insert(s.name, {s.key, s.data, s.interval, s.capacity, s.size()});
+                written.sets.insert(s.name, {s.key, s.data, s.capacity, s.size()});
             if (s.counter)
                 written.counterKeys = s.keys;
         }
@@ -904,7 +865,6 @@ ApplyError RulesetWriter::add(const QList<Forward> &before, const Forward &added
             continue;
         const auto it = w.sets.constFind(s.name);
         if (it == w.sets.constEnd() || it->key != s.key || it->data != s.data ||
-            it->interval != s.interval ||
             (it->capacity > 0 && it->size + s.size() > qsizetype(it->capacity)))
             return rebuild(); // a new shape needs a new rule (or a bigger map): rebuild
     }
