@@ -798,6 +798,7 @@ void MainWindow::updateActions() {
 }
 
 void MainWindow::updateStatus() {
+    m_ui->emptyHint->setVisible(m_loaded && m_model->rowCount() == 0);
     const int pending = m_model->pendingCount();
     QString text = tr("Forwards: %1").arg(m_model->rowCount());
     if (pending)

@@ -212,6 +212,7 @@ void TestGui::addThroughDialogCarriesTraffic() {
     QVERIFY(openWindow());
     QCOMPARE(m_window->model()->rowCount(), 0);
     QVERIFY(http(QStringLiteral("http://%1:80/").arg(m_gw)).isEmpty()); // nothing forwards yet
+    QVERIFY(m_window->ui()->emptyHint->isVisible()); // a first-time user is told what to do
 
     QTest::keyClick(m_window, Qt::Key_N, Qt::ControlModifier);
     ForwardDialog *d = nullptr;
@@ -228,6 +229,7 @@ void TestGui::addThroughDialogCarriesTraffic() {
     ForwardTableModel *model = m_window->model();
     QCOMPARE(model->rowCount(), 1);
     QCOMPARE(model->rowAt(0).status, ForwardTableModel::Status::Added);
+    QVERIFY(!m_window->ui()->emptyHint->isVisible());
     QCOMPARE(model->index(0, ForwardTableModel::StatusColumn).data().toString(),
              ForwardTableModel::statusText(ForwardTableModel::Status::Added));
     QVERIFY(!ruleset().contains(m_server)); // pending: not in the kernel yet
