@@ -452,12 +452,15 @@ void TestGui::editDisableDeleteChangeRuleset() {
     d->reject();
     QTRY_VERIFY(!visibleDialog());
 
-    // Disable: Space on the table.
+    // Disable: Space on the table, once (the shortcut, not also the checkbox's own toggle).
+    QApplication::setActiveWindow(m_window); // see the Delete step below
     view->setFocus();
     view->selectionModel()->setCurrentIndex(m_window->proxy()->index(0, 0),
                                             QItemSelectionModel::ClearAndSelect |
                                                 QItemSelectionModel::Rows);
+    QSignalSpy toggled(m_window->ui()->actionToggleEnabled, &QAction::triggered);
     QTest::keyClick(view, Qt::Key_Space);
+    QCOMPARE(toggled.count(), 1);
     QCOMPARE(model->rowAt(0).forward.enabled, false);
     QCOMPARE(model->index(0, 0).data(Qt::CheckStateRole).toInt(), int(Qt::Unchecked));
     QVERIFY(applyAndWait());
