@@ -661,11 +661,15 @@ def demo(lab):
 
     say(f"lab {lab.prefix}*: wan {WAN_CLIENT4} -- gw {WAN_GW4} | {LAN_GW4} -- lan {LAN_SERVER4}")
     say(f"bus {lab.busAddress}; helper {lab.helperPath} (D-Bus activated inside gw)")
-    show("ip_forward in gw before", str(lab.forwarding()))
+    def forwarding():
+        v4, v6 = lab.forwarding()
+        return f"IPv4 {'on' if v4 else 'off'}, IPv6 {'on' if v6 else 'off'}"
+
+    show("IP forwarding in gw before", forwarding())
     ctl("add", "--name", "web", "--proto", "tcp+udp", "--port", "80", "--to", f"{LAN_SERVER4}:8080",
         "--comment", "demo forward")
     ctl("list")
-    show("ip_forward in gw after", str(lab.forwarding()))
+    show("IP forwarding in gw after", forwarding())
     body = lab.http_get(lab.wan, f"http://{WAN_GW4}/", source=WAN_CLIENT4)
     show(f"curl http://{WAN_GW4}/ from wan", str(body))
     reply = lab.udp_echo(lab.wan, WAN_GW4, 80, "ping over udp", source=WAN_CLIENT4)
