@@ -291,9 +291,10 @@ public:
     }
 
 private:
-    nlmsghdr *header(uint16_t type, uint16_t flags, bool ack = true) {
-        return nftnl_nlmsg_build_hdr(m_batch.reserve(), type, NFPROTO_INET,
-                                     flags | (ack ? NLM_F_ACK : 0), m_batch.nextSeq());
+    // Every message asks for an ACK, so the reply count tells when the kernel is done.
+    nlmsghdr *header(uint16_t type, uint16_t flags) {
+        return nftnl_nlmsg_build_hdr(m_batch.reserve(), type, NFPROTO_INET, flags | NLM_F_ACK,
+                                     m_batch.nextSeq());
     }
 
     void commit(nlmsghdr *nlh, SeqInfo info) {
