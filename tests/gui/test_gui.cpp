@@ -100,6 +100,8 @@ private slots:
     void helperRestartIsFollowed();
     void notInstalledPage();
     void cannotStartPageRecovers();
+    void helperGoneMidSessionKeepsEdits();
+    void noBusPage();
     void duplicateFilterAndSort();
     void exportThenImport();
     void screenshots();
@@ -143,6 +145,10 @@ void TestGui::cleanup() {
         delete m_window;
         m_window = nullptr;
     }
+    // A test that broke the helper's activation and failed before repairing it must not break
+    // the tests after it.
+    const DriverReply fixed = drive(op("fixActivation"));
+    QVERIFY2(fixed.ok, qPrintable(fixed.error));
 }
 
 MainWindow *TestGui::openWindow(const QString &bus) {
@@ -733,6 +739,46 @@ void TestGui::cannotStartPageRecovers() {
     QCOMPARE(reloaded.first().first().toBool(), true);
     QVERIFY(w->showingTable());
     QVERIFY(w->ui()->actionAdd->isEnabled());
+}
+
+void TestGui::helperGoneMidSessionKeepsEdits() {
+    if (isUser())
+        QSKIP("runs as portico-admin");
+    QString out;
+    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
+                  QStringLiteral("--port"), QStringLiteral("80"), QStringLiteral("--to"),
+                  m_server + QStringLiteral(":8080")},
+                 &out),
+             qPrintable(out));
+    QVERIFY(openWindow());
+    ForwardTableModel *model = m_window->model();
+    model->setEnabledPending(model->rowAt(0).key, false);
+    // The helper goes away and cannot come back: the next counter poll finds out.
+    DRIVE(broken, op("breakActivation"));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->showingTable(), 15000);
+    const QString page = m_window->pageMessage();
+    DRIVE(fixed, op("fixActivation"));
+    QVERIFY2(page.contains(QStringLiteral("could not be started")), qPrintable(page));
+    QVERIFY2(page.contains(QStringLiteral("pending changes (1) are kept")), qPrintable(page));
+    QSignalSpy reloaded(m_window, &MainWindow::reloaded);
+    QTest::mouseClick(m_window->ui()->retryButton, Qt::LeftButton);
+    QVERIFY(reloaded.wait(30000));
+    QVERIFY(m_window->showingTable());
+    QCOMPARE(model->pendingCount(), 1); // the edit made before the helper died
+    QSignalSpy applied(m_window, &MainWindow::applyFinished);
+    m_window->apply();
+    QVERIFY(applied.wait(30000));
+    QCOMPARE(applied.first().first().toBool(), true);
+    QVERIFY(!ruleset().contains(m_server));
+}
+
+void TestGui::noBusPage() {
+    if (isUser())
+        QSKIP("runs as portico-admin");
+    QVERIFY(openWindow(QStringLiteral("unix:path=/nonexistent/portico-test-bus")));
+    QVERIFY(!m_window->showingTable());
+    QVERIFY2(m_window->pageMessage().contains(QStringLiteral("Cannot reach the D-Bus bus")),
+             qPrintable(m_window->pageMessage()));
 }
 
 void TestGui::duplicateFilterAndSort() {
