@@ -7,10 +7,22 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QTableView>
 #include <cstdio>
 
 namespace {
+
+// VmRSS now (the peak comes from the parent's wait4): what stays once the load is over.
+long currentRssKb() {
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n'))
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLong();
+    return -1;
+}
 
 // PORTICO_STARTUP_PROBE=1: print the times from main() to the window's first paint, to the
 // forwards read, and to the first paint of the table holding them, then quit. For the startup
@@ -45,9 +57,9 @@ protected:
                 this,
                 [first, read, loaded, ok] {
                     std::printf("window-paint-ms %lld forwards-read-ms %lld first-paint-ms %lld "
-                                "loaded %d\n",
+                                "loaded %d rss-kb %ld\n",
                                 static_cast<long long>(first), static_cast<long long>(read),
-                                static_cast<long long>(loaded), ok ? 1 : 0);
+                                static_cast<long long>(loaded), ok ? 1 : 0, currentRssKb());
                     std::fflush(stdout);
                     QCoreApplication::exit(ok ? 0 : 1);
                 },

@@ -56,7 +56,7 @@ def runOnce(binary, lab, platform):
         raise RuntimeError(f"portico failed: {out!r}")
     value = lambda k: int(fields[fields.index(k) + 1])  # noqa: E731
     return (value("window-paint-ms"), value("forwards-read-ms"), value("first-paint-ms"), wall,
-            usage.ru_maxrss / 1024)
+            usage.ru_maxrss / 1024, value("rss-kb") / 1024)
 
 
 def main():
@@ -70,8 +70,8 @@ def main():
     binary = os.path.join(buildDir, "app", "gui", "portico")
     with labmod.Lab(buildDir) as lab:
         print("| forwards | window painted (ms) | forwards read (ms) | table painted (ms) "
-              "| wall to exit (ms) | peak RSS (MB) |")
-        print("|---:|---:|---:|---:|---:|---:|")
+              "| wall to exit (ms) | peak RSS (MB) | RSS after load (MB) |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
         for n in (int(c) for c in args.counts.split(",")):
             r = lab.busCall("ListForwards")
             r = lab.busCall("ReplaceForwards", [forwards(n), r["result"][1]], timeout=300)
@@ -81,7 +81,8 @@ def main():
             samples = [runOnce(binary, lab, args.platform) for _ in range(args.runs)]
             med = [statistics.median(s[i] for s in samples) for i in range(4)]
             print(f"| {n} | {med[0]:.0f} | {med[1]:.0f} | {med[2]:.0f} | {med[3]:.0f} "
-                  f"| {max(s[4] for s in samples):.1f} |", flush=True)
+                  f"| {max(s[4] for s in samples):.1f} | {max(s[5] for s in samples):.1f} |",
+                  flush=True)
         lab.resetForwards(force=True)
     return 0
 
