@@ -25,10 +25,6 @@
 #include <QSortFilterProxyModel>
 #include <QStyle>
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 namespace portico {
 
 namespace {
@@ -235,11 +231,6 @@ void MainWindow::load(bool keepPending) {
         }
         m_model->setApplied(r.value.forwards, keepPending);
         m_generation = r.value.generation;
-#ifdef __GLIBC__
-        // Decoding a large list leaves megabytes of freed heap behind: give them back.
-        if (r.value.forwards.size() > 1000)
-            QTimer::singleShot(0, this, [] { malloc_trim(0); });
-#endif
         if (!m_loaded && !m_headerRestored && m_model->rowCount() > 0) {
             // First run: fit the columns to what there is; later runs keep the user's layout.
             m_ui->forwardView->resizeColumnsToContents();
