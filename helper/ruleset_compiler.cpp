@@ -237,82 +237,55 @@ Set makeSet(const QString &name, QList<KeyField> key, DataType data, Blame blame
 
 } // namespace
 
-Model compile(const QList<Forward> &forwards) {
+Model compileLayout(const Layout &layout) {
     Model m;
-    m.forwardIds.reserve(forwards.size());
-    m.forwardNames.reserve(forwards.size());
-    std::vector<quint32> marks;
-    marks.reserve(size_t(forwards.size()));
-    for (const Forward &f : forwards) {
-        m.forwardIds << f.id;
-        m.forwardNames << f.name;
-        marks.push_back(f.mark());
-    }
-
-    // Pass 1: which shapes and side sets are used, so that only those are created.
-    std::vector<qsizetype> shapeElements(shapeCount);
-    bool anyEnabled = false, anyMasquerade = false, anyHairpin = false;
-    qsizetype enabledCount = 0;
-    forEachPlacement(forwards, marks, [&](const Placement &p) {
-        const Forward &f = forwards.at(p.forward);
-        qsizetype n = f.externalPort.length() * protocolNumbers(f.protocol).size();
-        if (p.shape.sources())
-            n *= f.sources.size();
-        shapeElements[size_t(p.shape.code())] += n;
-    });
-    for (int i = 0; i < forwards.size(); ++i) {
-        const Forward &f = forwards.at(i);
-        if (!isApplied(f, marks[size_t(i)]))
-            continue;
-        anyEnabled = true;
-        ++enabledCount;
-        anyMasquerade |= f.masquerade && !f.isLocalRedirect();
-        anyHairpin |= f.hairpin && !f.isLocalRedirect();
-    }
-
-    int countersSet = -1, masqueradeSet = -1, hairpinSet = -1;
-    if (anyEnabled) {
-        countersSet = int(m.sets.size());
+    if (layout.enabled > 0) {
         // Per-element counters rather than named counter objects: a counter object costs the
         // kernel several times what an element does (measured: 10,000 of them tripled the
         // apply time), and reading them back is one dump either way.
         m.sets << makeSet(QStringLiteral("counters"), {}, DataType::None, Blame::Id);
         m.sets.last().keyLength = 4; // a mark
         m.sets.last().counter = true;
-        m.sets.last().capacity = capacityFor(enabledCount);
+        m.sets.last().capacity = capacityFor(layout.enabled);
     }
-    if (anyMasquerade) {
+    const int countersSet = layout.enabled > 0 ? 0 : -1;
+    int masqueradeSet = -1, hairpinSet = -1;
+    if (layout.masquerade) {
         masqueradeSet = int(m.sets.size());
         m.sets << makeSet(QStringLiteral("masquerade_marks"), {}, DataType::None,
                           Blame::Masquerade);
         m.sets.last().keyLength = 4;
-        m.sets.last().capacity = capacityFor(enabledCount);
+        m.sets.last().capacity = capacityFor(layout.enabled);
     }
-    if (anyHairpin) {
+    if (layout.hairpin) {
         hairpinSet = int(m.sets.size());
         m.sets << makeSet(QStringLiteral("hairpin_marks"), {}, DataType::None, Blame::Hairpin);
         m.sets.last().keyLength = 4;
-        m.sets.last().capacity = capacityFor(enabledCount);
+        m.sets.last().capacity = capacityFor(layout.enabled);
     }
 
     // Most specific shape first: a lookup that hits ends the chain (NAT accepts), so a forward
     // restricted to some sources must be tried before the catch-all on the same port.
+    std::vector<qsizetype> shapeElements(shapeCount);
     QList<Shape> shapes;
-    for (int c = 0; c < shapeCount; ++c) {
-        if (shapeElements[size_t(c)] > 0)
-            shapes << Shape::fromCode(c);
+    for (const auto &[code, n] : layout.shapes) {
+        if (code >= 0 && code < shapeCount && n > 0 && shapeElements[size_t(code)] == 0) {
+            shapeElements[size_t(code)] = n;
+            shapes << Shape::fromCode(code);
+        }
     }
-    std::stable_sort(shapes.begin(), shapes.end(), [](const Shape &a, const Shape &b) {
+    std::sort(shapes.begin(), shapes.end(), [](const Shape &a, const Shape &b) {
         if (a.specificity() != b.specificity())
             return a.specificity() > b.specificity();
         if (a.prefix != b.prefix)
             return a.prefix > b.prefix;
         if (a.ipv6 != b.ipv6)
             return !a.ipv6;
-        return a.redirect < b.redirect;
+        if (a.redirect != b.redirect)
+            return a.redirect < b.redirect;
+        return a.code() < b.code();
     });
 
-    std::vector<int> markSetOf(shapeCount, -1), natSetOf(shapeCount, -1);
     Chain prerouting{QStringLiteral("prerouting"), true, Hook::Prerouting, -100, {}};
     Chain output{QStringLiteral("output"), true, Hook::Output, -100, {}};
     // One rule per shape and hook; the anonymous `{ tcp, udp }` belongs to its rule, as in nft.
@@ -355,19 +328,110 @@ Model compile(const QList<Forward> &forwards) {
         Set natSet = makeSet(s.name() + QLatin1String("_nat"), key, natType, blame);
         const qsizetype n = shapeElements[size_t(s.code())];
         for (Set *set : {&markSet, &natSet}) {
-            set->keys.reserve(n * set->keyLength);
-            set->values.reserve(n * set->dataLength);
-            set->owners.reserve(size_t(n));
             set->capacity = capacityFor(n);
+            set->shape = s.code();
         }
-        const size_t code = size_t(s.code());
-        markSetOf[code] = int(m.sets.size());
+        const int markIndex = int(m.sets.size());
         m.sets << markSet;
-        natSetOf[code] = int(m.sets.size());
+        const int natIndex = int(m.sets.size());
         m.sets << natSet;
-        prerouting.rules << shapeRule(s, markSetOf[code], natSetOf[code], false);
+        prerouting.rules << shapeRule(s, markIndex, natIndex, false);
         if (!s.iface)
-            output.rules << shapeRule(s, markSetOf[code], natSetOf[code], true);
+            output.rules << shapeRule(s, markIndex, natIndex, true);
+    }
+
+    Chain hairpin{QStringLiteral("hairpin"), false, Hook::Prerouting, -90, {}};
+    if (hairpinSet >= 0) {
+        // After DNAT: the route to the new destination leaves through the interface the packet
+        // came in on exactly when client and target share a side, which needs masquerading.
+        hairpin.rules << Rule{{{StmtKind::CtStateNew},
+                               {StmtKind::CtStatusDnat},
+                               {StmtKind::CtMarkInSet, hairpinSet},
+                               {StmtKind::FibHairpin},
+                               {StmtKind::CtMarkSetHairpin}}};
+    }
+    Chain forward{QStringLiteral("forward"), false, Hook::Forward, 0, {}};
+    Chain input{QStringLiteral("input"), false, Hook::Input, 0, {}};
+    Chain outputFilter{QStringLiteral("output_filter"), false, Hook::Output, 0, {}};
+    if (countersSet >= 0) {
+        const Rule count{{{StmtKind::CtStatusDnat}, {StmtKind::MaskedMarkInSet, countersSet}}};
+        Rule countAccept = count;
+        countAccept.statements << Statement{StmtKind::Accept};
+        forward.rules << countAccept;
+        input.rules << count;
+        outputFilter.rules << count;
+    }
+    Chain postrouting{QStringLiteral("postrouting"), true, Hook::Postrouting, 100, {}};
+    if (masqueradeSet >= 0) {
+        postrouting.rules << Rule{{{StmtKind::CtStatusDnat},
+                                   {StmtKind::MaskedMarkInSet, masqueradeSet},
+                                   {StmtKind::Masquerade}}};
+    }
+    if (hairpinSet >= 0) {
+        postrouting.rules << Rule{
+            {{StmtKind::CtStatusDnat}, {StmtKind::HairpinBitSet}, {StmtKind::Masquerade}}};
+    }
+
+    m.chains = {prerouting, output, hairpin, forward, input, outputFilter, postrouting};
+    quint32 id = 1;
+    for (Set &s : m.sets)
+        s.id = id++;
+    return m;
+}
+
+Model compile(const QList<Forward> &forwards) {
+    std::vector<quint32> marks;
+    marks.reserve(size_t(forwards.size()));
+    for (const Forward &f : forwards)
+        marks.push_back(f.mark());
+
+    // Pass 1: which shapes and side sets are used, so that only those are created.
+    std::vector<qsizetype> shapeElements(shapeCount);
+    forEachPlacement(forwards, marks, [&](const Placement &p) {
+        const Forward &f = forwards.at(p.forward);
+        qsizetype n = f.externalPort.length() * protocolNumbers(f.protocol).size();
+        if (p.shape.sources())
+            n *= f.sources.size();
+        shapeElements[size_t(p.shape.code())] += n;
+    });
+    Layout layout;
+    for (int i = 0; i < forwards.size(); ++i) {
+        const Forward &f = forwards.at(i);
+        if (!isApplied(f, marks[size_t(i)]))
+            continue;
+        ++layout.enabled;
+        layout.masquerade |= f.masquerade && !f.isLocalRedirect();
+        layout.hairpin |= f.hairpin && !f.isLocalRedirect();
+    }
+    for (int c = 0; c < shapeCount; ++c) {
+        if (shapeElements[size_t(c)] > 0)
+            layout.shapes.emplace_back(c, shapeElements[size_t(c)]);
+    }
+
+    Model m = compileLayout(layout);
+    m.forwardIds.reserve(forwards.size());
+    m.forwardNames.reserve(forwards.size());
+    for (const Forward &f : forwards) {
+        m.forwardIds << f.id;
+        m.forwardNames << f.name;
+    }
+    std::vector<int> markSetOf(shapeCount, -1), natSetOf(shapeCount, -1);
+    int countersSet = -1, masqueradeSet = -1, hairpinSet = -1;
+    for (int i = 0; i < m.sets.size(); ++i) {
+        Set &set = m.sets[i];
+        if (set.shape >= 0) {
+            (set.data == DataType::Mark ? markSetOf : natSetOf)[size_t(set.shape)] = i;
+            const qsizetype n = shapeElements[size_t(set.shape)];
+            set.keys.reserve(n * set.keyLength);
+            set.values.reserve(n * set.dataLength);
+            set.owners.reserve(size_t(n));
+        } else if (set.name == QLatin1String("counters")) {
+            countersSet = i;
+        } else if (set.name == QLatin1String("masquerade_marks")) {
+            masqueradeSet = i;
+        } else if (set.name == QLatin1String("hairpin_marks")) {
+            hairpinSet = i;
+        }
     }
 
     // Pass 2: the elements, appended forward by forward so each forward's run is contiguous.
@@ -446,42 +510,6 @@ Model compile(const QList<Forward> &forwards) {
         }
     }
 
-    Chain hairpin{QStringLiteral("hairpin"), false, Hook::Prerouting, -90, {}};
-    if (hairpinSet >= 0) {
-        // After DNAT: the route to the new destination leaves through the interface the packet
-        // came in on exactly when client and target share a side, which needs masquerading.
-        hairpin.rules << Rule{{{StmtKind::CtStateNew},
-                               {StmtKind::CtStatusDnat},
-                               {StmtKind::CtMarkInSet, hairpinSet},
-                               {StmtKind::FibHairpin},
-                               {StmtKind::CtMarkSetHairpin}}};
-    }
-    Chain forward{QStringLiteral("forward"), false, Hook::Forward, 0, {}};
-    Chain input{QStringLiteral("input"), false, Hook::Input, 0, {}};
-    Chain outputFilter{QStringLiteral("output_filter"), false, Hook::Output, 0, {}};
-    if (countersSet >= 0) {
-        const Rule count{{{StmtKind::CtStatusDnat}, {StmtKind::MaskedMarkInSet, countersSet}}};
-        Rule countAccept = count;
-        countAccept.statements << Statement{StmtKind::Accept};
-        forward.rules << countAccept;
-        input.rules << count;
-        outputFilter.rules << count;
-    }
-    Chain postrouting{QStringLiteral("postrouting"), true, Hook::Postrouting, 100, {}};
-    if (masqueradeSet >= 0) {
-        postrouting.rules << Rule{{{StmtKind::CtStatusDnat},
-                                   {StmtKind::MaskedMarkInSet, masqueradeSet},
-                                   {StmtKind::Masquerade}}};
-    }
-    if (hairpinSet >= 0) {
-        postrouting.rules << Rule{
-            {{StmtKind::CtStatusDnat}, {StmtKind::HairpinBitSet}, {StmtKind::Masquerade}}};
-    }
-
-    m.chains = {prerouting, output, hairpin, forward, input, outputFilter, postrouting};
-    quint32 id = 1;
-    for (Set &s : m.sets)
-        s.id = id++;
     return m;
 }
 

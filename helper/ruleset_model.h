@@ -41,6 +41,7 @@ struct Set {
     Blame blame = Blame::None;
     quint32 id = 0;       // NFTA_SET_ID within the batch
     quint32 capacity = 0; // `size`: the most elements the kernel will take; 0 = unbounded
+    int shape = -1;       // the shape code of a shape's map (Layout::shapes), -1 for others
 
     int keyLength = 0;
     int dataLength = 0;
@@ -110,6 +111,21 @@ struct Model {
     QStringList forwardIds;
     QStringList forwardNames;
 };
+
+// What decides the table's chains, rules and sets, without their elements: the shapes in use
+// and the side sets. A named set exists exactly when it has elements, so the layout of a table
+// follows from the sizes of its sets.
+struct Layout {
+    // Shape code (Set::shape) and the elements of each of its two maps, which size them.
+    std::vector<std::pair<int, qsizetype>> shapes;
+    qsizetype enabled = 0; // enabled forwards: the counters set's elements (0: no set)
+    bool masquerade = false;
+    bool hairpin = false;
+};
+
+// The chains with their rules and the sets (all without elements) of a layout; set ids are
+// numbered from 1 in order, as compile() does.
+Model compileLayout(const Layout &layout);
 
 // Turns the enabled forwards into the table. Forwards are taken as already validated; a clash
 // the validator missed is left for the kernel to refuse (and the writer to report).

@@ -7,6 +7,8 @@
 #include "ruleset_model.h"
 #include "ruleset_netlink.h"
 
+#include <QSet>
+
 // glibc's in.h before the kernel headers, which then leave its definitions alone.
 #include <arpa/inet.h>
 
@@ -26,6 +28,7 @@
 #include <climits>
 #include <cstring>
 #include <endian.h>
+#include <functional>
 
 namespace portico {
 
@@ -238,12 +241,14 @@ public:
     // The elements of one set, packed into as few messages as fit: one message per element
     // batch keeps the kernel's per-message cost out of the way, and the runs recorded here map
     // a refused element back to its forward.
-    void elements(int index) {
+    // With `remove`, the same elements (by key) are deleted instead.
+    void elements(int index, bool remove = false) {
         const Set &s = m_model.sets.at(index);
         const QByteArray name = s.name.toLatin1();
         qsizetype i = 0;
         while (i < s.size()) {
-            nlmsghdr *nlh = header(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
+            nlmsghdr *nlh = remove ? header(NFT_MSG_DELSETELEM, 0)
+                                   : header(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
             mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, tableName);
             mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name.constData());
             if (s.id != 0)
@@ -262,7 +267,7 @@ public:
                          owner});
                 }
                 putData(nlh, NFTA_SET_ELEM_KEY, s.keyAt(i), s.keyLength);
-                if (s.dataLength > 0)
+                if (s.dataLength > 0 && !remove)
                     putData(nlh, NFTA_SET_ELEM_DATA, s.valueAt(i), s.dataLength);
                 mnl_attr_nest_end(nlh, elem);
                 ++i;
@@ -275,19 +280,48 @@ public:
         }
     }
 
-    void rule(int chainIndex, const Rule &r) {
+    // Appended to its chain, or inserted just before the rule with handle `before`.
+    void rule(int chainIndex, const Rule &r, uint64_t before = 0) {
         const Chain &c = m_model.chains.at(chainIndex);
         nftnl_rule *nr = nftnl_rule_alloc();
         nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, tableName);
         const QByteArray chain = c.name.toLatin1();
         nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, chain.constData());
         nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
+        if (before != 0)
+            nftnl_rule_set_u64(nr, NFTNL_RULE_POSITION, before);
         for (const Statement &st : r.statements)
             statement(nr, st);
-        nlmsghdr *nlh = header(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+        nlmsghdr *nlh =
+            header(NFT_MSG_NEWRULE, before != 0 ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_APPEND);
         nftnl_rule_nlmsg_build_payload(nlh, nr);
         nftnl_rule_free(nr);
         commit(nlh, {What::Rule, Blame::None, -1, chainIndex});
+    }
+
+    void deleteRule(int chainIndex, uint64_t handle) {
+        nftnl_rule *nr = nftnl_rule_alloc();
+        nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, tableName);
+        const QByteArray chain = m_model.chains.at(chainIndex).name.toLatin1();
+        nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, chain.constData());
+        nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
+        nftnl_rule_set_u64(nr, NFTNL_RULE_HANDLE, handle);
+        nlmsghdr *nlh = header(NFT_MSG_DELRULE, 0);
+        nftnl_rule_nlmsg_build_payload(nlh, nr);
+        nftnl_rule_free(nr);
+        commit(nlh, {What::Rule, Blame::None, -1, chainIndex});
+    }
+
+    void deleteSet(int index) {
+        nftnl_set *ns = nftnl_set_alloc();
+        nftnl_set_set_str(ns, NFTNL_SET_TABLE, tableName);
+        const QByteArray name = m_model.sets.at(index).name.toLatin1();
+        nftnl_set_set_str(ns, NFTNL_SET_NAME, name.constData());
+        nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
+        nlmsghdr *nlh = header(NFT_MSG_DELSET, 0);
+        nftnl_set_nlmsg_build_payload(nlh, ns);
+        nftnl_set_free(ns);
+        commit(nlh, {What::Set, Blame::None, -1, index});
     }
 
 private:
@@ -587,6 +621,7 @@ struct WrittenSet {
     DataType data = DataType::None;
     quint32 capacity = 0;
     qsizetype size = 0;
+    int shape = -1; // Set::shape
 };
 
 struct Written {
@@ -701,6 +736,8 @@ bool ruleset::parseCounterElements(const nlmsghdr *nlh, QHash<QString, Counter> 
     return true;
 }
 
+static ApplyError checkIds(const QList<Forward> &forwards);
+
 struct RulesetWriter::Private {
     netlink::Socket socket;
     Written written;
@@ -767,6 +804,10 @@ struct RulesetWriter::Private {
         return true;
     }
 
+    ApplyError change(const QList<Forward> &before, const QList<Forward> &gone,
+                      const QList<Forward> &come, qsizetype afterCount, const QString &afterLastId,
+                      const std::function<ApplyError()> &rebuild);
+
     void remember(const Model &m, const QList<Forward> &forwards) {
         written = {};
         written.valid = true;
@@ -774,7 +815,7 @@ struct RulesetWriter::Private {
         written.lastId = forwards.isEmpty() ? QString() : forwards.last().id;
         for (const Set &s : m.sets) {
             if (!s.anonymous)
-                written.sets.insert(s.name, {s.key, s.data, s.capacity, s.size()});
+                written.sets.insert(s.name, {s.key, s.data, s.capacity, s.size(), s.shape});
             if (s.counter)
                 written.counterKeys = s.keys;
         }
@@ -844,62 +885,414 @@ ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
     return e;
 }
 
-ApplyError RulesetWriter::add(const QList<Forward> &before, const Forward &added) {
-    if (ApplyError e = checkIds({added}); !e.ok())
+namespace {
+
+// One rule told apart from the others of its chain by the named sets it looks up (each shape
+// has its own maps; the hairpin-bit masquerade rule is the only one of postrouting without).
+QString ruleSignature(const Model &m, int chain, const Rule &r) {
+    QString sig = m.chains.at(chain).name + QLatin1Char('|');
+    for (const Statement &st : r.statements) {
+        if (st.set >= 0 && !m.sets.at(st.set).anonymous)
+            sig += m.sets.at(st.set).name + QLatin1Char(',');
+    }
+    return sig;
+}
+
+QStringList chainSignatures(const Model &m, int chain) {
+    QStringList out;
+    for (const Rule &r : m.chains.at(chain).rules)
+        out << ruleSignature(m, chain, r);
+    return out;
+}
+
+Layout layoutOf(const QHash<QString, WrittenSet> &sets) {
+    Layout l;
+    for (auto it = sets.constBegin(); it != sets.constEnd(); ++it) {
+        if (it->size <= 0)
+            continue;
+        if (it->shape >= 0) {
+            if (it->data == DataType::Mark)
+                l.shapes.emplace_back(it->shape, it->size);
+        } else if (it.key() == QLatin1String("counters")) {
+            l.enabled = it->size;
+        } else if (it.key() == QLatin1String("masquerade_marks")) {
+            l.masquerade = true;
+        } else if (it.key() == QLatin1String("hairpin_marks")) {
+            l.hairpin = true;
+        }
+    }
+    return l;
+}
+
+// The elements of `from` at the given indices, keys and values, owners kept.
+Set pick(const Set &from, const std::vector<qsizetype> &which, bool withValues) {
+    Set s = from;
+    s.keys.clear();
+    s.values.clear();
+    s.owners.clear();
+    if (!withValues)
+        s.dataLength = 0;
+    s.keys.reserve(qsizetype(which.size()) * s.keyLength);
+    for (qsizetype i : which) {
+        s.keys.append(from.keyAt(i), from.keyLength);
+        if (withValues)
+            s.values.append(from.valueAt(i), from.dataLength);
+        s.owners.push_back(withValues ? from.owners[size_t(i)] : -1);
+    }
+    return s;
+}
+
+} // namespace
+
+// The incremental path under add/remove/change/insert/update: `gone` are the old versions of
+// the forwards that leave or change, `come` the new versions of those that arrive or change.
+// Their elements are compared map by map, so only what differs is deleted or added, and a
+// forward that stays keeps its counters element (and so its counts); maps and rules of shapes
+// that become used or unused are created or deleted in the same batch.
+ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QList<Forward> &gone,
+                                          const QList<Forward> &come, qsizetype afterCount,
+                                          const QString &afterLastId,
+                                          const std::function<ApplyError()> &rebuild) {
+    if (ApplyError e = checkIds(come); !e.ok())
         return e;
-    // Copying `before` costs more than the whole incremental batch at 100,000 forwards, so the
-    // full list is only built for a rebuild.
-    auto rebuild = [&] {
-        QList<Forward> all = before;
-        all << added;
-        return apply(all);
-    };
-    const Written &w = d->written;
-    if ((!w.valid || w.forwardCount != before.size() ||
-         w.lastId != (before.isEmpty() ? QString() : before.last().id)) &&
-        !d->adopt(before))
+    if ((!written.valid || written.forwardCount != before.size() ||
+         written.lastId != (before.isEmpty() ? QString() : before.last().id)) &&
+        !adopt(before))
         return rebuild();
-    // The added forward alone: the sets it needs, and its elements in each.
-    Model m = compile({added});
-    for (const Set &s : m.sets) {
+
+    const Model g = compile(gone);
+    const Model c = compile(come);
+    struct Diff {
+        int goneSet = -1, comeSet = -1;
+        std::vector<qsizetype> dels, adds;
+    };
+    QHash<QString, Diff> diffs;
+    for (int i = 0; i < g.sets.size(); ++i) {
+        if (!g.sets.at(i).anonymous)
+            diffs[g.sets.at(i).name].goneSet = i;
+    }
+    for (int i = 0; i < c.sets.size(); ++i) {
+        if (!c.sets.at(i).anonymous)
+            diffs[c.sets.at(i).name].comeSet = i;
+    }
+    QHash<QString, qsizetype> newSize;
+    for (auto it = diffs.begin(); it != diffs.end(); ++it) {
+        Diff &df = *it;
+        const Set *gs = df.goneSet >= 0 ? &g.sets.at(df.goneSet) : nullptr;
+        const Set *cs = df.comeSet >= 0 ? &c.sets.at(df.comeSet) : nullptr;
+        // An element that is the same before and after (key and value) stays as it is.
+        QHash<QByteArray, qsizetype> old;
+        std::vector<bool> kept(gs ? size_t(gs->size()) : 0);
+        if (gs) {
+            for (qsizetype i = 0; i < gs->size(); ++i)
+                old.insert(QByteArray(gs->keyAt(i), gs->keyLength) +
+                               QByteArray(gs->valueAt(i), gs->dataLength),
+                           i);
+        }
+        if (cs) {
+            for (qsizetype i = 0; i < cs->size(); ++i) {
+                const auto o = old.constFind(QByteArray(cs->keyAt(i), cs->keyLength) +
+                                             QByteArray(cs->valueAt(i), cs->dataLength));
+                if (o != old.constEnd() && !kept[size_t(*o)])
+                    kept[size_t(*o)] = true;
+                else
+                    df.adds.push_back(i);
+            }
+        }
+        for (size_t i = 0; i < kept.size(); ++i) {
+            if (!kept[i])
+                df.dels.push_back(qsizetype(i));
+        }
+        const auto w = written.sets.constFind(it.key());
+        const qsizetype size = (w == written.sets.constEnd() ? 0 : w->size) -
+                               qsizetype(df.dels.size()) + qsizetype(df.adds.size());
+        if (size < 0)
+            return rebuild(); // deleting what we never wrote: the table is not ours as we think
+        if (w != written.sets.constEnd() && w->capacity > 0 && size > qsizetype(w->capacity))
+            return rebuild(); // a full map cannot grow in place
+        newSize.insert(it.key(), size);
+    }
+
+    // The sets after the change, and so the layout of the table.
+    QHash<QString, WrittenSet> afterSets = written.sets;
+    for (auto it = newSize.constBegin(); it != newSize.constEnd(); ++it) {
+        if (it.value() == 0) {
+            afterSets.remove(it.key());
+            continue;
+        }
+        auto w = afterSets.find(it.key());
+        if (w == afterSets.end()) {
+            const Set &s = c.sets.at(diffs.value(it.key()).comeSet);
+            w = afterSets.insert(it.key(), {s.key, s.data, 0, 0, s.shape});
+        }
+        w->size = it.value();
+    }
+    const Model mb = compileLayout(layoutOf(written.sets));
+    Model m = compileLayout(layoutOf(afterSets));
+    m.forwardIds = c.forwardIds;
+    m.forwardNames = c.forwardNames;
+
+    // Rules of shapes that come or go; only then are the kernel's rule handles needed.
+    QHash<QString, uint64_t> handles;
+    bool rulesChange = false;
+    for (int ch = 0; ch < m.chains.size() && !rulesChange; ++ch)
+        rulesChange = chainSignatures(m, ch) != chainSignatures(mb, ch);
+    if (rulesChange) {
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        nlmsghdr *nlh =
+            nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, socket.nextSeq());
+        nftnl_rule *req = nftnl_rule_alloc();
+        nftnl_rule_set_str(req, NFTNL_RULE_TABLE, tableName);
+        nftnl_rule_nlmsg_build_payload(nlh, req);
+        nftnl_rule_free(req);
+        const QString err = socket.dump(nlh, [&](const nlmsghdr *reply) {
+            nftnl_rule *r = nftnl_rule_alloc();
+            if (nftnl_rule_nlmsg_parse(reply, r) == 0 &&
+                nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == NFPROTO_INET &&
+                qstrcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), tableName) == 0) {
+                QString sig =
+                    QString::fromLatin1(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)) + QLatin1Char('|');
+                nftnl_expr_iter *iter = nftnl_expr_iter_create(r);
+                for (nftnl_expr *e = nftnl_expr_iter_next(iter); e;
+                     e = nftnl_expr_iter_next(iter)) {
+                    if (qstrcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") != 0)
+                        continue;
+                    const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+                    if (set && qstrncmp(set, "__set", 5) != 0)
+                        sig += QString::fromLatin1(set) + QLatin1Char(',');
+                }
+                nftnl_expr_iter_destroy(iter);
+                handles.insert(sig, nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE));
+            }
+            nftnl_rule_free(r);
+        });
+        if (!err.isEmpty())
+            return rebuild();
+    }
+
+    // Sets that exist already are found by name; the others are created with their ids.
+    for (Set &s : m.sets) {
         if (s.anonymous)
             continue;
-        const auto it = w.sets.constFind(s.name);
-        if (it == w.sets.constEnd() || it->key != s.key || it->data != s.data ||
-            (it->capacity > 0 && it->size + s.size() > qsizetype(it->capacity)))
-            return rebuild(); // a new shape needs a new rule (or a bigger map): rebuild
+        const auto w = written.sets.constFind(s.name);
+        if (w != written.sets.constEnd() && w->size > 0) {
+            s.id = 0;
+            s.capacity = w->capacity;
+        }
+        const auto df = diffs.constFind(s.name);
+        if (df != diffs.constEnd() && df->comeSet >= 0)
+            s = [&] {
+                Set added = pick(c.sets.at(df->comeSet), df->adds, true);
+                added.id = s.id;
+                added.capacity = s.capacity;
+                return added;
+            }();
     }
-    netlink::Batch batch(d->socket.nextSeq());
+    std::vector<int> deletions, goneSets;
+    const int modelSets = int(m.sets.size());
+    for (auto it = diffs.constBegin(); it != diffs.constEnd(); ++it) {
+        if (newSize.value(it.key()) == 0) {
+            if (written.sets.contains(it.key())) {
+                goneSets.push_back(int(m.sets.size()));
+                Set s;
+                s.name = it.key();
+                m.sets << s;
+            }
+        } else if (!it->dels.empty()) {
+            deletions.push_back(int(m.sets.size()));
+            Set s = pick(g.sets.at(it->goneSet), it->dels, false);
+            s.id = 0;
+            m.sets << s;
+        }
+    }
+
+    netlink::Batch batch(socket.nextSeq());
     BatchMap map;
     map.info.push_back({});
     batch.begin();
     Builder b(batch, map, m);
-    for (int i = 0; i < m.sets.size(); ++i) {
-        if (m.sets.at(i).anonymous)
-            continue;
-        m.sets[i].id = 0; // an existing set: found by name
-        b.elements(i);
+    const size_t emptyBatch = batch.messages();
+    if (rulesChange) {
+        for (int ch = 0; ch < mb.chains.size(); ++ch) {
+            const QStringList now = chainSignatures(m, ch);
+            for (const QString &sig : chainSignatures(mb, ch)) {
+                if (now.contains(sig))
+                    continue;
+                const auto h = handles.constFind(sig);
+                if (h == handles.constEnd())
+                    return rebuild(); // a rule we wrote is missing
+                b.deleteRule(ch, *h);
+            }
+        }
+    }
+    for (int i : deletions)
+        b.elements(i, true);
+    for (int i : goneSets)
+        b.deleteSet(i);
+    for (int i = 0; i < modelSets; ++i) {
+        if (!m.sets.at(i).anonymous && m.sets.at(i).id != 0)
+            b.set(i);
+    }
+    if (rulesChange) {
+        for (int ch = 0; ch < m.chains.size(); ++ch) {
+            const QStringList old = chainSignatures(mb, ch);
+            const QStringList now = chainSignatures(m, ch);
+            for (int r = 0; r < now.size(); ++r) {
+                if (old.contains(now.at(r)))
+                    continue;
+                // Before the next rule that stays, so the chain keeps compile()'s order.
+                uint64_t position = 0;
+                for (int next = r + 1; next < now.size() && position == 0; ++next) {
+                    if (old.contains(now.at(next))) {
+                        const auto h = handles.constFind(now.at(next));
+                        if (h == handles.constEnd())
+                            return rebuild();
+                        position = *h;
+                    }
+                }
+                const Rule &rule = m.chains.at(ch).rules.at(r);
+                for (const Statement &st : rule.statements) {
+                    if (st.set >= 0 && m.sets.at(st.set).anonymous) {
+                        b.set(st.set);
+                        b.elements(st.set);
+                    }
+                }
+                b.rule(ch, rule, position);
+            }
+        }
+    }
+    for (int i = 0; i < modelSets; ++i) {
+        if (!m.sets.at(i).anonymous)
+            b.elements(i);
+    }
+    if (batch.messages() == emptyBatch) {
+        // Nothing to change in the kernel (an edit of a disabled forward, say).
+        written.forwardCount = afterCount;
+        written.lastId = afterLastId;
+        return {};
     }
     batch.end();
     map.info.push_back({});
     int firstErrno = 0;
-    const ApplyError e = d->run(m, batch, map, &firstErrno);
+    const ApplyError e = run(m, batch, map, &firstErrno);
     if (!e.ok()) {
-        // Our table or one of its maps is gone (someone else changed it): rebuild it whole.
+        // Our table or one of its maps or elements is gone (someone else changed it): rebuild.
         if (firstErrno == ENOENT)
             return rebuild();
         return e;
     }
-    Written &rw = d->written;
-    rw.forwardCount = before.size() + 1;
-    rw.lastId = added.id;
-    for (const Set &s : m.sets) {
-        if (!s.anonymous)
-            rw.sets[s.name].size += s.size();
-        if (s.counter)
-            rw.counterKeys += s.keys;
+
+    written.forwardCount = afterCount;
+    written.lastId = afterLastId;
+    for (auto it = afterSets.begin(); it != afterSets.end(); ++it) {
+        if (it->capacity == 0) {
+            for (const Set &s : m.sets) {
+                if (s.name == it.key())
+                    it->capacity = s.capacity;
+            }
+        }
+    }
+    written.sets = afterSets;
+    const auto counters = diffs.constFind(QStringLiteral("counters"));
+    if (counters != diffs.constEnd()) {
+        QByteArray &keys = written.counterKeys;
+        for (qsizetype i : counters->dels) {
+            const char *mark = g.sets.at(counters->goneSet).keyAt(i);
+            for (qsizetype k = 0; k + 4 <= keys.size(); k += 4) {
+                if (std::memcmp(keys.constData() + k, mark, 4) == 0) {
+                    // Order does not matter: the last mark fills the hole.
+                    std::memcpy(keys.data() + k, keys.constData() + keys.size() - 4, 4);
+                    keys.chop(4);
+                    break;
+                }
+            }
+        }
+        for (qsizetype i : counters->adds)
+            keys.append(c.sets.at(counters->comeSet).keyAt(i), 4);
     }
     return {};
+}
+
+ApplyError RulesetWriter::add(const QList<Forward> &before, const Forward &added) {
+    // Copying `before` costs more than the whole incremental batch at 100,000 forwards, so the
+    // full list is only built for a rebuild.
+    return d->change(before, {}, {added}, before.size() + 1, added.id, [&] {
+        QList<Forward> all = before;
+        all << added;
+        return apply(all);
+    });
+}
+
+ApplyError RulesetWriter::insert(const QList<Forward> &before, qsizetype index,
+                                 const Forward &added) {
+    if (index < 0 || index > before.size())
+        index = before.size();
+    const QString last = index == before.size() ? added.id : before.last().id;
+    return d->change(before, {}, {added}, before.size() + 1, last, [&] {
+        QList<Forward> all = before;
+        all.insert(index, added);
+        return apply(all);
+    });
+}
+
+ApplyError RulesetWriter::remove(const QList<Forward> &before, qsizetype index) {
+    if (index < 0 || index >= before.size())
+        return update(before, before);
+    QString last;
+    if (before.size() > 1)
+        last = index == before.size() - 1 ? before.at(index - 1).id : before.last().id;
+    return d->change(before, {before.at(index)}, {}, before.size() - 1, last, [&] {
+        QList<Forward> all = before;
+        all.removeAt(index);
+        return apply(all);
+    });
+}
+
+ApplyError RulesetWriter::change(const QList<Forward> &before, qsizetype index,
+                                 const Forward &changed) {
+    if (index < 0 || index >= before.size())
+        return update(before, before);
+    const QString last = index == before.size() - 1 ? changed.id : before.last().id;
+    return d->change(before, {before.at(index)}, {changed}, before.size(), last, [&] {
+        QList<Forward> all = before;
+        all[index] = changed;
+        return apply(all);
+    });
+}
+
+ApplyError RulesetWriter::update(const QList<Forward> &before, const QList<Forward> &after) {
+    QList<Forward> gone, come;
+    QHash<QString, qsizetype> index;
+    index.reserve(before.size());
+    for (qsizetype i = 0; i < before.size(); ++i)
+        index.insert(before.at(i).id, i);
+    std::vector<bool> seen(size_t(before.size()));
+    QSet<QString> afterIds;
+    bool unique = index.size() == before.size();
+    for (const Forward &f : after) {
+        if (afterIds.contains(f.id))
+            unique = false;
+        afterIds.insert(f.id);
+        const auto it = index.constFind(f.id);
+        if (it == index.constEnd()) {
+            come << f;
+            continue;
+        }
+        seen[size_t(*it)] = true;
+        if (!(before.at(*it) == f)) {
+            gone << before.at(*it);
+            come << f;
+        }
+    }
+    // Ids tell forwards apart; without unique ones, only a rebuild is sure to be right.
+    if (!unique)
+        return apply(after);
+    for (qsizetype i = 0; i < before.size(); ++i) {
+        if (!seen[size_t(i)])
+            gone << before.at(i);
+    }
+    return d->change(before, gone, come, after.size(),
+                     after.isEmpty() ? QString() : after.last().id, [&] { return apply(after); });
 }
 
 ApplyError RulesetWriter::removeTable() {

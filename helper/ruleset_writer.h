@@ -40,11 +40,22 @@ public:
     // out). On any refusal the previous table stays exactly as it was.
     ApplyError apply(const QList<Forward> &forwards);
 
-    // Adds one forward to what the last apply() or add() on this writer wrote for `before`: a
-    // small batch into the existing maps (about a millisecond however many forwards there are)
-    // when every map the forward needs exists and has room; otherwise, or when the table was
-    // changed behind our back, the same as apply(before + added).
+    // The incremental path. Each call changes what the last successful call on this writer
+    // wrote for `before` (or, after a restart, the kernel's table when its sets are exactly
+    // those of `before`) into the table for the new list, in ONE batch that deletes and adds
+    // only the elements that differ, and creates or deletes the maps and rules of shapes that
+    // come into use or go out of it. A forward that stays (changed or not) keeps its counters.
+    // When the table is missing, does not match, or a map would outgrow its size, the same as
+    // apply() of the new list (which resets every counter). On any refusal the previous table
+    // stays exactly as it was.
+    ApplyError update(const QList<Forward> &before, const QList<Forward> &after);
+    // The same for one forward, without comparing the lists (about a millisecond however many
+    // forwards there are): `added` appended, or inserted at `index`; the one at `index` removed,
+    // or replaced by `changed`.
     ApplyError add(const QList<Forward> &before, const Forward &added);
+    ApplyError insert(const QList<Forward> &before, qsizetype index, const Forward &added);
+    ApplyError remove(const QList<Forward> &before, qsizetype index);
+    ApplyError change(const QList<Forward> &before, qsizetype index, const Forward &changed);
 
     // Removes our table, if it exists (used by tests and uninstall).
     ApplyError removeTable();
