@@ -401,7 +401,7 @@ void MainWindow::showConflict(const ForwardList &theirs, Conflict why) {
     box->setEscapeButton(keepButton); // closing the box must not drop anyone's edits
 
     const ForwardList copy = theirs;
-    connect(box, &QMessageBox::buttonClicked, this, [this, box, reloadButton, copy, why](auto *b) {
+    connect(box, &QMessageBox::buttonClicked, this, [this, reloadButton, copy, why](auto *b) {
         m_conflictOpen = false;
         const bool drop = b == reloadButton;
         m_model->setApplied(copy.forwards, !drop);
@@ -413,7 +413,6 @@ void MainWindow::showConflict(const ForwardList &theirs, Conflict why) {
         updateStatus();
         if (!drop && why == Conflict::StaleApply)
             QTimer::singleShot(0, this, &MainWindow::apply);
-        Q_UNUSED(box);
     });
     connect(box, &QMessageBox::rejected, this, [this] { m_conflictOpen = false; });
     box->open();
