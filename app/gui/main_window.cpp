@@ -6,6 +6,7 @@
 
 #include "errors.h"
 #include "forward_dialog.h"
+#include "forward_list_decoder.h"
 #include "forward_table_model.h"
 #include "serialization.h"
 #include "validation.h"
@@ -223,7 +224,7 @@ void MainWindow::load(bool keepPending) {
             m_loadAgain = false;
             QTimer::singleShot(0, this, [this, keep = m_loadAgainKeep] { load(keep); });
         }
-        const auto r = m_client->decodeListForwards(reply);
+        const auto r = decodeForwardListStreaming(*m_client, reply);
         if (!r.ok()) {
             showHelperError(r.error);
             emit reloaded(false);
@@ -343,7 +344,7 @@ void MainWindow::fetchForConflict(Conflict why) {
         return;
     m_conflictOpen = true;
     whenDone(this, m_client->listForwardsAsync(), [this, why](const QDBusMessage &reply) {
-        const auto r = m_client->decodeListForwards(reply);
+        const auto r = decodeForwardListStreaming(*m_client, reply);
         if (!r.ok()) {
             m_conflictOpen = false;
             showHelperError(r.error);
