@@ -808,8 +808,8 @@ void MainWindow::updateStatus() {
     if (!m_client->busAddress().isEmpty())
         text += tr(" · lab bus");
     m_statusLabel->setText(text);
-    setWindowTitle(pending ? tr("Portico — pending changes: %1[*]").arg(pending)
-                           : tr("Portico[*]"));
+    // The platform appends " — Portico" (the display name) to any other title.
+    setWindowTitle(pending ? tr("Pending changes: %1[*]").arg(pending) : tr("Portico[*]"));
 }
 
 void MainWindow::closeEvent(QCloseEvent *event) {
