@@ -152,6 +152,7 @@ def main():
 
     lab = labmod.Lab(buildDir)
     xvfb = None
+    driver = None
     rc = 1
     try:
         lab.start()
@@ -195,10 +196,13 @@ def main():
             shutil.rmtree(shotDir, ignore_errors=True)
         rc = 0 if all(r == 0 for r in results) else 1
         server.shutdown()
-        driver.close()
     except labmod.LabError as e:
         print(f"run_gui_tests: the lab failed: {e}", file=sys.stderr)
+    except subprocess.TimeoutExpired as e:
+        print(f"run_gui_tests: timed out: {e}", file=sys.stderr)
     finally:
+        if driver is not None:
+            driver.close()
         if xvfb is not None:
             xvfb.terminate()
             xvfb.wait(timeout=5)
