@@ -5,9 +5,17 @@
 // Test data reads better as plain literals; the app itself keeps QT_NO_CAST_FROM_ASCII.
 #undef QT_NO_CAST_FROM_ASCII
 
+#include "forward_dialog.h"
 #include "forward_table_model.h"
 #include "iptables_commands.h"
 #include "ruleset_excerpt.h"
+#include "ui_forward_dialog.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QLineEdit>
+#include <QNetworkInterface>
+#include <QPushButton>
 
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
@@ -52,6 +60,9 @@ private slots:
     void iptables_data();
     void iptables();
     void excerptPicksTheForwardsElements();
+    void dialogPresetFillsProtocolAndPort();
+    void dialogOffersTheHostsInterfaces();
+    void dialogRoundTripsAForward();
 };
 
 void TestForwardTableModel::refreshIsIncrementalNeverAReset() {
@@ -299,5 +310,55 @@ void TestForwardTableModel::excerptPicksTheForwardsElements() {
     QVERIFY(rulesetExcerpt(text, fwd(QStringLiteral("f9"), QStringLiteral("x"), 89)).isEmpty());
 }
 
-QTEST_GUILESS_MAIN(TestForwardTableModel)
+void TestForwardTableModel::dialogPresetFillsProtocolAndPort() {
+    ForwardDialog d(nullptr, {}, -1);
+    auto *preset = d.findChild<QComboBox *>("presetCombo");
+    int wireguard = -1;
+    for (int i = 0; i < preset->count(); ++i)
+        if (preset->itemText(i).startsWith("WireGuard"))
+            wireguard = i;
+    QVERIFY(wireguard > 0);
+    preset->setCurrentIndex(wireguard);
+    emit preset->activated(wireguard);
+    QCOMPARE(d.findChild<QLineEdit *>("externalPortEdit")->text(), QString("51820"));
+    QCOMPARE(d.findChild<QLineEdit *>("nameEdit")->text(), QString("wireguard"));
+    QCOMPARE(d.forward().protocol, Protocol::Udp);
+    // 51820 to 51820 on this host would be no forward at all: the dialog says so.
+    QVERIFY(!d.isValid());
+    QVERIFY(d.firstError().contains("local redirect"));
+    d.findChild<QLineEdit *>("targetAddressEdit")->setText("198.51.100.10");
+    QVERIFY2(d.isValid(), qPrintable(d.firstError()));
+    QVERIFY(
+        d.findChild<QDialogButtonBox *>("buttonBox")->button(QDialogButtonBox::Ok)->isEnabled());
+}
+
+void TestForwardTableModel::dialogOffersTheHostsInterfaces() {
+    ForwardDialog d(nullptr, {}, -1);
+    auto *combo = d.findChild<QComboBox *>("interfaceCombo");
+    QStringList offered;
+    for (int i = 0; i < combo->count(); ++i)
+        offered << combo->itemText(i);
+    QCOMPARE(offered.first(), QString()); // "any interface"
+    for (const QNetworkInterface &i : QNetworkInterface::allInterfaces())
+        QCOMPARE(offered.contains(i.name()), !(i.flags() & QNetworkInterface::IsLoopBack));
+}
+
+void TestForwardTableModel::dialogRoundTripsAForward() {
+    Forward f = fwd("f7", "nas", 443, "198.51.100.10");
+    f.protocol = Protocol::TcpUdp;
+    f.interface = "eth0";
+    f.sources = {Cidr{QHostAddress("203.0.113.0"), 24}};
+    f.externalAddress = QHostAddress("203.0.113.1");
+    f.hairpin = true;
+    f.masquerade = true;
+    f.comment = "the NAS";
+    f.enabled = false;
+    ForwardDialog d(nullptr, {f}, 0);
+    d.setForward(f);
+    QVERIFY2(d.isValid(), qPrintable(d.firstError()));
+    QCOMPARE(d.forward(), f);                                          // every field, the id too
+    QVERIFY(d.findChild<QWidget *>("advancedGroup")->isVisibleTo(&d)); // set fields are shown
+}
+
+QTEST_MAIN(TestForwardTableModel)
 #include "test_forward_table_model.moc"
