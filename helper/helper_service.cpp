@@ -724,8 +724,8 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
         return checked;
     const double validateMs = msSince(timer, &last);
 
-    // The kernel, in one batch: an added forward goes into the existing maps, anything else
-    // rewrites the table. The edit is made in place on m_state (and undone on failure), so a
+    // The kernel, in one batch that changes only what differs, so every forward that stays
+    // keeps its counters. The edit is made in place on m_state (and undone on failure), so a
     // change of one forward does not copy all of them.
     StateDelta delta;
     ApplyError refused;
@@ -741,18 +741,19 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
         break;
     case Edit::Change:
         delta.upserted = {edit.forward};
+        refused = m_writer->change(forwards, edit.index, edit.forward);
         std::swap(forwards[edit.index], edit.forward);
         break;
     case Edit::Remove:
         delta.removed = {forwards.at(edit.index).id};
+        refused = m_writer->remove(forwards, edit.index);
         edit.forward = forwards.takeAt(edit.index);
         break;
     case Edit::ReplaceAll:
+        refused = m_writer->update(forwards, edit.all);
         forwards.swap(edit.all);
         break;
     }
-    if (edit.kind != Edit::Append)
-        refused = m_writer->apply(forwards);
     if (!refused.ok()) {
         undo(edit);
         return Outcome::fail(errors::Kernel, refused.message);
@@ -777,11 +778,28 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
         m_state.generation = generationBefore;
         m_state.nextMark = nextMarkBefore;
         m_state.ipForwarding = chosenBefore;
+        // The kernel back the same incremental way (the forwards still hold the edit), so the
+        // counters survive this too.
+        ApplyError back;
+        switch (edit.kind) {
+        case Edit::Append:
+            back = m_writer->remove(forwards, forwards.size() - 1);
+            break;
+        case Edit::Change:
+            back = m_writer->change(forwards, edit.index, edit.forward);
+            break;
+        case Edit::Remove:
+            back = m_writer->insert(forwards, edit.index, edit.forward);
+            break;
+        case Edit::ReplaceAll:
+            back = m_writer->update(forwards, edit.all);
+            break;
+        }
         undo(edit);
         QString text =
             QStringLiteral("nothing was changed because the state could not be saved: %1")
                 .arg(error);
-        if (ApplyError back = m_writer->apply(forwards); !back.ok())
+        if (!back.ok())
             text += QStringLiteral("; putting the previous ruleset back failed too: %1")
                         .arg(back.message);
         if (changed)

@@ -806,6 +806,7 @@ struct RulesetWriter::Private {
 
     ApplyError change(const QList<Forward> &before, const QList<Forward> &gone,
                       const QList<Forward> &come, qsizetype afterCount, const QString &afterLastId,
+                      const std::function<QList<Forward>()> &afterList,
                       const std::function<ApplyError()> &rebuild);
 
     void remember(const Model &m, const QList<Forward> &forwards) {
@@ -952,6 +953,7 @@ Set pick(const Set &from, const std::vector<qsizetype> &which, bool withValues) 
 ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QList<Forward> &gone,
                                           const QList<Forward> &come, qsizetype afterCount,
                                           const QString &afterLastId,
+                                          const std::function<QList<Forward>()> &afterList,
                                           const std::function<ApplyError()> &rebuild) {
     if (ApplyError e = checkIds(come); !e.ok())
         return e;
@@ -1032,9 +1034,50 @@ ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QL
     m.forwardIds = c.forwardIds;
     m.forwardNames = c.forwardNames;
 
+    // The kernel keeps sets in the order they were made, and `nft list` shows them so: a set
+    // that comes in the middle of the compiler's order is made with every set after it made
+    // again (whole, from the full list), so that the table lists as a fresh apply() would.
+    // `counters` comes first, so it is never made again and no counter is lost.
+    QSet<QString> remade;
+    bool seenNew = false;
+    for (const Set &s : m.sets) {
+        if (s.anonymous)
+            continue;
+        const auto w = written.sets.constFind(s.name);
+        if (w == written.sets.constEnd() || w->size <= 0)
+            seenNew = true;
+        else if (seenNew)
+            remade.insert(s.name);
+    }
+    Model full;
+    if (!remade.isEmpty()) {
+        full = compile(afterList());
+        m.forwardIds += full.forwardIds;
+        m.forwardNames += full.forwardNames;
+    }
+    auto touchesRemade = [&remade](const QString &sig) {
+        if (remade.isEmpty())
+            return false;
+        const QStringList sets =
+            sig.section(QLatin1Char('|'), 1).split(QLatin1Char(','), Qt::SkipEmptyParts);
+        for (const QString &set : sets) {
+            if (remade.contains(set))
+                return true;
+        }
+        return false;
+    };
+    auto keptSignatures = [&](int ch) {
+        QStringList kept;
+        for (const QString &sig : chainSignatures(mb, ch)) {
+            if (!touchesRemade(sig))
+                kept << sig;
+        }
+        return kept;
+    };
+
     // Rules of shapes that come or go; only then are the kernel's rule handles needed.
     QHash<QString, uint64_t> handles;
-    bool rulesChange = false;
+    bool rulesChange = !remade.isEmpty();
     for (int ch = 0; ch < m.chains.size() && !rulesChange; ++ch)
         rulesChange = chainSignatures(m, ch) != chainSignatures(mb, ch);
     if (rulesChange) {
@@ -1074,6 +1117,22 @@ ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QL
     for (Set &s : m.sets) {
         if (s.anonymous)
             continue;
+        if (remade.contains(s.name)) {
+            for (const Set &f : full.sets) {
+                if (f.name != s.name)
+                    continue;
+                Set whole = f;
+                for (int &owner : whole.owners) {
+                    if (owner >= 0)
+                        owner += int(c.forwardIds.size());
+                }
+                whole.id = s.id;
+                whole.capacity = s.capacity;
+                s = whole;
+                break;
+            }
+            continue;
+        }
         const auto w = written.sets.constFind(s.name);
         if (w != written.sets.constEnd() && w->size > 0) {
             s.id = 0;
@@ -1090,7 +1149,13 @@ ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QL
     }
     std::vector<int> deletions, goneSets;
     const int modelSets = int(m.sets.size());
+    for (int i = 0; i < modelSets; ++i) {
+        if (remade.contains(m.sets.at(i).name))
+            goneSets.push_back(i);
+    }
     for (auto it = diffs.constBegin(); it != diffs.constEnd(); ++it) {
+        if (remade.contains(it.key()))
+            continue;
         if (newSize.value(it.key()) == 0) {
             if (written.sets.contains(it.key())) {
                 goneSets.push_back(int(m.sets.size()));
@@ -1116,7 +1181,7 @@ ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QL
         for (int ch = 0; ch < mb.chains.size(); ++ch) {
             const QStringList now = chainSignatures(m, ch);
             for (const QString &sig : chainSignatures(mb, ch)) {
-                if (now.contains(sig))
+                if (now.contains(sig) && !touchesRemade(sig))
                     continue;
                 const auto h = handles.constFind(sig);
                 if (h == handles.constEnd())
@@ -1135,7 +1200,7 @@ ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QL
     }
     if (rulesChange) {
         for (int ch = 0; ch < m.chains.size(); ++ch) {
-            const QStringList old = chainSignatures(mb, ch);
+            const QStringList old = keptSignatures(ch);
             const QStringList now = chainSignatures(m, ch);
             for (int r = 0; r < now.size(); ++r) {
                 if (old.contains(now.at(r)))
@@ -1184,13 +1249,10 @@ ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QL
 
     written.forwardCount = afterCount;
     written.lastId = afterLastId;
-    for (auto it = afterSets.begin(); it != afterSets.end(); ++it) {
-        if (it->capacity == 0) {
-            for (const Set &s : m.sets) {
-                if (s.name == it.key())
-                    it->capacity = s.capacity;
-            }
-        }
+    for (const Set &s : m.sets) {
+        const auto it = afterSets.find(s.name);
+        if (!s.anonymous && s.id != 0 && it != afterSets.end())
+            it->capacity = s.capacity; // made in this batch
     }
     written.sets = afterSets;
     const auto counters = diffs.constFind(QStringLiteral("counters"));
@@ -1216,11 +1278,13 @@ ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QL
 ApplyError RulesetWriter::add(const QList<Forward> &before, const Forward &added) {
     // Copying `before` costs more than the whole incremental batch at 100,000 forwards, so the
     // full list is only built for a rebuild.
-    return d->change(before, {}, {added}, before.size() + 1, added.id, [&] {
+    auto all = [&] {
         QList<Forward> all = before;
         all << added;
-        return apply(all);
-    });
+        return all;
+    };
+    return d->change(before, {}, {added}, before.size() + 1, added.id, all,
+                     [&] { return apply(all()); });
 }
 
 ApplyError RulesetWriter::insert(const QList<Forward> &before, qsizetype index,
@@ -1228,11 +1292,13 @@ ApplyError RulesetWriter::insert(const QList<Forward> &before, qsizetype index,
     if (index < 0 || index > before.size())
         index = before.size();
     const QString last = index == before.size() ? added.id : before.last().id;
-    return d->change(before, {}, {added}, before.size() + 1, last, [&] {
+    auto all = [&] {
         QList<Forward> all = before;
         all.insert(index, added);
-        return apply(all);
-    });
+        return all;
+    };
+    return d->change(before, {}, {added}, before.size() + 1, last, all,
+                     [&] { return apply(all()); });
 }
 
 ApplyError RulesetWriter::remove(const QList<Forward> &before, qsizetype index) {
@@ -1241,11 +1307,13 @@ ApplyError RulesetWriter::remove(const QList<Forward> &before, qsizetype index) 
     QString last;
     if (before.size() > 1)
         last = index == before.size() - 1 ? before.at(index - 1).id : before.last().id;
-    return d->change(before, {before.at(index)}, {}, before.size() - 1, last, [&] {
+    auto all = [&] {
         QList<Forward> all = before;
         all.removeAt(index);
-        return apply(all);
-    });
+        return all;
+    };
+    return d->change(before, {before.at(index)}, {}, before.size() - 1, last, all,
+                     [&] { return apply(all()); });
 }
 
 ApplyError RulesetWriter::change(const QList<Forward> &before, qsizetype index,
@@ -1253,11 +1321,13 @@ ApplyError RulesetWriter::change(const QList<Forward> &before, qsizetype index,
     if (index < 0 || index >= before.size())
         return update(before, before);
     const QString last = index == before.size() - 1 ? changed.id : before.last().id;
-    return d->change(before, {before.at(index)}, {changed}, before.size(), last, [&] {
+    auto all = [&] {
         QList<Forward> all = before;
         all[index] = changed;
-        return apply(all);
-    });
+        return all;
+    };
+    return d->change(before, {before.at(index)}, {changed}, before.size(), last, all,
+                     [&] { return apply(all()); });
 }
 
 ApplyError RulesetWriter::update(const QList<Forward> &before, const QList<Forward> &after) {
@@ -1291,8 +1361,9 @@ ApplyError RulesetWriter::update(const QList<Forward> &before, const QList<Forwa
         if (!seen[size_t(i)])
             gone << before.at(i);
     }
-    return d->change(before, gone, come, after.size(),
-                     after.isEmpty() ? QString() : after.last().id, [&] { return apply(after); });
+    return d->change(
+        before, gone, come, after.size(), after.isEmpty() ? QString() : after.last().id,
+        [&] { return after; }, [&] { return apply(after); });
 }
 
 ApplyError RulesetWriter::removeTable() {
