@@ -154,6 +154,16 @@ void MainWindow::setupActions() {
         ui->forwardView->addAction(a);
     }
     ui->actionEdit->setShortcuts({QKeySequence(Qt::Key_Return), QKeySequence(Qt::Key_Enter)});
+    // The table's context menu: its own actions, plus undoing the pending change of one row.
+    m_revertRowAction = new QAction(icon("edit-undo", "revert"), tr("Revert &this forward"), this);
+    m_revertRowAction->setObjectName(QStringLiteral("actionRevertRow"));
+    connect(m_revertRowAction, &QAction::triggered, this, [this] {
+        for (const QString &k : selectedKeys())
+            m_model->revertRow(k);
+    });
+    ui->forwardView->insertAction(ui->actionDelete, ui->actionDuplicate);
+    ui->forwardView->addAction(m_revertRowAction);
+    ui->forwardView->setContextMenuPolicy(Qt::ActionsContextMenu);
 
     connect(ui->actionAdd, &QAction::triggered, this, &MainWindow::addForward);
     connect(ui->actionEdit, &QAction::triggered, this, &MainWindow::editSelected);
@@ -790,6 +800,11 @@ void MainWindow::updateActions() {
     m_ui->actionDuplicate->setEnabled(table && selected == 1);
     m_ui->actionDelete->setEnabled(table && selected > 0);
     m_ui->actionToggleEnabled->setEnabled(table && selected > 0);
+    bool selectionPending = false;
+    for (const QString &k : selectedKeys())
+        selectionPending = selectionPending || m_model->rowAt(m_model->rowForKey(k)).status !=
+                                                   ForwardTableModel::Status::Applied;
+    m_revertRowAction->setEnabled(selectionPending && !m_applying);
     m_ui->actionApply->setEnabled(table && pending && !m_applying);
     m_ui->actionRevert->setEnabled(pending && !m_applying);
     m_ui->actionImport->setEnabled(table);

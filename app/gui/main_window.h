@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+class QAction;
 class QDBusServiceWatcher;
 class QLabel;
 class QMessageBox;
@@ -100,6 +101,7 @@ private:
     QSortFilterProxyModel *m_proxy;
     QDBusServiceWatcher *m_serviceWatcher = nullptr;
     QLabel *m_statusLabel;
+    QAction *m_revertRowAction = nullptr;
     QTimer m_counterTimer;
     quint64 m_generation = 0;
     bool m_loaded = false;

@@ -821,6 +821,18 @@ void TestGui::duplicateFilterAndSort() {
              ForwardTableModel::statusText(ForwardTableModel::Status::Added));
     m_window->ui()->filterEdit->clear();
     QCOMPARE(proxy->rowCount(), 2);
+
+    // The context menu's "Revert this forward" drops just that pending add.
+    auto *revertRow = m_window->findChild<QAction *>(QStringLiteral("actionRevertRow"));
+    QVERIFY(revertRow);
+    QVERIFY(m_window->ui()->forwardView->actions().contains(revertRow));
+    m_window->selectKey(m_window->model()->rowAt(0).key); // web: applied, nothing to revert
+    QVERIFY(!revertRow->isEnabled());
+    m_window->selectKey(m_window->model()->rowAt(1).key);
+    QVERIFY(revertRow->isEnabled());
+    revertRow->trigger();
+    QCOMPARE(m_window->model()->rowCount(), 1);
+    QVERIFY(!m_window->model()->hasPendingChanges());
 }
 
 void TestGui::exportThenImport() {
