@@ -94,6 +94,7 @@ private slots:
     void editDisableDeleteChangeRuleset();
     void conflictingChangeOffered();
     void staleApplyOffered();
+    void clashAfterKeepMineIsRefusedAndKept();
     void refusedAuthorization();
     void hitsRise();
     void bannerTurnsOnForwarding();
@@ -591,6 +592,47 @@ void TestGui::staleApplyOffered() {
     QTRY_COMPARE(model->rowCount(), 2);
     QVERIFY(!model->hasPendingChanges());
     QVERIFY(ruleset().contains(QStringLiteral("tcp . 8443")));
+}
+
+void TestGui::clashAfterKeepMineIsRefusedAndKept() {
+    if (isUser())
+        QSKIP("runs as portico-admin");
+    QVERIFY(openWindow());
+    ForwardTableModel *model = m_window->model();
+    Forward mine;
+    mine.name = QStringLiteral("mine");
+    mine.externalPort = {8443, 8443};
+    mine.targetAddress = QHostAddress(m_server);
+    mine.targetPort = {8080, 8080};
+    model->addPending(mine);
+    QSignalSpy conflict(m_window, &MainWindow::conflictShown);
+    QString out;
+    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("theirs"),
+                  QStringLiteral("--port"), QStringLiteral("8443"), QStringLiteral("--to"),
+                  m_server + QStringLiteral(":8000")},
+                 &out),
+             qPrintable(out));
+    QVERIFY(conflict.wait(10000));
+    QMessageBox *box = nullptr;
+    QTRY_VERIFY((box = visible<QMessageBox>(QStringLiteral("conflictDialog"))));
+    QTest::mouseClick(box->findChild<QPushButton *>(QStringLiteral("conflictKeep")),
+                      Qt::LeftButton);
+    QTRY_COMPARE(model->rowCount(), 2);
+
+    // Both claim 8443/tcp now: Apply refuses, says which, and loses nothing.
+    QSignalSpy applied(m_window, &MainWindow::applyFinished);
+    m_window->apply();
+    QTRY_COMPARE(applied.count(), 1);
+    QCOMPARE(applied.first().first().toBool(), false);
+    QMessageBox *error = nullptr;
+    QTRY_VERIFY((error = visible<QMessageBox>(QStringLiteral("applyError"))));
+    QVERIFY2(error->text().contains(QStringLiteral("'mine'")) ||
+                 error->text().contains(QStringLiteral("'theirs'")),
+             qPrintable(error->text()));
+    QVERIFY(error->text().contains(QStringLiteral("pending changes are kept")));
+    error->accept();
+    QCOMPARE(model->pendingCount(), 1);
+    QVERIFY(!ruleset().contains(QStringLiteral("%1 . 8080").arg(m_server)));
 }
 
 void TestGui::refusedAuthorization() {
