@@ -732,12 +732,10 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
     switch (edit.kind) {
     case Edit::Append:
         delta.upserted = {edit.forward};
+        // When the small batch is refused, the writer tries the whole table (keeping the
+        // counters); its refusal is the one reported.
         refused = m_writer->add(forwards, edit.forward);
         forwards.append(edit.forward);
-        // The small batch assumes the maps are as we left them; when the kernel says no, the
-        // whole table decides (and its refusal is the one to report).
-        if (!refused.ok())
-            refused = m_writer->apply(forwards);
         break;
     case Edit::Change:
         delta.upserted = {edit.forward};

@@ -178,10 +178,13 @@ SetAttrs setAttrs(const Set &s) {
 
 class Builder {
 public:
-    Builder(netlink::Batch &batch, BatchMap &map, const Model &m)
+    // `carry`: counter values by mark that the counters set's elements start from.
+    Builder(netlink::Batch &batch, BatchMap &map, const Model &m,
+            const QHash<quint32, Counter> *carry = nullptr)
         : m_batch(batch)
         , m_map(map)
-        , m_model(m) {}
+        , m_model(m)
+        , m_carry(carry && !carry->isEmpty() ? carry : nullptr) {}
 
     void table(uint16_t type, uint16_t flags) {
         nftnl_table *t = nftnl_table_alloc();
@@ -269,6 +272,8 @@ public:
                 putData(nlh, NFTA_SET_ELEM_KEY, s.keyAt(i), s.keyLength);
                 if (s.dataLength > 0 && !remove)
                     putData(nlh, NFTA_SET_ELEM_DATA, s.valueAt(i), s.dataLength);
+                if (s.counter && m_carry && !remove)
+                    carryCounter(nlh, s.keyAt(i));
                 mnl_attr_nest_end(nlh, elem);
                 ++i;
             }
@@ -556,9 +561,28 @@ private:
         }
     }
 
+    // The element's counter starts from the value it had in the table being replaced.
+    void carryCounter(nlmsghdr *nlh, const char *key) {
+        quint32 mark;
+        std::memcpy(&mark, key, 4);
+        const auto it = m_carry->constFind(mark);
+        if (it == m_carry->constEnd() || (it->packets == 0 && it->bytes == 0))
+            return;
+        nlattr *exprs = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_EXPRESSIONS);
+        nlattr *item = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+        mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, "counter");
+        nlattr *data = mnl_attr_nest_start(nlh, NFTA_EXPR_DATA);
+        mnl_attr_put_u64(nlh, NFTA_COUNTER_BYTES, htobe64(it->bytes));
+        mnl_attr_put_u64(nlh, NFTA_COUNTER_PACKETS, htobe64(it->packets));
+        mnl_attr_nest_end(nlh, data);
+        mnl_attr_nest_end(nlh, item);
+        mnl_attr_nest_end(nlh, exprs);
+    }
+
     netlink::Batch &m_batch;
     BatchMap &m_map;
     const Model &m_model;
+    const QHash<quint32, Counter> *m_carry;
 };
 
 QString errorText(const netlink::Refusal &r) {
@@ -741,9 +765,13 @@ static ApplyError checkIds(const QList<Forward> &forwards);
 struct RulesetWriter::Private {
     netlink::Socket socket;
     Written written;
+    // Counters for the next apply() to start from; set only for a rebuild of the incremental
+    // path, so that even then every forward that stays keeps its counts.
+    QHash<quint32, Counter> carry;
 
+    // *refused: the kernel answered no, so it changed nothing (a socket error leaves that open).
     ApplyError run(const Model &m, netlink::Batch &batch, const BatchMap &map,
-                   int *firstErrno = nullptr) {
+                   bool *refused = nullptr) {
         if (!socket.isOpen()) {
             ApplyError e;
             e.message = socket.openError();
@@ -752,8 +780,8 @@ struct RulesetWriter::Private {
         const netlink::BatchResult result = socket.send(batch);
         if (result.ok())
             return {};
-        if (firstErrno && !result.refusals.empty())
-            *firstErrno = result.refusals.front().error;
+        if (refused)
+            *refused = !result.refusals.empty() && result.transportError.isEmpty();
         return describe(m, map, batch.firstSeq(), result);
     }
 
@@ -849,14 +877,16 @@ static ApplyError checkIds(const QList<Forward> &forwards) {
 ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
     if (ApplyError e = checkIds(forwards); !e.ok())
         return e;
-    d->written.valid = false;
+    // Forgotten until the kernel says how it went: after a refusal it is still true.
+    Written previous = std::move(d->written);
+    d->written = {};
     const Model m = compile(forwards);
     netlink::Batch batch(d->socket.nextSeq());
     BatchMap map;
     map.info.reserve(256);
     map.info.push_back({}); // the batch begin message
     batch.begin();
-    Builder b(batch, map, m);
+    Builder b(batch, map, m, &d->carry);
     // Add, delete, add: the batch replaces the table whole whether or not it existed.
     b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE);
     b.table(NFT_MSG_DELTABLE, 0);
@@ -880,9 +910,12 @@ ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
     }
     batch.end();
     map.info.push_back({});
-    const ApplyError e = d->run(m, batch, map);
+    bool refused = false;
+    const ApplyError e = d->run(m, batch, map, &refused);
     if (e.ok())
         d->remember(m, forwards);
+    else if (refused)
+        d->written = std::move(previous);
     return e;
 }
 
@@ -1238,14 +1271,11 @@ ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QL
     }
     batch.end();
     map.info.push_back({});
-    int firstErrno = 0;
-    const ApplyError e = run(m, batch, map, &firstErrno);
-    if (!e.ok()) {
-        // Our table or one of its maps or elements is gone (someone else changed it): rebuild.
-        if (firstErrno == ENOENT)
-            return rebuild();
-        return e;
-    }
+    // The batch assumes the table is as we left it. When the kernel says no (a map or element
+    // is gone or was added behind our back), the whole table decides: the rebuild goes through,
+    // or is refused too (a true clash, named by its refusal) and changes nothing either.
+    if (!run(m, batch, map).ok())
+        return rebuild();
 
     written.forwardCount = afterCount;
     written.lastId = afterLastId;
@@ -1284,7 +1314,7 @@ ApplyError RulesetWriter::add(const QList<Forward> &before, const Forward &added
         return all;
     };
     return d->change(before, {}, {added}, before.size() + 1, added.id, all,
-                     [&] { return apply(all()); });
+                     [&] { return rebuild(all()); });
 }
 
 ApplyError RulesetWriter::insert(const QList<Forward> &before, qsizetype index,
@@ -1298,7 +1328,7 @@ ApplyError RulesetWriter::insert(const QList<Forward> &before, qsizetype index,
         return all;
     };
     return d->change(before, {}, {added}, before.size() + 1, last, all,
-                     [&] { return apply(all()); });
+                     [&] { return rebuild(all()); });
 }
 
 ApplyError RulesetWriter::remove(const QList<Forward> &before, qsizetype index) {
@@ -1313,7 +1343,7 @@ ApplyError RulesetWriter::remove(const QList<Forward> &before, qsizetype index) 
         return all;
     };
     return d->change(before, {before.at(index)}, {}, before.size() - 1, last, all,
-                     [&] { return apply(all()); });
+                     [&] { return rebuild(all()); });
 }
 
 ApplyError RulesetWriter::change(const QList<Forward> &before, qsizetype index,
@@ -1327,19 +1357,34 @@ ApplyError RulesetWriter::change(const QList<Forward> &before, qsizetype index,
         return all;
     };
     return d->change(before, {before.at(index)}, {changed}, before.size(), last, all,
-                     [&] { return apply(all()); });
+                     [&] { return rebuild(all()); });
 }
 
 ApplyError RulesetWriter::update(const QList<Forward> &before, const QList<Forward> &after) {
     QList<Forward> gone, come;
+    // A list edited in place (the GUI's Apply) keeps its forwards where they were: those are
+    // paired by position, which costs a tenth of pairing by id at 100,000.
+    qsizetype common = 0;
+    const qsizetype both = std::min(before.size(), after.size());
+    for (; common < both && before.at(common).id == after.at(common).id; ++common) {
+        const Forward &was = before.at(common);
+        const Forward &is = after.at(common);
+        if (&was != &is && !(was == is)) {
+            gone << was;
+            come << is;
+        }
+    }
+    // The rest by id. A duplicate id among them would make the pairing guesswork, so then the
+    // whole table is written (the kernel refuses duplicate marks, if it comes to that).
     QHash<QString, qsizetype> index;
-    index.reserve(before.size());
-    for (qsizetype i = 0; i < before.size(); ++i)
+    index.reserve(before.size() - common);
+    for (qsizetype i = common; i < before.size(); ++i)
         index.insert(before.at(i).id, i);
-    std::vector<bool> seen(size_t(before.size()));
+    bool unique = index.size() == before.size() - common;
+    std::vector<bool> seen(size_t(before.size() - common));
     QSet<QString> afterIds;
-    bool unique = index.size() == before.size();
-    for (const Forward &f : after) {
+    for (qsizetype k = common; k < after.size(); ++k) {
+        const Forward &f = after.at(k);
         if (afterIds.contains(f.id))
             unique = false;
         afterIds.insert(f.id);
@@ -1348,22 +1393,37 @@ ApplyError RulesetWriter::update(const QList<Forward> &before, const QList<Forwa
             come << f;
             continue;
         }
-        seen[size_t(*it)] = true;
+        seen[size_t(*it - common)] = true;
         if (!(before.at(*it) == f)) {
             gone << before.at(*it);
             come << f;
         }
     }
-    // Ids tell forwards apart; without unique ones, only a rebuild is sure to be right.
     if (!unique)
-        return apply(after);
-    for (qsizetype i = 0; i < before.size(); ++i) {
-        if (!seen[size_t(i)])
+        return rebuild(after);
+    for (qsizetype i = common; i < before.size(); ++i) {
+        if (!seen[size_t(i - common)])
             gone << before.at(i);
     }
     return d->change(
         before, gone, come, after.size(), after.isEmpty() ? QString() : after.last().id,
-        [&] { return after; }, [&] { return apply(after); });
+        [&] { return after; }, [&] { return rebuild(after); });
+}
+
+ApplyError RulesetWriter::rebuild(const QList<Forward> &after) {
+    // Ids are never given twice, so a counter of the old table belongs to the forward of the
+    // same id in the new one. Packets counted between the read and the write are lost.
+    const QHash<QString, Counter> now = counters();
+    d->carry.reserve(now.size());
+    for (auto it = now.constBegin(); it != now.constEnd(); ++it) {
+        Forward f;
+        f.id = it.key();
+        if (const quint32 mark = f.mark())
+            d->carry.insert(mark, *it);
+    }
+    const ApplyError e = apply(after);
+    d->carry.clear();
+    return e;
 }
 
 ApplyError RulesetWriter::removeTable() {

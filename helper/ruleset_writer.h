@@ -46,8 +46,8 @@ public:
     // only the elements that differ, and creates or deletes the maps and rules of shapes that
     // come into use or go out of it. A forward that stays (changed or not) keeps its counters.
     // When the table is missing, does not match, or a map would outgrow its size, the same as
-    // apply() of the new list (which resets every counter). On any refusal the previous table
-    // stays exactly as it was.
+    // apply() of the new list, except that the counters of a table it replaces carry over to
+    // the forwards of the same ids. On any refusal the previous table stays exactly as it was.
     ApplyError update(const QList<Forward> &before, const QList<Forward> &after);
     // The same for one forward, without comparing the lists (about a millisecond however many
     // forwards there are): `added` appended, or inserted at `index`; the one at `index` removed,
@@ -64,6 +64,10 @@ public:
     QHash<QString, Counter> counters(QString *error = nullptr);
 
 private:
+    // apply() of the whole list for the incremental path's fallback: the counters of the
+    // table it replaces (if any) carry over to the forwards of the same ids.
+    ApplyError rebuild(const QList<Forward> &after);
+
     struct Private;
     std::unique_ptr<Private> d;
 };

@@ -762,6 +762,52 @@ private slots:
         QCOMPARE(w.counters().value(QStringLiteral("f40")).packets, quint64(0));
     }
 
+    // A change that outgrows a map's size rebuilds the table; the counters carry over.
+    void rebuildKeepsTheCounters() {
+        ENTER_NETNS(ns);
+        for (const QString &cmd :
+             {QStringLiteral("link set lo up"), QStringLiteral("addr add 192.0.2.1/32 dev lo")}) {
+            int rc = -1;
+            run(QStringLiteral("ip"),
+                QStringList{QStringLiteral("-n"), ns.name()} + cmd.split(QLatin1Char(' ')), &rc);
+            QCOMPARE(rc, 0);
+        }
+        RulesetWriter w;
+        const QList<Forward> before = everyKind();
+        QVERIFY(w.apply(before).ok());
+        const QString handle =
+            ns.nft({QStringLiteral("-a"), QStringLiteral("list"), QStringLiteral("table"),
+                    QStringLiteral("inet"), QStringLiteral("portico")})
+                .section(QLatin1Char('\n'), 0, 0);
+        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(4321); // f5, the redirect
+        inet_pton(AF_INET, "192.0.2.1", &to.sin_addr);
+        ::connect(fd, reinterpret_cast<sockaddr *>(&to), sizeof to);
+        close(fd);
+        const Counter counted = w.counters().value(QStringLiteral("f5"));
+        QVERIFY(counted.packets >= 1);
+        // 1,100 more forwards: more than the counters set's 1,024.
+        QList<Forward> after = before;
+        for (Forward f : many(1100)) {
+            f.id = Forward::idForMark(f.mark() + 100);
+            f.externalAddress = QHostAddress(QStringLiteral("203.0.113.200"));
+            after << f;
+        }
+        const ApplyError e = w.update(before, after);
+        QVERIFY2(e.ok(), qPrintable(e.message));
+        QVERIFY(ns.nft({QStringLiteral("-a"), QStringLiteral("list"), QStringLiteral("table"),
+                        QStringLiteral("inet"), QStringLiteral("portico")})
+                    .section(QLatin1Char('\n'), 0, 0) != handle); // rebuilt
+        const QHash<QString, Counter> c = w.counters();
+        QCOMPARE(c.size(), 7 + 1100);
+        QCOMPARE(c.value(QStringLiteral("f5")).packets, counted.packets);
+        QCOMPARE(c.value(QStringLiteral("f5")).bytes, counted.bytes);
+        QCOMPARE(c.value(QStringLiteral("f1")).packets, quint64(0));
+        QCOMPARE(counterPackets(ns).value(QStringLiteral("f5")), counted.packets);
+    }
+
     // A sequence of incremental changes, in which shapes, side sets and hook rules come and go,
     // gives the table that a fresh apply() of the final list gives (in a second namespace).
     void incrementalSequenceMatchesFreshApply() {
@@ -897,10 +943,20 @@ private slots:
         QVERIFY(!e2.ok());
         QCOMPARE(e2.forwardName, QStringLiteral("dns"));
         QCOMPARE(ns.listTable(), previous);
-        // The writer still knows the table: a good update goes through, incrementally.
+        // The writer still knows the table: a good update goes through, incrementally (the
+        // same table, and its counters with it).
+        auto tableHandle = [&ns] {
+            return ns
+                .nft({QStringLiteral("-a"), QStringLiteral("list"), QStringLiteral("table"),
+                      QStringLiteral("inet"), QStringLiteral("portico")})
+                .section(QLatin1Char('\n'), 0, 0);
+        };
+        const QString handle = tableHandle();
+        QVERIFY(handle.contains(QLatin1String("# handle")));
         after.removeLast();
         const ApplyError ok = w.update(before, after);
         QVERIFY2(ok.ok(), qPrintable(ok.message));
+        QCOMPARE(tableHandle(), handle);
         QVERIFY(ns.listTable().contains(QLatin1String("map v4_src25_dnat_nat")));
     }
 
