@@ -156,7 +156,7 @@ def main():
     ap.add_argument("--skip-connect", action="store_true")
     ap.add_argument("--write", metavar="FILE", help="replace the generated section of FILE")
     a = ap.parse_args()
-    with labmod.Lab(activation=False, log=lambda m: print(m, file=sys.stderr)) as lab, \
+    with labmod.Lab(activation=False) as lab, \
             tempfile.TemporaryDirectory(dir=lab.rundir) as work:
         os.chmod(work, 0o755)
         rows = [] if a.skip_apply else applyBench(
