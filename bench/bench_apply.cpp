@@ -29,8 +29,7 @@ const QString service = QStringLiteral("io.github.portico.Helper1");
 const QString path = QStringLiteral("/io/github/portico/Helper1");
 
 // Forward i of a benchmark set: distinct claims (address . port), all to the one LAN server.
-Forward benchForward(int i)
-{
+Forward benchForward(int i) {
     Forward f;
     f.name = QStringLiteral("bench-%1").arg(i);
     f.protocol = Protocol::Tcp;
@@ -41,27 +40,23 @@ Forward benchForward(int i)
     return f;
 }
 
-QDBusMessage call(QDBusConnection &bus, const QString &method, const QVariantList &args)
-{
+QDBusMessage call(QDBusConnection &bus, const QString &method, const QVariantList &args) {
     QDBusMessage m = QDBusMessage::createMethodCall(service, path, service, method);
     m.setArguments(args);
     return bus.call(m, QDBus::Block, 600000);
 }
 
-quint64 generation(QDBusConnection &bus)
-{
+quint64 generation(QDBusConnection &bus) {
     QDBusMessage r = call(bus, QStringLiteral("ListForwards"), {});
     return r.arguments().value(1).toULongLong();
 }
 
-double median(std::vector<double> v)
-{
+double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
 }
 
-void writeFile(const QString &name, const QString &text)
-{
+void writeFile(const QString &name, const QString &text) {
     QFile f(name);
     if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
         std::fprintf(stderr, "cannot write %s\n", qPrintable(name));
@@ -71,8 +66,7 @@ void writeFile(const QString &name, const QString &text)
 }
 
 // The same forwards the way the seed posts write them: one DNAT rule and one ACCEPT rule each.
-void writeEquivalents(const QString &dir, int n, const QList<Forward> &forwards)
-{
+void writeEquivalents(const QString &dir, int n, const QList<Forward> &forwards) {
     QList<Forward> withIds = forwards;
     for (int i = 0; i < withIds.size(); ++i)
         withIds[i].id = Forward::idForMark(quint32(i + 1));
@@ -83,8 +77,9 @@ void writeEquivalents(const QString &dir, int n, const QList<Forward> &forwards)
     l << "table ip seedlinear\ndelete table ip seedlinear\ntable ip seedlinear {\n"
       << "  chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n";
     for (const Forward &f : forwards)
-        l << "    ip daddr " << f.externalAddress.toString() << " tcp dport " << f.externalPort.first
-          << " dnat to " << f.targetAddress.toString() << ":" << f.targetPort.first << "\n";
+        l << "    ip daddr " << f.externalAddress.toString() << " tcp dport "
+          << f.externalPort.first << " dnat to " << f.targetAddress.toString() << ":"
+          << f.targetPort.first << "\n";
     l << "  }\n  chain forward { type filter hook forward priority filter; policy accept;\n";
     for (const Forward &f : forwards)
         l << "    ip daddr " << f.targetAddress.toString() << " tcp dport " << f.targetPort.first
@@ -111,8 +106,7 @@ void writeEquivalents(const QString &dir, int n, const QList<Forward> &forwards)
 
 } // namespace
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     QCoreApplication app(argc, argv);
     const QStringList a = app.arguments();
     auto opt = [&](const QString &name, const QString &def) {

@@ -18,8 +18,7 @@
 
 namespace {
 
-int serve(int argc, char **argv)
-{
+int serve(int argc, char **argv) {
     std::vector<pollfd> fds;
     for (int i = 0; i < argc; ++i) {
         int fd = socket(AF_INET6, SOCK_STREAM, 0);
@@ -47,8 +46,7 @@ int serve(int argc, char **argv)
     }
 }
 
-int connectLoop(const char *addr, int port, int count)
-{
+int connectLoop(const char *addr, int port, int count) {
     sockaddr_in6 a6{};
     sockaddr_in a4{};
     sockaddr *sa;
@@ -102,8 +100,7 @@ int connectLoop(const char *addr, int port, int count)
 
 } // namespace
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc >= 3 && std::strcmp(argv[1], "serve") == 0)
         return serve(argc - 2, argv + 2);
     if (argc == 5 && std::strcmp(argv[1], "connect") == 0)
