@@ -45,9 +45,10 @@ public:
     // those of `before`) into the table for the new list, in ONE batch that deletes and adds
     // only the elements that differ, and creates or deletes the maps and rules of shapes that
     // come into use or go out of it. A forward that stays (changed or not) keeps its counters.
-    // When the table is missing, does not match, or a map would outgrow its size, the same as
-    // apply() of the new list, except that the counters of a table it replaces carry over to
-    // the forwards of the same ids. On any refusal the previous table stays exactly as it was.
+    // When the table is missing or does not match, a map would outgrow its size, or the kernel
+    // refuses the small batch, the same as apply() of the new list (whose refusal is the one
+    // reported), except that the counters of the table it replaces carry over to the forwards
+    // of the same ids. On any refusal the previous table stays exactly as it was.
     ApplyError update(const QList<Forward> &before, const QList<Forward> &after);
     // The same for one forward, without comparing the lists (about a millisecond however many
     // forwards there are): `added` appended, or inserted at `index`; the one at `index` removed,
