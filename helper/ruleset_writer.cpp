@@ -1288,7 +1288,25 @@ ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QL
     const auto counters = diffs.constFind(QStringLiteral("counters"));
     if (counters != diffs.constEnd()) {
         QByteArray &keys = written.counterKeys;
-        for (qsizetype i : counters->dels) {
+        if (counters->dels.size() > 16) {
+            // Many gone: one pass over the marks rather than one per gone forward.
+            QSet<quint32> gone;
+            for (qsizetype i : counters->dels) {
+                quint32 mark;
+                std::memcpy(&mark, g.sets.at(counters->goneSet).keyAt(i), 4);
+                gone.insert(mark);
+            }
+            QByteArray kept;
+            kept.reserve(keys.size());
+            for (qsizetype k = 0; k + 4 <= keys.size(); k += 4) {
+                quint32 mark;
+                std::memcpy(&mark, keys.constData() + k, 4);
+                if (!gone.contains(mark))
+                    kept.append(keys.constData() + k, 4);
+            }
+            keys = kept;
+        }
+        for (qsizetype i : counters->dels.size() > 16 ? std::vector<qsizetype>{} : counters->dels) {
             const char *mark = g.sets.at(counters->goneSet).keyAt(i);
             for (qsizetype k = 0; k + 4 <= keys.size(); k += 4) {
                 if (std::memcmp(keys.constData() + k, mark, 4) == 0) {

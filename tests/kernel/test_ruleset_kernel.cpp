@@ -808,6 +808,28 @@ private slots:
         QCOMPARE(counterPackets(ns).value(QStringLiteral("f5")), counted.packets);
     }
 
+    // Past 20,000 the counters are read by the marks the writer keeps; incremental changes
+    // keep that list right (many gone at once, one gone, some new).
+    void countersByKeyAfterIncrementalChanges() {
+        ENTER_NETNS(ns);
+        RulesetWriter w;
+        QList<Forward> list = many(21000);
+        QVERIFY(w.apply(list).ok());
+        QList<Forward> next = list;
+        next.remove(100, 20);
+        next << fwd(30001, QStringLiteral("late1"), Protocol::Tcp, 60001, "198.51.100.30");
+        next << fwd(30002, QStringLiteral("late2"), Protocol::Tcp, 60002, "198.51.100.30");
+        QVERIFY(w.update(list, next).ok());
+        list = next;
+        QVERIFY(w.remove(list, 5).ok());
+        const QString goneId = list.at(5).id;
+        list.removeAt(5);
+        const QHash<QString, Counter> c = w.counters();
+        QCOMPARE(c.size(), list.size());
+        QVERIFY(c.contains(QStringLiteral("f30001")) && c.contains(QStringLiteral("f30002")));
+        QVERIFY(!c.contains(goneId) && !c.contains(QStringLiteral("f101")));
+    }
+
     // A sequence of incremental changes, in which shapes, side sets and hook rules come and go,
     // gives the table that a fresh apply() of the final list gives (in a second namespace).
     void incrementalSequenceMatchesFreshApply() {
