@@ -2,12 +2,17 @@
 // Forwards to and from a{sv} and JSON. Both forms share one table of keys and one set of field
 // parsers, so the bus and the state file accept and refuse exactly the same values.
 #include "serialization.h"
+#include "serialization_bus.h"
 
 #include <QDBusArgument>
 #include <QDBusMetaType>
 #include <QHash>
 #include <QJsonValue>
 #include <QStringList>
+#include <QVarLengthArray>
+
+#include <algorithm>
+#include <utility>
 
 namespace portico {
 
@@ -239,46 +244,93 @@ QString addressString(const QHostAddress &a) {
     return a.isNull() ? QString() : a.toString();
 }
 
+// One key of the bus form onto f.
+ValidationError busEntry(const QString &key, const QVariant &raw, Forward *f) {
+    const KeyInfo *info = findKey(key);
+    if (!info)
+        return unknownKey(key);
+    Value v;
+    bool typeOk = false;
+    switch (info->kind) {
+    case Kind::String:
+        typeOk = raw.metaType().id() == QMetaType::QString;
+        if (typeOk)
+            v.string = raw.toString();
+        break;
+    case Kind::Bool:
+        typeOk = raw.metaType().id() == QMetaType::Bool;
+        if (typeOk)
+            v.boolean = raw.toBool();
+        break;
+    case Kind::StringList:
+        if (raw.metaType().id() == QMetaType::QStringList) {
+            typeOk = true;
+            v.list = raw.toStringList();
+        } else if (raw.metaType() == QMetaType::fromType<QDBusArgument>()) {
+            // QtDBus hands arrays inside a{sv} over unparsed.
+            const QDBusArgument arg = qvariant_cast<QDBusArgument>(raw);
+            if (arg.currentSignature() == QLatin1String("as")) {
+                typeOk = true;
+                arg >> v.list;
+            }
+        }
+        break;
+    }
+    if (!typeOk)
+        return {key, QStringLiteral("key '%1' must be %2, not %3")
+                         .arg(key, busKindText(info->kind), variantTypeText(raw))};
+    return applyValue(key, v, f);
+}
+
 } // namespace
+
+ValidationError forwardFromBusArgument(const QDBusArgument &arg, Forward *out) {
+    QVarLengthArray<std::pair<QString, QVariant>, 16> entries;
+    arg.beginMap();
+    while (!arg.atEnd()) {
+        std::pair<QString, QVariant> entry;
+        QDBusVariant value;
+        arg.beginMapEntry();
+        arg >> entry.first >> value;
+        arg.endMapEntry();
+        entry.second = value.variant();
+        entries.append(std::move(entry));
+    }
+    arg.endMap();
+    // The order and the choice among repeated keys of the QVariantMap that QtDBus would build.
+    const auto less = [](const auto &a, const auto &b) {
+        return a.first < b.first;
+    };
+    if (!std::is_sorted(entries.begin(), entries.end(), less) ||
+        std::adjacent_find(entries.begin(), entries.end(), [](const auto &a, const auto &b) {
+            return a.first == b.first;
+        }) != entries.end()) {
+        std::stable_sort(entries.begin(), entries.end(), less);
+        qsizetype kept = 0;
+        for (qsizetype i = 0; i < entries.size(); ++i) {
+            if (i + 1 < entries.size() && entries[i + 1].first == entries[i].first)
+                continue;
+            if (kept != i)
+                entries[kept] = std::move(entries[i]);
+            ++kept;
+        }
+        entries.resize(kept);
+    }
+    Forward f = *out;
+    for (const auto &entry : entries) {
+        if (ValidationError e = busEntry(entry.first, entry.second, &f); !e.ok())
+            return e;
+    }
+    if (ValidationError e = checkRequired(f); !e.ok())
+        return e;
+    *out = std::move(f);
+    return ValidationError::none();
+}
 
 ValidationError forwardFromVariantMap(const QVariantMap &map, Forward *out) {
     Forward f = *out;
     for (auto it = map.constBegin(); it != map.constEnd(); ++it) {
-        const KeyInfo *info = findKey(it.key());
-        if (!info)
-            return unknownKey(it.key());
-        const QVariant &raw = it.value();
-        Value v;
-        bool typeOk = false;
-        switch (info->kind) {
-        case Kind::String:
-            typeOk = raw.metaType().id() == QMetaType::QString;
-            if (typeOk)
-                v.string = raw.toString();
-            break;
-        case Kind::Bool:
-            typeOk = raw.metaType().id() == QMetaType::Bool;
-            if (typeOk)
-                v.boolean = raw.toBool();
-            break;
-        case Kind::StringList:
-            if (raw.metaType().id() == QMetaType::QStringList) {
-                typeOk = true;
-                v.list = raw.toStringList();
-            } else if (raw.metaType() == QMetaType::fromType<QDBusArgument>()) {
-                // QtDBus hands arrays inside a{sv} over unparsed.
-                const QDBusArgument arg = qvariant_cast<QDBusArgument>(raw);
-                if (arg.currentSignature() == QLatin1String("as")) {
-                    typeOk = true;
-                    arg >> v.list;
-                }
-            }
-            break;
-        }
-        if (!typeOk)
-            return {it.key(), QStringLiteral("key '%1' must be %2, not %3")
-                                  .arg(it.key(), busKindText(info->kind), variantTypeText(raw))};
-        if (ValidationError e = applyValue(it.key(), v, &f); !e.ok())
+        if (ValidationError e = busEntry(it.key(), it.value(), &f); !e.ok())
             return e;
     }
     if (ValidationError e = checkRequired(f); !e.ok())

@@ -20,6 +20,7 @@
 #include "polkit_authority.h"
 #include "ruleset_writer.h"
 #include "serialization.h"
+#include "serialization_bus.h"
 #include "validation.h"
 
 #include <QDBusArgument>
@@ -461,28 +462,60 @@ HelperService::Outcome HelperService::buildReplacement(const Call &call, QList<F
 }
 
 HelperService::Outcome HelperService::prepareReplaceForwards(Call &call) {
+    QElapsedTimer timer;
+    timer.start();
+    qint64 last = 0;
     const QVariantList args = call.message.arguments();
-    const QList<QVariantMap> maps = qdbus_cast<QList<QVariantMap>>(args.at(0));
+    const double argsMs = msSince(timer, &last);
     call.generation = args.at(1).toULongLong();
     call.forwards.clear();
-    call.forwards.reserve(maps.size());
-    for (int i = 0; i < maps.size(); ++i) {
-        Forward f;
-        if (ValidationError e = forwardFromVariantMap(maps[i], &f); !e.ok())
+    // Each forward read straight from the message, without a QVariantMap per forward (building
+    // and freeing those was most of the time of a big call). A caller in this process may have
+    // put a QList<QVariantMap> in the message; that takes the general way.
+    int i = 0;
+    auto parsed = [&](const ValidationError &e, Forward &f) {
+        if (!e.ok())
             return Outcome::fail(errors::InvalidArgs,
                                  QStringLiteral("forward %1: %2").arg(i + 1).arg(e.message));
-        if (ValidationError e = validateForward(f); !e.ok())
-            return Outcome::fail(errors::InvalidArgs, e.message);
-        call.forwards.append(f);
+        if (ValidationError v = validateForward(f); !v.ok())
+            return Outcome::fail(errors::InvalidArgs, v.message);
+        call.forwards.append(std::move(f));
+        return Outcome::success();
+    };
+    if (args.at(0).metaType() == QMetaType::fromType<QDBusArgument>()) {
+        const QDBusArgument arg = qvariant_cast<QDBusArgument>(args.at(0));
+        arg.beginArray();
+        for (; !arg.atEnd(); ++i) {
+            Forward f;
+            const ValidationError e = forwardFromBusArgument(arg, &f);
+            if (Outcome o = parsed(e, f); !o.ok())
+                return o;
+        }
+        arg.endArray();
+    } else {
+        const QList<QVariantMap> maps = qdbus_cast<QList<QVariantMap>>(args.at(0));
+        call.forwards.reserve(maps.size());
+        for (; i < maps.size(); ++i) {
+            Forward f;
+            const ValidationError e = forwardFromVariantMap(maps[i], &f);
+            if (Outcome o = parsed(e, f); !o.ok())
+                return o;
+        }
     }
+    const double parseMs = msSince(timer, &last);
     if (Outcome o = staleCheck(call); !o.ok())
         return o;
     QList<Forward> next;
     quint32 nextMark = m_state.nextMark;
     if (Outcome o = buildReplacement(call, &next, &nextMark); !o.ok())
         return o;
+    const double buildMs = msSince(timer, &last);
     if (Outcome o = checkSet(next); !o.ok())
         return o;
+    qCDebug(lcTiming,
+            "ReplaceForwards: prepared: arguments %.2f ms, read and parse %.2f ms, ids %.2f ms, "
+            "check %.2f ms",
+            argsMs, parseMs, buildMs, msSince(timer, &last));
     call.details.insert(QStringLiteral("forwards"), QString::number(next.size()));
     return Outcome::success();
 }
@@ -636,16 +669,32 @@ QStringList HelperService::enableForwarding(const QList<Forward> &forwards,
     // The forward to name in the notice: one this call touched if it needs the family, else the
     // first that does.
     const Forward *needs[2] = {nullptr, nullptr};
-    for (int pass = 0; pass < 2; ++pass) {
-        for (const Forward &f : forwards) {
-            if (!f.enabled || f.targetAddress.isNull())
-                continue;
-            if (pass == 0 && !touchedIds.contains(f.id))
-                continue;
-            const int family = f.targetAddress.protocol() == QHostAddress::IPv6Protocol ? 1 : 0;
-            if (!needs[family])
-                needs[family] = &f;
+    const auto consider = [&needs](const Forward &f) {
+        if (!f.enabled || f.targetAddress.isNull())
+            return;
+        const int family = f.targetAddress.protocol() == QHostAddress::IPv6Protocol ? 1 : 0;
+        if (!needs[family])
+            needs[family] = &f;
+    };
+    // Ids are unique, so one touched id is one forward: found from the end, where an added one
+    // is, instead of comparing every id of a large set.
+    if (touchedIds.size() == 1) {
+        for (qsizetype i = forwards.size() - 1; i >= 0; --i) {
+            if (forwards[i].id == touchedIds.constFirst()) {
+                consider(forwards[i]);
+                break;
+            }
         }
+    } else if (!touchedIds.isEmpty()) {
+        for (const Forward &f : forwards) {
+            if (touchedIds.contains(f.id))
+                consider(f);
+        }
+    }
+    for (const Forward &f : forwards) {
+        if (needs[0] && needs[1])
+            break;
+        consider(f);
     }
     if (!needs[0] && !needs[1])
         return {};

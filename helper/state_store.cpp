@@ -258,6 +258,155 @@ QString replayJournal(const QByteArray &data, quint64 base, SavedState *state, R
     return {};
 }
 
+// A JSON string as QJsonDocument writes it: '"', '\\' and the control characters escaped
+// (\b \f \n \r \t, else \u00xx), everything else as UTF-8, a lone surrogate as \uxxxx. Written
+// by hand because QJsonDocument takes about 12 µs per forward, most of a big save.
+void appendJsonString(QByteArray &out, QStringView s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    const char16_t *p = s.utf16();
+    const char16_t *end = p + s.size();
+    while (p != end) {
+        const char16_t *run = p;
+        while (p != end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            ++p;
+        if (p != run) {
+            const qsizetype n = p - run;
+            const qsizetype at = out.size();
+            out.resize(at + n);
+            char *dst = out.data() + at;
+            for (qsizetype i = 0; i < n; ++i)
+                dst[i] = char(run[i]);
+        }
+        if (p == end)
+            break;
+        const char16_t u = *p++;
+        if (u < 0x80) {
+            out += '\\';
+            switch (u) {
+            case '"':
+                out += '"';
+                break;
+            case '\\':
+                out += '\\';
+                break;
+            case 0x8:
+                out += 'b';
+                break;
+            case 0xc:
+                out += 'f';
+                break;
+            case 0xa:
+                out += 'n';
+                break;
+            case 0xd:
+                out += 'r';
+                break;
+            case 0x9:
+                out += 't';
+                break;
+            default:
+                out += "u00";
+                out += hex[(u >> 4) & 0xf];
+                out += hex[u & 0xf];
+            }
+        } else if (u < 0x800) {
+            out += char(0xc0 | (u >> 6));
+            out += char(0x80 | (u & 0x3f));
+        } else if (QChar::isHighSurrogate(u) && p != end && QChar::isLowSurrogate(*p)) {
+            const char32_t c = QChar::surrogateToUcs4(u, *p++);
+            out += char(0xf0 | (c >> 18));
+            out += char(0x80 | ((c >> 12) & 0x3f));
+            out += char(0x80 | ((c >> 6) & 0x3f));
+            out += char(0x80 | (c & 0x3f));
+        } else if (QChar::isSurrogate(u)) {
+            out += "\\u";
+            out += hex[(u >> 12) & 0xf];
+            out += hex[(u >> 8) & 0xf];
+            out += hex[(u >> 4) & 0xf];
+            out += hex[u & 0xf];
+        } else {
+            out += char(0xe0 | (u >> 12));
+            out += char(0x80 | ((u >> 6) & 0x3f));
+            out += char(0x80 | (u & 0x3f));
+        }
+    }
+    out += '"';
+}
+
+// The bytes QJsonDocument(forwardToJson(f)).toJson(Compact) gives: the same keys, sorted as
+// QJsonObject sorts them, no spaces.
+void appendForwardJson(QByteArray &out, const Forward &f) {
+    const auto address = [](const QHostAddress &a) {
+        return a.isNull() ? QString() : a.toString();
+    };
+    const auto boolean = [](bool b) {
+        return b ? "true" : "false";
+    };
+    out += "{\"comment\":";
+    appendJsonString(out, f.comment);
+    out += ",\"enabled\":";
+    out += boolean(f.enabled);
+    out += ",\"external_address\":";
+    appendJsonString(out, address(f.externalAddress));
+    out += ",\"external_port\":";
+    appendJsonString(out, f.externalPort.toString());
+    out += ",\"hairpin\":";
+    out += boolean(f.hairpin);
+    out += ",\"id\":";
+    appendJsonString(out, f.id);
+    out += ",\"interface\":";
+    appendJsonString(out, f.interface);
+    out += ",\"masquerade\":";
+    out += boolean(f.masquerade);
+    out += ",\"name\":";
+    appendJsonString(out, f.name);
+    out += ",\"protocol\":";
+    appendJsonString(out, protocolToString(f.protocol));
+    out += ",\"sources\":[";
+    for (qsizetype i = 0; i < f.sources.size(); ++i) {
+        if (i > 0)
+            out += ',';
+        appendJsonString(out, f.sources[i].toString());
+    }
+    out += "],\"target_address\":";
+    appendJsonString(out, address(f.targetAddress));
+    out += ",\"target_port\":";
+    appendJsonString(out, f.targetPort.toString());
+    out += '}';
+}
+
+QByteArray forwardJson(const Forward &f) {
+    QByteArray out;
+    out.reserve(320);
+    appendForwardJson(out, f);
+    return out;
+}
+
+QByteArray forwardsJson(const QList<Forward> &forwards) {
+    QByteArray out;
+    out.reserve(forwards.size() * 320 + 2);
+    out += '[';
+    for (qsizetype i = 0; i < forwards.size(); ++i) {
+        if (i > 0)
+            out += ',';
+        appendForwardJson(out, forwards[i]);
+    }
+    out += ']';
+    return out;
+}
+
+QByteArray stringsJson(const QStringList &strings) {
+    QByteArray out = "[";
+    for (qsizetype i = 0; i < strings.size(); ++i) {
+        if (i > 0)
+            out += ',';
+        appendJsonString(out, strings[i]);
+    }
+    out += ']';
+    return out;
+}
+
 QByteArray ipForwardingJson(const std::optional<IpForwarding> &ip) {
     return QByteArray("{\"v4\": ") + (ip->v4 ? "true" : "false") +
            ", \"v6\": " + (ip->v6 ? "true" : "false") + "}";
@@ -431,7 +580,7 @@ QByteArray StateStore::encode(const SavedState &state, quint64 snapshotId) const
             it = m_encoded.insert(f.id, EncodedForward{f, QByteArray()});
         if (it->json.isEmpty() || !(it->forward == f)) {
             it->forward = f;
-            it->json = QJsonDocument(forwardToJson(f)).toJson(QJsonDocument::Compact);
+            it->json = forwardJson(f);
         }
         out += first ? "\n        " : ",\n        ";
         out += it->json;
@@ -466,12 +615,9 @@ QString StateStore::appendJournal(const SavedState &state, const StateDelta &del
     if (state.ipForwarding)
         line += ", \"ip_forwarding\": " + ipForwardingJson(state.ipForwarding);
     if (!delta.removed.isEmpty())
-        line +=
-            ", \"remove\": " +
-            QJsonDocument(QJsonArray::fromStringList(delta.removed)).toJson(QJsonDocument::Compact);
+        line += ", \"remove\": " + stringsJson(delta.removed);
     if (!delta.upserted.isEmpty())
-        line += ", \"upsert\": " +
-                QJsonDocument(forwardsToJson(delta.upserted)).toJson(QJsonDocument::Compact);
+        line += ", \"upsert\": " + forwardsJson(delta.upserted);
     line += "}\n";
 
     const QString path = journalPath();
