@@ -3,6 +3,7 @@
 #include "dbus_types.h"
 #include "helper_client.h"
 #include "main_window.h"
+#include "translations.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -89,6 +90,8 @@ int main(int argc, char **argv) {
     QApplication::setApplicationVersion(QStringLiteral(PORTICO_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("io.github.portico"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/portico.svg")));
+    // Before the parser and the window: --help and the forms are translated when they are built.
+    portico::installTranslations(app);
 
     QCommandLineParser parser;
     parser.setApplicationDescription(

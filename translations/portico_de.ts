@@ -1,0 +1,855 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de_DE">
+<context>
+    <name>ForwardDialog</name>
+    <message>
+        <source>Forward</source>
+        <translation>Weiterleitung</translation>
+    </message>
+    <message>
+        <source>&amp;Service preset:</source>
+        <translation>&amp;Dienstvorlage:</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Bezeichnung:</translation>
+    </message>
+    <message>
+        <source>web</source>
+        <translation>webserver</translation>
+    </message>
+    <message>
+        <source>&amp;Enabled</source>
+        <translation>&amp;Eingeschaltet</translation>
+    </message>
+    <message>
+        <source>&amp;Protocol:</source>
+        <translation>&amp;Protokoll:</translation>
+    </message>
+    <message>
+        <source>&amp;Interface:</source>
+        <translation>&amp;Schnittstelle:</translation>
+    </message>
+    <message>
+        <source>E&amp;xternal port:</source>
+        <translation>E&amp;xterner Port:</translation>
+    </message>
+    <message>
+        <source>80 or 8000-8010</source>
+        <translation>80 oder 8000-8010</translation>
+    </message>
+    <message>
+        <source>&amp;Target address:</source>
+        <translation>&amp;Zieladresse:</translation>
+    </message>
+    <message>
+        <source>empty: this host</source>
+        <translation>leer: dieser Rechner</translation>
+    </message>
+    <message>
+        <source>Target p&amp;ort:</source>
+        <translation>Zielp&amp;ort:</translation>
+    </message>
+    <message>
+        <source>empty: same as the external port</source>
+        <translation>leer: wie der externe Port</translation>
+    </message>
+    <message>
+        <source>&amp;Advanced</source>
+        <translation>E&amp;rweitert</translation>
+    </message>
+    <message>
+        <source>&amp;Allowed sources:</source>
+        <translation>Zugelassene &amp;Quellen:</translation>
+    </message>
+    <message>
+        <source>empty: anyone; e.g. 203.0.113.0/24, 2001:db8::/32</source>
+        <translation>leer: alle; z. B. 203.0.113.0/24, 2001:db8::/32</translation>
+    </message>
+    <message>
+        <source>External a&amp;ddress:</source>
+        <translation>Ex&amp;terne Adresse:</translation>
+    </message>
+    <message>
+        <source>&amp;Masquerade (the target&apos;s replies do not come back through this host)</source>
+        <translation>&amp;Masquerading (die Antworten des Ziels laufen sonst nicht über diesen Rechner zurück)</translation>
+    </message>
+    <message>
+        <source>&amp;Hairpin (clients on the target&apos;s side may use the external address too)</source>
+        <translation>&amp;Hairpin-NAT (auch Clients auf der Seite des Ziels dürfen die externe Adresse nutzen)</translation>
+    </message>
+    <message>
+        <source>&amp;Comment:</source>
+        <translation>&amp;Kommentar:</translation>
+    </message>
+    <message>
+        <source>&amp;Preview of the rules</source>
+        <translation>&amp;Vorschau der Regeln</translation>
+    </message>
+    <message>
+        <source>nftables (from the helper)</source>
+        <translation>nftables (vom Hilfsdienst)</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>&amp;Kopieren</translation>
+    </message>
+    <message>
+        <source>iptables equivalent</source>
+        <translation>iptables-Entsprechung</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Portico</source>
+        <translation>Portico</translation>
+    </message>
+    <message>
+        <source>&amp;Turn on</source>
+        <translation>&amp;Einschalten</translation>
+    </message>
+    <message>
+        <source>Filter forwards (name, address, port, …)</source>
+        <translation>Weiterleitungen filtern (Name, Adresse, Port, …)</translation>
+    </message>
+    <message>
+        <source>No forwards yet. Add one with Add forward… (Ctrl+N), or import a file exported by porticoctl.</source>
+        <translation>Noch keine Weiterleitungen. Legen Sie mit „Weiterleitung hinzufügen…“ (Strg+N) eine an oder importieren Sie eine mit porticoctl exportierte Datei.</translation>
+    </message>
+    <message>
+        <source>Try &amp;again</source>
+        <translation>&amp;Erneut versuchen</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Datei</translation>
+    </message>
+    <message>
+        <source>&amp;Forwards</source>
+        <translation>&amp;Weiterleitungen</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Hilfe</translation>
+    </message>
+    <message>
+        <source>Main toolbar</source>
+        <translation>Hauptwerkzeugleiste</translation>
+    </message>
+    <message>
+        <source>&amp;Add forward…</source>
+        <translation>Weiterleitung &amp;hinzufügen…</translation>
+    </message>
+    <message>
+        <source>Add a forward</source>
+        <translation>Eine Weiterleitung hinzufügen</translation>
+    </message>
+    <message>
+        <source>&amp;Edit…</source>
+        <translation>&amp;Bearbeiten…</translation>
+    </message>
+    <message>
+        <source>Edit the selected forward</source>
+        <translation>Die ausgewählte Weiterleitung bearbeiten</translation>
+    </message>
+    <message>
+        <source>D&amp;uplicate…</source>
+        <translation>&amp;Duplizieren…</translation>
+    </message>
+    <message>
+        <source>Copy the selected forward into a new one</source>
+        <translation>Die ausgewählte Weiterleitung in eine neue kopieren</translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation>&amp;Löschen</translation>
+    </message>
+    <message>
+        <source>Delete the selected forwards</source>
+        <translation>Die ausgewählten Weiterleitungen löschen</translation>
+    </message>
+    <message>
+        <source>Enable/Disa&amp;ble</source>
+        <translation>Ein-/Au&amp;sschalten</translation>
+    </message>
+    <message>
+        <source>Turn the selected forwards on or off</source>
+        <translation>Die ausgewählten Weiterleitungen ein- oder ausschalten</translation>
+    </message>
+    <message>
+        <source>A&amp;pply</source>
+        <translation>&amp;Anwenden</translation>
+    </message>
+    <message>
+        <source>Send the pending changes to the helper, all at once</source>
+        <translation>Die ausstehenden Änderungen alle auf einmal an den Hilfsdienst senden</translation>
+    </message>
+    <message>
+        <source>Re&amp;vert</source>
+        <translation>&amp;Verwerfen</translation>
+    </message>
+    <message>
+        <source>Drop the pending changes</source>
+        <translation>Die ausstehenden Änderungen verwerfen</translation>
+    </message>
+    <message>
+        <source>&amp;Reload</source>
+        <translation>&amp;Neu laden</translation>
+    </message>
+    <message>
+        <source>Read the forwards from the helper again</source>
+        <translation>Die Weiterleitungen erneut vom Hilfsdienst lesen</translation>
+    </message>
+    <message>
+        <source>&amp;Import…</source>
+        <translation>&amp;Importieren…</translation>
+    </message>
+    <message>
+        <source>Replace the forwards with those of a JSON file (as pending changes)</source>
+        <translation>Die Weiterleitungen durch die einer JSON-Datei ersetzen (als ausstehende Änderungen)</translation>
+    </message>
+    <message>
+        <source>&amp;Export…</source>
+        <translation>&amp;Exportieren…</translation>
+    </message>
+    <message>
+        <source>Save the forwards to a JSON file</source>
+        <translation>Die Weiterleitungen in einer JSON-Datei speichern</translation>
+    </message>
+    <message>
+        <source>&amp;About Portico</source>
+        <translation>&amp;Über Portico</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Beenden</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>Manage port forwards through portico-helper.</source>
+        <translation>Portweiterleitungen über portico-helper verwalten.</translation>
+    </message>
+    <message>
+        <source>Talk to the helper on the D-Bus bus at ADDRESS instead of the system bus (also PORTICO_BUS_ADDRESS).</source>
+        <translation>Mit dem Hilfsdienst über den D-Bus-Bus unter ADDRESS statt über den Systembus sprechen (auch PORTICO_BUS_ADDRESS).</translation>
+    </message>
+</context>
+<context>
+    <name>portico::ForwardDialog</name>
+    <message>
+        <source>HTTP (80/tcp)</source>
+        <translation>HTTP (80/tcp)</translation>
+    </message>
+    <message>
+        <source>HTTPS (443/tcp)</source>
+        <translation>HTTPS (443/tcp)</translation>
+    </message>
+    <message>
+        <source>SSH (22/tcp)</source>
+        <translation>SSH (22/tcp)</translation>
+    </message>
+    <message>
+        <source>RDP (3389/tcp+udp)</source>
+        <translation>RDP (3389/tcp+udp)</translation>
+    </message>
+    <message>
+        <source>Minecraft (25565/tcp)</source>
+        <translation>Minecraft (25565/tcp)</translation>
+    </message>
+    <message>
+        <source>DNS (53/tcp+udp)</source>
+        <translation>DNS (53/tcp+udp)</translation>
+    </message>
+    <message>
+        <source>WireGuard (51820/udp)</source>
+        <translation>WireGuard (51820/udp)</translation>
+    </message>
+    <message>
+        <source>OpenVPN (1194/udp)</source>
+        <translation>OpenVPN (1194/udp)</translation>
+    </message>
+    <message>
+        <source>SMTP submission (587/tcp)</source>
+        <translation>SMTP-Einlieferung (587/tcp)</translation>
+    </message>
+    <message>
+        <source>IMAPS (993/tcp)</source>
+        <translation>IMAPS (993/tcp)</translation>
+    </message>
+    <message>
+        <source>VNC (5900/tcp)</source>
+        <translation>VNC (5900/tcp)</translation>
+    </message>
+    <message>
+        <source>Plex (32400/tcp)</source>
+        <translation>Plex (32400/tcp)</translation>
+    </message>
+    <message>
+        <source>Edit forward</source>
+        <translation>Weiterleitung bearbeiten</translation>
+    </message>
+    <message>
+        <source>Add forward</source>
+        <translation>Weiterleitung hinzufügen</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>Benutzerdefiniert</translation>
+    </message>
+    <message>
+        <source>TCP</source>
+        <translation>TCP</translation>
+    </message>
+    <message>
+        <source>UDP</source>
+        <translation>UDP</translation>
+    </message>
+    <message>
+        <source>TCP and UDP</source>
+        <translation>TCP und UDP</translation>
+    </message>
+    <message>
+        <source>any interface</source>
+        <translation>jede Schnittstelle</translation>
+    </message>
+    <message>
+        <source>any address of this host</source>
+        <translation>jede Adresse dieses Rechners</translation>
+    </message>
+    <message>
+        <source>no address</source>
+        <translation>keine Adresse</translation>
+    </message>
+    <message>
+        <source>the external port is required</source>
+        <translation>der externe Port ist erforderlich</translation>
+    </message>
+    <message>
+        <source>external port</source>
+        <translation>externer Port</translation>
+    </message>
+    <message>
+        <source>target address</source>
+        <translation>Zieladresse</translation>
+    </message>
+    <message>
+        <source>target port</source>
+        <translation>Zielport</translation>
+    </message>
+    <message>
+        <source>external address</source>
+        <translation>externe Adresse</translation>
+    </message>
+    <message>
+        <source># Correct the fields marked above to see the commands.</source>
+        <translation># Korrigieren Sie die oben markierten Felder, um die Befehle zu sehen.</translation>
+    </message>
+    <message>
+        <source># Asking the helper for its ruleset…</source>
+        <translation># Der Hilfsdienst wird nach seinem Regelwerk gefragt…</translation>
+    </message>
+    <message>
+        <source># The helper could not show its ruleset: %1</source>
+        <translation># Der Hilfsdienst konnte sein Regelwerk nicht zeigen: %1</translation>
+    </message>
+    <message>
+        <source># The helper&apos;s table as it is now. After Apply, this forward&apos;s elements join the maps below;
+# the chains stay as they are, however many forwards there are.
+</source>
+        <translation># Die Tabelle des Hilfsdienstes, wie sie jetzt ist. Nach „Anwenden“ kommen die Elemente dieser
+# Weiterleitung in die Maps unten; die Ketten bleiben, wie sie sind, egal wie viele Weiterleitungen es gibt.
+</translation>
+    </message>
+    <message>
+        <source># Forward %1 is not in the kernel (it is disabled). The helper&apos;s table as it is now:
+</source>
+        <translation># Die Weiterleitung %1 ist nicht im Kernel (sie ist ausgeschaltet). Die Tabelle des Hilfsdienstes, wie sie jetzt ist:
+</translation>
+    </message>
+    <message>
+        <source># Forward %1 in the helper&apos;s table: its counter and map elements
+</source>
+        <translation># Die Weiterleitung %1 in der Tabelle des Hilfsdienstes: ihr Zähler und ihre Map-Elemente
+</translation>
+    </message>
+    <message>
+        <source>
+
+# The whole table, as the helper writes it (the chains look the forwards up in the maps):
+</source>
+        <translation>
+
+# Die ganze Tabelle, wie der Hilfsdienst sie schreibt (die Ketten suchen die Weiterleitungen in den Maps):
+</translation>
+    </message>
+</context>
+<context>
+    <name>portico::ForwardTableModel</name>
+    <message>
+        <source>applied</source>
+        <translation>angewendet</translation>
+    </message>
+    <message>
+        <source>pending add</source>
+        <translation>Hinzufügen ausstehend</translation>
+    </message>
+    <message>
+        <source>pending edit</source>
+        <translation>Änderung ausstehend</translation>
+    </message>
+    <message>
+        <source>pending delete</source>
+        <translation>Löschen ausstehend</translation>
+    </message>
+    <message>
+        <source>any interface</source>
+        <translation>jede Schnittstelle</translation>
+    </message>
+    <message>
+        <source>this host : %1</source>
+        <translation>dieser Rechner : %1</translation>
+    </message>
+    <message>
+        <source>anyone</source>
+        <translation>alle</translation>
+    </message>
+    <message>
+        <source>masquerade</source>
+        <translation>Masquerading</translation>
+    </message>
+    <message>
+        <source>hairpin</source>
+        <translation>Hairpin-NAT</translation>
+    </message>
+    <message>
+        <source>%1 pkts · %2 · %3/s</source>
+        <translation>%1 Pak. · %2 · %3/s</translation>
+    </message>
+    <message>
+        <source>%1 packets, %2 bytes; %3 packets/s</source>
+        <translation>%1 Pakete, %2 Bytes; %3 Pakete/s</translation>
+    </message>
+    <message>
+        <source>Not in the kernel yet: press Apply to send it to the helper.</source>
+        <translation>Noch nicht im Kernel: Drücken Sie „Anwenden“, um sie an den Hilfsdienst zu senden.</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>Ein</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Bezeichnung</translation>
+    </message>
+    <message>
+        <source>Protocol</source>
+        <translation>Protokoll</translation>
+    </message>
+    <message>
+        <source>External side</source>
+        <translation>Externe Seite</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>Ziel</translation>
+    </message>
+    <message>
+        <source>Sources</source>
+        <translation>Quellen</translation>
+    </message>
+    <message>
+        <source>Options</source>
+        <translation>Optionen</translation>
+    </message>
+    <message>
+        <source>Hits</source>
+        <translation>Treffer</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Zustand</translation>
+    </message>
+    <message>
+        <source>add &apos;%1&apos;</source>
+        <translation>„%1“ hinzufügen</translation>
+    </message>
+    <message>
+        <source>change &apos;%1&apos;</source>
+        <translation>„%1“ ändern</translation>
+    </message>
+    <message>
+        <source>delete &apos;%1&apos;</source>
+        <translation>„%1“ löschen</translation>
+    </message>
+</context>
+<context>
+    <name>portico::MainWindow</name>
+    <message>
+        <source>Revert &amp;this forward</source>
+        <translation>Diese Weiterleitung &amp;zurücksetzen</translation>
+    </message>
+    <message>
+        <source>The helper has exited; it starts again on the next call.</source>
+        <translation>Der Hilfsdienst hat sich beendet; beim nächsten Aufruf startet er wieder.</translation>
+    </message>
+    <message>
+        <source>Connecting to the helper on %1…</source>
+        <translation>Verbindung zum Hilfsdienst über %1 wird hergestellt…</translation>
+    </message>
+    <message>
+        <source>Forwards read from the helper: %1.</source>
+        <translation>Vom Hilfsdienst gelesene Weiterleitungen: %1.</translation>
+    </message>
+    <message>
+        <source>The Portico helper could not be started</source>
+        <translation>Der Portico-Hilfsdienst konnte nicht gestartet werden</translation>
+    </message>
+    <message>
+        <source>The bus knows portico-helper but could not start it. Look at the system log (journalctl) for portico-helper, or reinstall Portico.
+
+Details: %1</source>
+        <translation>Der Bus kennt portico-helper, konnte ihn aber nicht starten. Sehen Sie im Systemprotokoll (journalctl) nach portico-helper, oder installieren Sie Portico neu.
+
+Einzelheiten: %1</translation>
+    </message>
+    <message>
+        <source>The Portico helper is not installed</source>
+        <translation>Der Portico-Hilfsdienst ist nicht installiert</translation>
+    </message>
+    <message>
+        <source>Portico changes the firewall through a small system service, portico-helper, which runs as root. Nothing answers for it on %1.
+
+Install the &quot;portico&quot; package of your distribution on this computer. In a Flatpak, the helper must still be installed on the host: a sandboxed app cannot bring a system service. Then press Try again.
+
+Details: %2</source>
+        <translation>Portico ändert die Firewall über einen kleinen Systemdienst, portico-helper, der als root läuft. Auf %1 antwortet niemand für ihn.
+
+Installieren Sie das Paket „portico“ Ihrer Distribution auf diesem Rechner. Auch bei einem Flatpak muss der Hilfsdienst auf dem Host installiert sein: Eine Anwendung in der Sandbox kann keinen Systemdienst mitbringen. Drücken Sie dann „Erneut versuchen“.
+
+Einzelheiten: %2</translation>
+    </message>
+    <message>
+        <source>Cannot reach the D-Bus bus</source>
+        <translation>Der D-Bus-Bus ist nicht erreichbar</translation>
+    </message>
+    <message>
+        <source>Portico talks to its helper over %1, which cannot be reached. Is D-Bus running?
+
+Details: %2</source>
+        <translation>Portico spricht mit seinem Hilfsdienst über %1, doch dieser ist nicht erreichbar. Läuft D-Bus?
+
+Einzelheiten: %2</translation>
+    </message>
+    <message>
+        <source>Not allowed to read the forwards</source>
+        <translation>Keine Berechtigung, die Weiterleitungen zu lesen</translation>
+    </message>
+    <message>
+        <source>%1
+
+Nothing was changed. Ask an administrator, then press Try again.</source>
+        <translation>%1
+
+Es wurde nichts geändert. Fragen Sie einen Administrator und drücken Sie dann „Erneut versuchen“.</translation>
+    </message>
+    <message>
+        <source>The helper did not answer</source>
+        <translation>Der Hilfsdienst hat nicht geantwortet</translation>
+    </message>
+    <message>
+        <source>%1
+
+It may be busy or stuck. Press Try again.</source>
+        <translation>%1
+
+Er ist vielleicht beschäftigt oder hängt. Drücken Sie „Erneut versuchen“.</translation>
+    </message>
+    <message>
+        <source>This Portico does not match its helper</source>
+        <translation>Dieses Portico passt nicht zu seinem Hilfsdienst</translation>
+    </message>
+    <message>
+        <source>%1
+
+Install the same version of the app and of portico-helper.</source>
+        <translation>%1
+
+Installieren Sie dieselbe Version der Anwendung und von portico-helper.</translation>
+    </message>
+    <message>
+        <source>The helper reported an error</source>
+        <translation>Der Hilfsdienst hat einen Fehler gemeldet</translation>
+    </message>
+    <message>
+        <source>
+
+Your pending changes (%1) are kept.</source>
+        <translation>
+
+Ihre ausstehenden Änderungen (%1) bleiben erhalten.</translation>
+    </message>
+    <message>
+        <source>added &apos;%1&apos; (%2)</source>
+        <translation>„%1“ hinzugefügt (%2)</translation>
+    </message>
+    <message>
+        <source>changed &apos;%1&apos;</source>
+        <translation>„%1“ geändert</translation>
+    </message>
+    <message>
+        <source>removed &apos;%1&apos;</source>
+        <translation>„%1“ entfernt</translation>
+    </message>
+    <message>
+        <source>(nothing you can see: only the generation moved)</source>
+        <translation>(nichts Sichtbares: nur die Generation hat sich geändert)</translation>
+    </message>
+    <message>
+        <source>Forwards changed elsewhere</source>
+        <translation>Weiterleitungen wurden anderswo geändert</translation>
+    </message>
+    <message>
+        <source>Your changes were not applied: someone else changed the forwards since you read them (generation %1, now %2).</source>
+        <translation>Ihre Änderungen wurden nicht angewendet: Jemand anderes hat die Weiterleitungen geändert, seit Sie sie gelesen haben (Generation %1, jetzt %2).</translation>
+    </message>
+    <message>
+        <source>Someone else changed the forwards while you have pending changes (generation %1, now %2).</source>
+        <translation>Jemand anderes hat die Weiterleitungen geändert, während Sie ausstehende Änderungen haben (Generation %1, jetzt %2).</translation>
+    </message>
+    <message>
+        <source>Their changes:
+• %1
+
+Yours (pending):
+• %2</source>
+        <translation>Deren Änderungen:
+• %1
+
+Ihre (ausstehend):
+• %2</translation>
+    </message>
+    <message>
+        <source>&amp;Reload (drop my edits)</source>
+        <translation>&amp;Neu laden (meine Änderungen verwerfen)</translation>
+    </message>
+    <message>
+        <source>&amp;Keep mine (apply over theirs)</source>
+        <translation>Meine &amp;behalten (über deren anwenden)</translation>
+    </message>
+    <message>
+        <source>Reloaded: your edits were dropped.</source>
+        <translation>Neu geladen: Ihre Änderungen wurden verworfen.</translation>
+    </message>
+    <message>
+        <source>Your edits are kept on top of theirs.</source>
+        <translation>Ihre Änderungen bleiben über deren erhalten.</translation>
+    </message>
+    <message>
+        <source>Cannot apply</source>
+        <translation>Anwenden nicht möglich</translation>
+    </message>
+    <message>
+        <source>%1
+
+Nothing was sent; your pending changes are kept.</source>
+        <translation>%1
+
+Es wurde nichts gesendet; Ihre ausstehenden Änderungen bleiben erhalten.</translation>
+    </message>
+    <message>
+        <source>Applying pending changes (%1)…</source>
+        <translation>Ausstehende Änderungen (%1) werden angewendet…</translation>
+    </message>
+    <message>
+        <source>Applied.</source>
+        <translation>Angewendet.</translation>
+    </message>
+    <message>
+        <source>Not authorized</source>
+        <translation>Nicht berechtigt</translation>
+    </message>
+    <message>
+        <source>%1
+
+Nothing was changed. Your pending changes are kept: press Apply to try again.</source>
+        <translation>%1
+
+Es wurde nichts geändert. Ihre ausstehenden Änderungen bleiben erhalten: Drücken Sie „Anwenden“, um es erneut zu versuchen.</translation>
+    </message>
+    <message>
+        <source>The changes were not applied</source>
+        <translation>Die Änderungen wurden nicht angewendet</translation>
+    </message>
+    <message>
+        <source>%1
+
+Nothing was changed. Your pending changes are kept.</source>
+        <translation>%1
+
+Es wurde nichts geändert. Ihre ausstehenden Änderungen bleiben erhalten.</translation>
+    </message>
+    <message>
+        <source>Apply failed: %1</source>
+        <translation>Anwenden fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>Pending changes dropped.</source>
+        <translation>Ausstehende Änderungen verworfen.</translation>
+    </message>
+    <message>
+        <source>Hits are not shown: %1</source>
+        <translation>Treffer werden nicht angezeigt: %1</translation>
+    </message>
+    <message>
+        <source>IPv4 and IPv6 forwarding are off on this gateway, so forwards such as &apos;%1&apos; cannot carry traffic to other hosts.</source>
+        <translation>IPv4- und IPv6-Forwarding sind auf diesem Gateway ausgeschaltet, daher können Weiterleitungen wie „%1“ keinen Verkehr zu anderen Rechnern leiten.</translation>
+    </message>
+    <message>
+        <source>IPv4 forwarding is off on this gateway, so forwards such as &apos;%1&apos; cannot carry traffic to other hosts.</source>
+        <translation>IPv4-Forwarding ist auf diesem Gateway ausgeschaltet, daher können Weiterleitungen wie „%1“ keinen Verkehr zu anderen Rechnern leiten.</translation>
+    </message>
+    <message>
+        <source>IPv6 forwarding is off on this gateway, so forwards such as &apos;%1&apos; cannot carry traffic to other hosts.</source>
+        <translation>IPv6-Forwarding ist auf diesem Gateway ausgeschaltet, daher können Weiterleitungen wie „%1“ keinen Verkehr zu anderen Rechnern leiten.</translation>
+    </message>
+    <message>
+        <source>Forwarding was not turned on</source>
+        <translation>Das Forwarding wurde nicht eingeschaltet</translation>
+    </message>
+    <message>
+        <source>Forwarding turned on.</source>
+        <translation>Forwarding eingeschaltet.</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is pending: press Apply to send it.</source>
+        <translation>„%1“ steht aus: Drücken Sie „Anwenden“, um sie zu senden.</translation>
+    </message>
+    <message>
+        <source>%1 copy</source>
+        <translation>%1 Kopie</translation>
+    </message>
+    <message>
+        <source>Delete forwards</source>
+        <translation>Weiterleitungen löschen</translation>
+    </message>
+    <message>
+        <source>Delete %1?
+
+They stay until you press Apply.</source>
+        <translation>%1 löschen?
+
+Sie bleiben bestehen, bis Sie „Anwenden“ drücken.</translation>
+    </message>
+    <message>
+        <source>Import forwards</source>
+        <translation>Weiterleitungen importieren</translation>
+    </message>
+    <message>
+        <source>Portico forwards (*.json);;All files (*)</source>
+        <translation>Portico-Weiterleitungen (*.json);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Import failed</source>
+        <translation>Import fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>%1 is not valid JSON: %2</source>
+        <translation>%1 ist kein gültiges JSON: %2</translation>
+    </message>
+    <message>
+        <source>%1 has no &quot;forwards&quot; array; expected a Portico export.</source>
+        <translation>%1 hat kein Array „forwards“; erwartet wurde ein Portico-Export.</translation>
+    </message>
+    <message>
+        <source>%1
+
+Nothing was changed.</source>
+        <translation>%1
+
+Es wurde nichts geändert.</translation>
+    </message>
+    <message>
+        <source>Imported %1 forwards as pending changes: press Apply to send them.</source>
+        <translation>%1 Weiterleitungen als ausstehende Änderungen importiert: Drücken Sie „Anwenden“, um sie zu senden.</translation>
+    </message>
+    <message>
+        <source>Export forwards</source>
+        <translation>Weiterleitungen exportieren</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>Export fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Exported to %1, with the pending changes.</source>
+        <translation>Nach %1 exportiert, mit den ausstehenden Änderungen.</translation>
+    </message>
+    <message>
+        <source>Exported to %1.</source>
+        <translation>Nach %1 exportiert.</translation>
+    </message>
+    <message>
+        <source>About Portico</source>
+        <translation>Über Portico</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Portico %1&lt;/h3&gt;&lt;p&gt;Port forwarding for Linux gateways, with nftables.&lt;/p&gt;&lt;p&gt;This window runs as you; a small helper, portico-helper, changes the firewall after polkit allows it.&lt;/p&gt;&lt;p&gt;Connected to %2.&lt;/p&gt;&lt;p&gt;Licensed under the GNU GPL, version 3 or later.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Portico %1&lt;/h3&gt;&lt;p&gt;Portweiterleitung für Linux-Gateways, mit nftables.&lt;/p&gt;&lt;p&gt;Dieses Fenster läuft unter Ihrem Benutzer; ein kleiner Hilfsdienst, portico-helper, ändert die Firewall, nachdem polkit es erlaubt hat.&lt;/p&gt;&lt;p&gt;Verbunden mit %2.&lt;/p&gt;&lt;p&gt;Lizenziert unter der GNU GPL, Version 3 oder später.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Forwards: %1</source>
+        <translation>Weiterleitungen: %1</translation>
+    </message>
+    <message>
+        <source> · pending: %1</source>
+        <translation> · ausstehend: %1</translation>
+    </message>
+    <message>
+        <source> · generation %1</source>
+        <translation> · Generation %1</translation>
+    </message>
+    <message>
+        <source> · lab bus</source>
+        <translation> · Labor-Bus</translation>
+    </message>
+    <message>
+        <source>Pending changes: %1[*]</source>
+        <translation>Ausstehende Änderungen: %1[*]</translation>
+    </message>
+    <message>
+        <source>Portico[*]</source>
+        <translation>Portico[*]</translation>
+    </message>
+    <message>
+        <source>Quit Portico</source>
+        <translation>Portico beenden</translation>
+    </message>
+    <message>
+        <source>You have pending changes (%1) that are not applied. Quit and drop them?</source>
+        <translation>Sie haben ausstehende Änderungen (%1), die nicht angewendet sind. Beenden und verwerfen?</translation>
+    </message>
+</context>
+<context>
+    <name>portico::iptablesCommands</name>
+    <message>
+        <source># disabled: Portico keeps this forward out of the kernel</source>
+        <translation># ausgeschaltet: Portico hält diese Weiterleitung aus dem Kernel heraus</translation>
+    </message>
+    <message>
+        <source># LAN_SUBNET: the target&apos;s network</source>
+        <translation># LAN_SUBNET: das Netz des Ziels</translation>
+    </message>
+</context>
+</TS>
