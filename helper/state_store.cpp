@@ -258,153 +258,254 @@ QString replayJournal(const QByteArray &data, quint64 base, SavedState *state, R
     return {};
 }
 
-// A JSON string as QJsonDocument writes it: '"', '\\' and the control characters escaped
-// (\b \f \n \r \t, else \u00xx), everything else as UTF-8, a lone surrogate as \uxxxx. Written
-// by hand because QJsonDocument takes about 12 µs per forward, most of a big save.
-void appendJsonString(QByteArray &out, QStringView s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out += '"';
-    const char16_t *p = s.utf16();
-    const char16_t *end = p + s.size();
-    while (p != end) {
-        const char16_t *run = p;
-        while (p != end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            ++p;
-        if (p != run) {
-            const qsizetype n = p - run;
-            const qsizetype at = out.size();
-            out.resize(at + n);
-            char *dst = out.data() + at;
-            for (qsizetype i = 0; i < n; ++i)
-                dst[i] = char(run[i]);
-        }
-        if (p == end)
-            break;
-        const char16_t u = *p++;
-        if (u < 0x80) {
-            out += '\\';
-            switch (u) {
-            case '"':
-                out += '"';
-                break;
-            case '\\':
-                out += '\\';
-                break;
-            case 0x8:
-                out += 'b';
-                break;
-            case 0xc:
-                out += 'f';
-                break;
-            case 0xa:
-                out += 'n';
-                break;
-            case 0xd:
-                out += 'r';
-                break;
-            case 0x9:
-                out += 't';
-                break;
-            default:
-                out += "u00";
-                out += hex[(u >> 4) & 0xf];
-                out += hex[u & 0xf];
+// Appends to a QByteArray through a raw pointer: QByteArray::append of one character at a time
+// costs more than the JSON itself. need(n) makes room for n more bytes.
+class JsonOut {
+public:
+    // room: the bytes expected, so that a typical forward needs one allocation and keeps no
+    // more than it uses in the cache of encoded forwards.
+    JsonOut(QByteArray &buffer, qsizetype room)
+        : m_buffer(buffer)
+        , m_length(buffer.size()) {
+        need(room);
+    }
+    ~JsonOut() { m_buffer.resize(m_length); }
+    JsonOut(const JsonOut &) = delete;
+    JsonOut &operator=(const JsonOut &) = delete;
+
+    void need(qsizetype n) {
+        if (m_length + n > m_buffer.size())
+            m_buffer.resize(qMax(m_buffer.size() * 2, m_length + n));
+        m_data = m_buffer.data();
+    }
+    void put(char c) { m_data[m_length++] = c; }
+    template <qsizetype N> void put(const char (&text)[N]) {
+        need(N);
+        std::memcpy(m_data + m_length, text, N - 1);
+        m_length += N - 1;
+    }
+    void number(uint n) {
+        char digits[10];
+        int len = 0;
+        do {
+            digits[len++] = char('0' + n % 10);
+            n /= 10;
+        } while (n);
+        need(len);
+        while (len)
+            put(digits[--len]);
+    }
+    // A JSON string as QJsonDocument writes it: '"', '\\' and the control characters escaped
+    // (\b \f \n \r \t, else \u00xx), everything else as UTF-8, a lone surrogate as \uxxxx.
+    void string(QStringView s) {
+        static constexpr char hex[] = "0123456789abcdef";
+        need(6 * s.size() + 2); // the longest form of one UTF-16 unit is 6 bytes
+        char *p = m_data + m_length;
+        *p++ = '"';
+        const char16_t *u = s.utf16();
+        const char16_t *end = u + s.size();
+        while (u != end) {
+            const char16_t c = *u++;
+            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                *p++ = char(c);
+            } else if (c < 0x80) {
+                *p++ = '\\';
+                switch (c) {
+                case '"':
+                    *p++ = '"';
+                    break;
+                case '\\':
+                    *p++ = '\\';
+                    break;
+                case 0x8:
+                    *p++ = 'b';
+                    break;
+                case 0xc:
+                    *p++ = 'f';
+                    break;
+                case 0xa:
+                    *p++ = 'n';
+                    break;
+                case 0xd:
+                    *p++ = 'r';
+                    break;
+                case 0x9:
+                    *p++ = 't';
+                    break;
+                default:
+                    *p++ = 'u';
+                    *p++ = '0';
+                    *p++ = '0';
+                    *p++ = hex[(c >> 4) & 0xf];
+                    *p++ = hex[c & 0xf];
+                }
+            } else if (c < 0x800) {
+                *p++ = char(0xc0 | (c >> 6));
+                *p++ = char(0x80 | (c & 0x3f));
+            } else if (QChar::isHighSurrogate(c) && u != end && QChar::isLowSurrogate(*u)) {
+                const char32_t cp = QChar::surrogateToUcs4(c, *u++);
+                *p++ = char(0xf0 | (cp >> 18));
+                *p++ = char(0x80 | ((cp >> 12) & 0x3f));
+                *p++ = char(0x80 | ((cp >> 6) & 0x3f));
+                *p++ = char(0x80 | (cp & 0x3f));
+            } else if (QChar::isSurrogate(c)) {
+                *p++ = '\\';
+                *p++ = 'u';
+                *p++ = hex[(c >> 12) & 0xf];
+                *p++ = hex[(c >> 8) & 0xf];
+                *p++ = hex[(c >> 4) & 0xf];
+                *p++ = hex[c & 0xf];
+            } else {
+                *p++ = char(0xe0 | (c >> 12));
+                *p++ = char(0x80 | ((c >> 6) & 0x3f));
+                *p++ = char(0x80 | (c & 0x3f));
             }
-        } else if (u < 0x800) {
-            out += char(0xc0 | (u >> 6));
-            out += char(0x80 | (u & 0x3f));
-        } else if (QChar::isHighSurrogate(u) && p != end && QChar::isLowSurrogate(*p)) {
-            const char32_t c = QChar::surrogateToUcs4(u, *p++);
-            out += char(0xf0 | (c >> 18));
-            out += char(0x80 | ((c >> 12) & 0x3f));
-            out += char(0x80 | ((c >> 6) & 0x3f));
-            out += char(0x80 | (c & 0x3f));
-        } else if (QChar::isSurrogate(u)) {
-            out += "\\u";
-            out += hex[(u >> 12) & 0xf];
-            out += hex[(u >> 8) & 0xf];
-            out += hex[(u >> 4) & 0xf];
-            out += hex[u & 0xf];
-        } else {
-            out += char(0xe0 | (u >> 12));
-            out += char(0x80 | ((u >> 6) & 0x3f));
-            out += char(0x80 | (u & 0x3f));
+        }
+        *p++ = '"';
+        m_length = p - m_data;
+    }
+    // The dotted quad QHostAddress::toString gives for an IPv4 address, without the quotes.
+    void ipv4(quint32 v) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            number((v >> shift) & 0xff);
+            if (shift) {
+                need(1);
+                put('.');
+            }
         }
     }
-    out += '"';
-}
+    // An address as a JSON string: the empty string for none.
+    void address(const QHostAddress &a) {
+        if (a.protocol() == QHostAddress::IPv4Protocol) {
+            need(1);
+            put('"');
+            ipv4(a.toIPv4Address());
+            need(1);
+            put('"');
+        } else {
+            string(a.isNull() ? QString() : a.toString());
+        }
+    }
+    void ports(const PortRange &r) {
+        need(1);
+        put('"');
+        if (!r.isNull()) {
+            number(r.first);
+            if (r.isRange()) {
+                need(1);
+                put('-');
+                number(r.last);
+            }
+        }
+        need(1);
+        put('"');
+    }
+    void boolean(bool b) {
+        if (b)
+            put("true");
+        else
+            put("false");
+    }
+
+private:
+    QByteArray &m_buffer;
+    qsizetype m_length;
+    char *m_data = nullptr;
+};
 
 // The bytes QJsonDocument(forwardToJson(f)).toJson(Compact) gives: the same keys, sorted as
-// QJsonObject sorts them, no spaces.
-void appendForwardJson(QByteArray &out, const Forward &f) {
-    const auto address = [](const QHostAddress &a) {
-        return a.isNull() ? QString() : a.toString();
-    };
-    const auto boolean = [](bool b) {
-        return b ? "true" : "false";
-    };
-    out += "{\"comment\":";
-    appendJsonString(out, f.comment);
-    out += ",\"enabled\":";
-    out += boolean(f.enabled);
-    out += ",\"external_address\":";
-    appendJsonString(out, address(f.externalAddress));
-    out += ",\"external_port\":";
-    appendJsonString(out, f.externalPort.toString());
-    out += ",\"hairpin\":";
-    out += boolean(f.hairpin);
-    out += ",\"id\":";
-    appendJsonString(out, f.id);
-    out += ",\"interface\":";
-    appendJsonString(out, f.interface);
-    out += ",\"masquerade\":";
-    out += boolean(f.masquerade);
-    out += ",\"name\":";
-    appendJsonString(out, f.name);
-    out += ",\"protocol\":";
-    appendJsonString(out, protocolToString(f.protocol));
-    out += ",\"sources\":[";
+// QJsonObject sorts them, no spaces. Written by hand because QJsonDocument takes about 12 µs
+// per forward, most of the time of a big save.
+void appendForwardJson(JsonOut &out, const Forward &f) {
+    out.put("{\"comment\":");
+    out.string(f.comment);
+    out.put(",\"enabled\":");
+    out.boolean(f.enabled);
+    out.put(",\"external_address\":");
+    out.address(f.externalAddress);
+    out.put(",\"external_port\":");
+    out.ports(f.externalPort);
+    out.put(",\"hairpin\":");
+    out.boolean(f.hairpin);
+    out.put(",\"id\":");
+    out.string(f.id);
+    out.put(",\"interface\":");
+    out.string(f.interface);
+    out.put(",\"masquerade\":");
+    out.boolean(f.masquerade);
+    out.put(",\"name\":");
+    out.string(f.name);
+    out.put(",\"protocol\":");
+    switch (f.protocol) {
+    case Protocol::Tcp:
+        out.put("\"tcp\"");
+        break;
+    case Protocol::Udp:
+        out.put("\"udp\"");
+        break;
+    case Protocol::TcpUdp:
+        out.put("\"tcp+udp\"");
+        break;
+    }
+    out.put(",\"sources\":[");
     for (qsizetype i = 0; i < f.sources.size(); ++i) {
         if (i > 0)
-            out += ',';
-        appendJsonString(out, f.sources[i].toString());
+            out.put(",");
+        const Cidr &c = f.sources[i];
+        if (c.address.protocol() == QHostAddress::IPv4Protocol && c.prefixLength >= 0) {
+            out.put("\"");
+            out.ipv4(c.address.toIPv4Address());
+            out.put("/");
+            out.number(uint(c.prefixLength));
+            out.put("\"");
+        } else {
+            out.string(c.toString());
+        }
     }
-    out += "],\"target_address\":";
-    appendJsonString(out, address(f.targetAddress));
-    out += ",\"target_port\":";
-    appendJsonString(out, f.targetPort.toString());
-    out += '}';
+    out.put("],\"target_address\":");
+    out.address(f.targetAddress);
+    out.put(",\"target_port\":");
+    out.ports(f.targetPort);
+    out.put("}");
 }
 
 QByteArray forwardJson(const Forward &f) {
-    QByteArray out;
-    out.reserve(320);
-    appendForwardJson(out, f);
-    return out;
+    QByteArray bytes;
+    {
+        JsonOut out(bytes, 320);
+        appendForwardJson(out, f);
+    }
+    return bytes;
 }
 
 QByteArray forwardsJson(const QList<Forward> &forwards) {
-    QByteArray out;
-    out.reserve(forwards.size() * 320 + 2);
-    out += '[';
-    for (qsizetype i = 0; i < forwards.size(); ++i) {
-        if (i > 0)
-            out += ',';
-        appendForwardJson(out, forwards[i]);
+    QByteArray bytes;
+    {
+        JsonOut out(bytes, 2 + forwards.size() * 320);
+        out.put("[");
+        for (qsizetype i = 0; i < forwards.size(); ++i) {
+            if (i > 0)
+                out.put(",");
+            appendForwardJson(out, forwards[i]);
+        }
+        out.put("]");
     }
-    out += ']';
-    return out;
+    return bytes;
 }
 
 QByteArray stringsJson(const QStringList &strings) {
-    QByteArray out = "[";
-    for (qsizetype i = 0; i < strings.size(); ++i) {
-        if (i > 0)
-            out += ',';
-        appendJsonString(out, strings[i]);
+    QByteArray bytes;
+    {
+        JsonOut out(bytes, 2 + strings.size() * 16);
+        out.put("[");
+        for (qsizetype i = 0; i < strings.size(); ++i) {
+            if (i > 0)
+                out.put(",");
+            out.string(strings[i]);
+        }
+        out.put("]");
     }
-    out += ']';
-    return out;
+    return bytes;
 }
 
 QByteArray ipForwardingJson(const std::optional<IpForwarding> &ip) {
@@ -559,7 +660,7 @@ StateLoad StateStore::load() {
     return result;
 }
 
-QByteArray StateStore::encode(const SavedState &state, quint64 snapshotId) const {
+QByteArray StateStore::encode(const SavedState &state, quint64 snapshotId, bool wholeSet) const {
     // One forward per line: still easy to read and to diff, and each line can be reused.
     QByteArray out;
     out.reserve(256 + state.forwards.size() * 320);
@@ -573,18 +674,34 @@ QByteArray StateStore::encode(const SavedState &state, quint64 snapshotId) const
                ", \"v6\": " + (state.ipForwarding->v6 ? "true" : "false") + "},\n";
     }
     out += "    \"forwards\": [";
+    // The cache pays off when a set is written again with few changes (a fold of the journal, a
+    // small set). A whole new set (ReplaceForwards hands out new ids) is written straight out,
+    // which costs a third of filling the cache, and empties it; the next write fills it.
+    const bool direct = wholeSet;
     bool first = true;
-    for (const Forward &f : state.forwards) {
-        auto it = m_encoded.find(f.id);
-        if (it == m_encoded.end())
-            it = m_encoded.insert(f.id, EncodedForward{f, QByteArray()});
-        if (it->json.isEmpty() || !(it->forward == f)) {
-            it->forward = f;
-            it->json = forwardJson(f);
+    if (direct) {
+        m_encoded.clear();
+        JsonOut json(out, state.forwards.size() * 320);
+        for (const Forward &f : state.forwards) {
+            if (!first)
+                json.put(",");
+            json.put("\n        ");
+            appendForwardJson(json, f);
+            first = false;
         }
-        out += first ? "\n        " : ",\n        ";
-        out += it->json;
-        first = false;
+    } else {
+        for (const Forward &f : state.forwards) {
+            auto it = m_encoded.find(f.id);
+            if (it == m_encoded.end())
+                it = m_encoded.insert(f.id, EncodedForward{f, QByteArray()});
+            if (it->json.isEmpty() || !(it->forward == f)) {
+                it->forward = f;
+                it->json = forwardJson(f);
+            }
+            out += first ? "\n        " : ",\n        ";
+            out += it->json;
+            first = false;
+        }
     }
     out += first ? "]\n}\n" : "\n    ]\n}\n";
     // Drop the entries of removed forwards now and then, not on every save.
@@ -603,7 +720,7 @@ QString StateStore::save(const SavedState &state, const StateDelta *delta) {
     const bool journal = delta && m_haveSnapshot && !m_journalDirty &&
                          state.forwards.size() >= journalFromForwards && m_journalEntries < 4096 &&
                          m_journalBytes < m_snapshotBytes / 2;
-    return journal ? appendJournal(state, *delta) : writeSnapshot(state);
+    return journal ? appendJournal(state, *delta) : writeSnapshot(state, delta == nullptr);
 }
 
 QString StateStore::appendJournal(const SavedState &state, const StateDelta &delta) {
@@ -647,14 +764,14 @@ QString StateStore::appendJournal(const SavedState &state, const StateDelta &del
     return {};
 }
 
-QString StateStore::writeSnapshot(const SavedState &state) {
+QString StateStore::writeSnapshot(const SavedState &state, bool wholeSet) {
 
     QElapsedTimer timer;
     timer.start();
     // Ids from the clock, so that lines of a journal from an older chain (a forwards.json set
     // aside, a state dir copied around) can never match a new forwards.json.
     const quint64 snapshotId = qMax(m_snapshotId + 1, quint64(QDateTime::currentMSecsSinceEpoch()));
-    const QByteArray data = encode(state, snapshotId);
+    const QByteArray data = encode(state, snapshotId, wholeSet);
     const qint64 encodedNs = timer.nsecsElapsed();
 
     const QString target = filePath();

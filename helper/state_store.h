@@ -63,8 +63,9 @@ public:
 private:
     QString setAside(const QString &reason, StateLoad *result) const;
     QString setJournalAside(const QString &reason, quint64 generation, StateLoad *result) const;
-    QByteArray encode(const SavedState &state, quint64 snapshotId) const;
-    QString writeSnapshot(const SavedState &state);
+    // wholeSet: the save has no delta (ReplaceForwards), so few forwards are in the cache.
+    QByteArray encode(const SavedState &state, quint64 snapshotId, bool wholeSet) const;
+    QString writeSnapshot(const SavedState &state, bool wholeSet);
     QString appendJournal(const SavedState &state, const StateDelta &delta);
 
     struct EncodedForward {
