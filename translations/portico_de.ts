@@ -235,7 +235,7 @@
     </message>
     <message>
         <source>Talk to the helper on the D-Bus bus at ADDRESS instead of the system bus (also PORTICO_BUS_ADDRESS).</source>
-        <translation>Mit dem Hilfsdienst über den D-Bus-Bus unter ADDRESS statt über den Systembus sprechen (auch PORTICO_BUS_ADDRESS).</translation>
+        <translation>Mit dem Hilfsdienst über den D-Bus unter ADDRESS statt über den System-D-Bus sprechen (auch PORTICO_BUS_ADDRESS).</translation>
     </message>
 </context>
 <context>
@@ -526,7 +526,7 @@ Einzelheiten: %1</translation>
 Install the &quot;portico&quot; package of your distribution on this computer. In a Flatpak, the helper must still be installed on the host: a sandboxed app cannot bring a system service. Then press Try again.
 
 Details: %2</source>
-        <translation>Portico ändert die Firewall über einen kleinen Systemdienst, portico-helper, der als root läuft. Auf %1 antwortet niemand für ihn.
+        <translation>Portico ändert die Firewall über einen kleinen Systemdienst, portico-helper, der als root läuft. Über %1 antwortet niemand für ihn.
 
 Installieren Sie das Paket „portico“ Ihrer Distribution auf diesem Rechner. Auch bei einem Flatpak muss der Hilfsdienst auf dem Host installiert sein: Eine Anwendung in der Sandbox kann keinen Systemdienst mitbringen. Drücken Sie dann „Erneut versuchen“.
 
@@ -534,13 +534,13 @@ Einzelheiten: %2</translation>
     </message>
     <message>
         <source>Cannot reach the D-Bus bus</source>
-        <translation>Der D-Bus-Bus ist nicht erreichbar</translation>
+        <translation>Der D-Bus ist nicht erreichbar</translation>
     </message>
     <message>
         <source>Portico talks to its helper over %1, which cannot be reached. Is D-Bus running?
 
 Details: %2</source>
-        <translation>Portico spricht mit seinem Hilfsdienst über %1, doch dieser ist nicht erreichbar. Läuft D-Bus?
+        <translation>Portico spricht mit seinem Hilfsdienst über %1, der nicht erreichbar ist. Läuft D-Bus?
 
 Einzelheiten: %2</translation>
     </message>
@@ -626,7 +626,7 @@ Ihre ausstehenden Änderungen (%1) bleiben erhalten.</translation>
 
 Yours (pending):
 • %2</source>
-        <translation>Deren Änderungen:
+        <translation>Fremde Änderungen:
 • %1
 
 Ihre (ausstehend):
@@ -638,7 +638,7 @@ Ihre (ausstehend):
     </message>
     <message>
         <source>&amp;Keep mine (apply over theirs)</source>
-        <translation>Meine &amp;behalten (über deren anwenden)</translation>
+        <translation>Meine &amp;behalten (über die fremden anwenden)</translation>
     </message>
     <message>
         <source>Reloaded: your edits were dropped.</source>
@@ -646,7 +646,7 @@ Ihre (ausstehend):
     </message>
     <message>
         <source>Your edits are kept on top of theirs.</source>
-        <translation>Ihre Änderungen bleiben über deren erhalten.</translation>
+        <translation>Ihre Änderungen bleiben erhalten und werden über die fremden gelegt.</translation>
     </message>
     <message>
         <source>Cannot apply</source>
@@ -726,7 +726,7 @@ Es wurde nichts geändert. Ihre ausstehenden Änderungen bleiben erhalten.</tran
     </message>
     <message>
         <source>&apos;%1&apos; is pending: press Apply to send it.</source>
-        <translation>„%1“ steht aus: Drücken Sie „Anwenden“, um sie zu senden.</translation>
+        <translation>„%1“ ist ausstehend: Drücken Sie „Anwenden“, um sie zu senden.</translation>
     </message>
     <message>
         <source>%1 copy</source>
@@ -806,7 +806,7 @@ Es wurde nichts geändert.</translation>
     </message>
     <message>
         <source>&lt;h3&gt;Portico %1&lt;/h3&gt;&lt;p&gt;Port forwarding for Linux gateways, with nftables.&lt;/p&gt;&lt;p&gt;This window runs as you; a small helper, portico-helper, changes the firewall after polkit allows it.&lt;/p&gt;&lt;p&gt;Connected to %2.&lt;/p&gt;&lt;p&gt;Licensed under the GNU GPL, version 3 or later.&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;Portico %1&lt;/h3&gt;&lt;p&gt;Portweiterleitung für Linux-Gateways, mit nftables.&lt;/p&gt;&lt;p&gt;Dieses Fenster läuft unter Ihrem Benutzer; ein kleiner Hilfsdienst, portico-helper, ändert die Firewall, nachdem polkit es erlaubt hat.&lt;/p&gt;&lt;p&gt;Verbunden mit %2.&lt;/p&gt;&lt;p&gt;Lizenziert unter der GNU GPL, Version 3 oder später.&lt;/p&gt;</translation>
+        <translation>&lt;h3&gt;Portico %1&lt;/h3&gt;&lt;p&gt;Portweiterleitung für Linux-Gateways, mit nftables.&lt;/p&gt;&lt;p&gt;Dieses Fenster läuft unter Ihrem Benutzer; ein kleiner Hilfsdienst, portico-helper, ändert die Firewall, nachdem polkit es erlaubt hat.&lt;/p&gt;&lt;p&gt;Verbindung über %2.&lt;/p&gt;&lt;p&gt;Lizenziert unter der GNU GPL, Version 3 oder später.&lt;/p&gt;</translation>
     </message>
     <message>
         <source>Forwards: %1</source>
@@ -839,6 +839,14 @@ Es wurde nichts geändert.</translation>
     <message>
         <source>You have pending changes (%1) that are not applied. Quit and drop them?</source>
         <translation>Sie haben ausstehende Änderungen (%1), die nicht angewendet sind. Beenden und verwerfen?</translation>
+    </message>
+    <message>
+        <source>the D-Bus system bus</source>
+        <translation>den System-D-Bus</translation>
+    </message>
+    <message>
+        <source>the D-Bus bus at %1</source>
+        <translation>den D-Bus unter %1</translation>
     </message>
 </context>
 <context>

@@ -201,6 +201,11 @@ void MainWindow::setupWatcher() {
     });
 }
 
+QString MainWindow::busText() const {
+    const QString address = m_client->busAddress();
+    return address.isEmpty() ? tr("the D-Bus system bus") : tr("the D-Bus bus at %1").arg(address);
+}
+
 bool MainWindow::showingTable() const {
     return m_ui->pages->currentWidget() == m_ui->tablePage;
 }
@@ -223,8 +228,7 @@ void MainWindow::load(bool keepPending) {
     }
     m_loading = true;
     if (!m_loaded)
-        statusBar()->showMessage(
-            tr("Connecting to the helper on %1…").arg(m_client->busDescription()));
+        statusBar()->showMessage(tr("Connecting to the helper on %1…").arg(busText()));
     // Subscribing first means no change between the read and the subscription is missed.
     if (!m_subscribed)
         m_subscribed = m_client->watchForwardsChanged().ok();
@@ -286,14 +290,14 @@ void MainWindow::showHelperError(const HelperError &e) {
                       "Install the \"portico\" package of your distribution on this computer. "
                       "In a Flatpak, the helper must still be installed on the host: a sandboxed "
                       "app cannot bring a system service. Then press Try again.\n\nDetails: %2")
-                       .arg(m_client->busDescription(), e.message);
+                       .arg(busText(), e.message);
         }
         break;
     case HelperError::Kind::NoBus:
         title = tr("Cannot reach the D-Bus bus");
         text = tr("Portico talks to its helper over %1, which cannot be reached. Is D-Bus "
                   "running?\n\nDetails: %2")
-                   .arg(m_client->busDescription(), e.message);
+                   .arg(busText(), e.message);
         break;
     case HelperError::Kind::NotAuthorized:
         title = tr("Not allowed to read the forwards");
@@ -787,8 +791,7 @@ void MainWindow::about() {
            "<p>This window runs as you; a small helper, portico-helper, changes the firewall "
            "after polkit allows it.</p><p>Connected to %2.</p>"
            "<p>Licensed under the GNU GPL, version 3 or later.</p>")
-            .arg(QCoreApplication::applicationVersion(),
-                 m_client->busDescription().toHtmlEscaped()));
+            .arg(QCoreApplication::applicationVersion(), busText().toHtmlEscaped()));
 }
 
 void MainWindow::updateActions() {

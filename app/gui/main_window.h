@@ -77,6 +77,9 @@ private:
     enum class Conflict { Signal, StaleApply };
 
     void setupActions();
+    // HelperClient::busDescription() in the user's language (the client's own stays English:
+    // porticoctl and the error details use it).
+    QString busText() const;
     void setupWatcher();
     void load(bool keepPending);
     void showTable();

@@ -131,8 +131,10 @@ private slots:
         QCOMPARE(ui->actionRevert->text(), u"&Verwerfen"_qs);
         QCOMPARE(ui->actionQuit->text(), u"&Beenden"_qs);
         QCOMPARE(ui->actionAbout->text(), u"&Über Portico"_qs);
-        QCOMPARE(ui->messageTitle->text(), u"Der D-Bus-Bus ist nicht erreichbar"_qs);
-        QVERIFY2(ui->messageText->text().startsWith(u"Portico spricht mit seinem Hilfsdienst"_qs),
+        QCOMPARE(ui->messageTitle->text(), u"Der D-Bus ist nicht erreichbar"_qs);
+        QVERIFY2(ui->messageText->text().startsWith(
+                     u"Portico spricht mit seinem Hilfsdienst über den D-Bus unter "
+                     "unix:path=/nonexistent/portico-test-german-ui, der nicht erreichbar ist."_qs),
                  qPrintable(ui->messageText->text()));
         QCOMPARE(ui->retryButton->text(), u"&Erneut versuchen"_qs);
         QCOMPARE(window.model()->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(),
