@@ -83,6 +83,10 @@ struct HelperService::Call {
     Forward forward;
     QList<Forward> forwards;
     quint64 generation = 0;
+    // ReplaceForwards: the new set with its ids as prepare built and checked it, against the
+    // state of generation `generation`.
+    QList<Forward> prepared;
+    quint32 preparedNextMark = 0;
     IpForwarding ipForwarding;
     QElapsedTimer timer;
 };
@@ -512,11 +516,13 @@ HelperService::Outcome HelperService::prepareReplaceForwards(Call &call) {
     const double buildMs = msSince(timer, &last);
     if (Outcome o = checkSet(next); !o.ok())
         return o;
+    call.prepared = std::move(next);
+    call.preparedNextMark = nextMark;
     qCDebug(lcTiming,
             "ReplaceForwards: prepared: arguments %.2f ms, read and parse %.2f ms, ids %.2f ms, "
             "check %.2f ms",
             argsMs, parseMs, buildMs, msSince(timer, &last));
-    call.details.insert(QStringLiteral("forwards"), QString::number(next.size()));
+    call.details.insert(QStringLiteral("forwards"), QString::number(call.prepared.size()));
     return Outcome::success();
 }
 
@@ -600,9 +606,11 @@ HelperService::Outcome HelperService::actReplaceForwards(Call &call) {
         return o;
     Edit edit;
     edit.kind = Edit::ReplaceAll;
-    edit.nextMark = m_state.nextMark;
-    if (Outcome o = buildReplacement(call, &edit.all, &edit.nextMark); !o.ok())
-        return o;
+    // The generation is the one prepare saw, and every change of the forwards moves it on: so
+    // the state is as it was then, and the replacement prepare built from it is the same.
+    edit.all = std::move(call.prepared);
+    edit.nextMark = call.preparedNextMark;
+    edit.checked = true;
     QStringList notices;
     Outcome o = commit(edit, &notices);
     if (!o.ok())
@@ -767,7 +775,7 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
         checked = checkOne(forwards, -1, edit.forward);
     else if (edit.kind == Edit::Change)
         checked = checkOne(forwards, edit.index, edit.forward);
-    else if (edit.kind == Edit::ReplaceAll)
+    else if (edit.kind == Edit::ReplaceAll && !edit.checked)
         checked = checkSet(edit.all);
     if (!checked.ok())
         return checked;

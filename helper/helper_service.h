@@ -89,6 +89,7 @@ private:
         Forward forward;    // Append, Change: the new one; Change, Remove: then the old one
         QList<Forward> all; // ReplaceAll: the new set; after the edit, the old one
         quint32 nextMark = 0;
+        bool checked = false; // ReplaceAll: `all` has passed checkSet against this state
     };
     Outcome commit(Edit &edit, QStringList *notices);
     void undo(Edit &edit);
