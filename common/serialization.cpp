@@ -12,6 +12,7 @@
 #include <QVarLengthArray>
 
 #include <algorithm>
+#include <string_view>
 #include <utility>
 
 namespace portico {
@@ -153,11 +154,13 @@ struct Value {
 };
 
 // Parses one typed value into its field of *out: the one place where field syntax is checked.
-ValidationError applyValue(const QString &key, const Value &v, Forward *out) {
+ValidationError applyValue(const QString &key, const KeyInfo *info, const Value &v, Forward *out) {
+    // The table's own spelling of the key: comparing it is cheaper than comparing key.
+    const std::string_view k = info->key;
     auto fail = [&key](const QString &message) {
         return ValidationError{key, message};
     };
-    if (key == QLatin1String("id")) {
+    if (k == "id") {
         Forward probe;
         probe.id = v.string;
         if (!v.string.isEmpty() && probe.mark() == 0)
@@ -165,31 +168,31 @@ ValidationError applyValue(const QString &key, const Value &v, Forward *out) {
                                        "1–16777215)")
                             .arg(v.string));
         out->id = v.string;
-    } else if (key == QLatin1String("name")) {
+    } else if (k == "name") {
         if (const QString e = checkName(v.string); !e.isEmpty())
             return fail(e);
         out->name = v.string;
-    } else if (key == QLatin1String("enabled")) {
+    } else if (k == "enabled") {
         out->enabled = v.boolean;
-    } else if (key == QLatin1String("protocol")) {
+    } else if (k == "protocol") {
         if (!protocolFromString(v.string, &out->protocol))
             return fail(
                 QStringLiteral("protocol '%1' is not one of tcp, udp or tcp+udp").arg(v.string));
-    } else if (key == QLatin1String("interface")) {
+    } else if (k == "interface") {
         if (const QString e = checkInterfaceName(v.string); !e.isEmpty())
             return fail(e);
         out->interface = v.string;
-    } else if (key == QLatin1String("external_address")) {
+    } else if (k == "external_address") {
         if (const QString e =
                 parseAddress(v.string, QStringLiteral("external address"), &out->externalAddress);
             !e.isEmpty())
             return fail(e);
-    } else if (key == QLatin1String("external_port")) {
+    } else if (k == "external_port") {
         if (const QString e =
                 parsePortRange(v.string, QStringLiteral("external port"), &out->externalPort);
             !e.isEmpty())
             return fail(e);
-    } else if (key == QLatin1String("sources")) {
+    } else if (k == "sources") {
         QList<Cidr> sources;
         sources.reserve(v.list.size());
         for (const QString &s : v.list) {
@@ -200,21 +203,21 @@ ValidationError applyValue(const QString &key, const Value &v, Forward *out) {
             sources.append(c);
         }
         out->sources = sources;
-    } else if (key == QLatin1String("target_address")) {
+    } else if (k == "target_address") {
         if (const QString e =
                 parseAddress(v.string, QStringLiteral("target address"), &out->targetAddress);
             !e.isEmpty())
             return fail(e);
-    } else if (key == QLatin1String("target_port")) {
+    } else if (k == "target_port") {
         if (const QString e =
                 parsePortRange(v.string, QStringLiteral("target port"), &out->targetPort);
             !e.isEmpty())
             return fail(e);
-    } else if (key == QLatin1String("masquerade")) {
+    } else if (k == "masquerade") {
         out->masquerade = v.boolean;
-    } else if (key == QLatin1String("hairpin")) {
+    } else if (k == "hairpin") {
         out->hairpin = v.boolean;
-    } else if (key == QLatin1String("comment")) {
+    } else if (k == "comment") {
         if (const QString e = checkComment(v.string); !e.isEmpty())
             return fail(e);
         out->comment = v.string;
@@ -279,7 +282,7 @@ ValidationError busEntry(const QString &key, const QVariant &raw, Forward *f) {
     if (!typeOk)
         return {key, QStringLiteral("key '%1' must be %2, not %3")
                          .arg(key, busKindText(info->kind), variantTypeText(raw))};
-    return applyValue(key, v, f);
+    return applyValue(key, info, v, f);
 }
 
 } // namespace
@@ -395,7 +398,7 @@ ValidationError forwardFromJson(const QJsonObject &obj, Forward *out) {
         if (!typeOk)
             return {it.key(), QStringLiteral("key '%1' must be %2, not %3")
                                   .arg(it.key(), jsonKindText(info->kind), jsonTypeText(raw))};
-        if (ValidationError e = applyValue(it.key(), v, &f); !e.ok())
+        if (ValidationError e = applyValue(it.key(), info, v, &f); !e.ok())
             return e;
     }
     if (ValidationError e = checkRequired(f); !e.ok())
