@@ -27,7 +27,7 @@ long currentRssKb() {
 
 // PORTICO_STARTUP_PROBE=1: print the times from main() to the window's first paint, to the
 // forwards read, and to the first paint of the table holding them, then quit. For the startup
-// benchmark (tests/gui/startup_bench.py).
+// benchmark (bench/gui_startup.py).
 class StartupProbe : public QObject {
 public:
     StartupProbe(portico::MainWindow *window, const QElapsedTimer &clock)
