@@ -450,7 +450,10 @@ HelperService::Outcome HelperService::buildReplacement(const Call &call, QList<F
     for (const Forward &f : m_state.forwards)
         existing.insert(f.id);
     QList<Forward> result;
-    result.reserve(call.forwards.size());
+    // Room to grow: this list becomes the state, and without spare capacity the first
+    // AddForward after a large replace would move every forward into a new block (about 20 ms
+    // at 100,000 forwards).
+    result.reserve(call.forwards.size() + call.forwards.size() / 2 + 16);
     for (Forward f : call.forwards) {
         if (f.id.isEmpty() || !existing.contains(f.id)) {
             const quint32 mark = allocateMark(nextMark, result);
