@@ -642,21 +642,25 @@ void MainWindow::addForward() {
     openDialog(Forward{}, QString(), true);
 }
 
-void MainWindow::editSelected() {
+int MainWindow::singleSelectedRow(QString *key) const {
     const QStringList keys = selectedKeys();
     if (keys.size() != 1)
-        return;
-    const int row = m_model->rowForKey(keys.first());
+        return -1;
+    *key = keys.first();
+    return m_model->rowForKey(*key);
+}
+
+void MainWindow::editSelected() {
+    QString key;
+    const int row = singleSelectedRow(&key);
     if (row < 0)
         return;
-    openDialog(m_model->rowAt(row).forward, keys.first(), false);
+    openDialog(m_model->rowAt(row).forward, key, false);
 }
 
 void MainWindow::duplicateSelected() {
-    const QStringList keys = selectedKeys();
-    if (keys.size() != 1)
-        return;
-    const int row = m_model->rowForKey(keys.first());
+    QString key;
+    const int row = singleSelectedRow(&key);
     if (row < 0)
         return;
     Forward copy = m_model->rowAt(row).forward;

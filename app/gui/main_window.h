@@ -43,6 +43,8 @@ public:
     Ui::MainWindow *ui() const { return m_ui.get(); }
     // Rows of the model, by key, selected in the view.
     QStringList selectedKeys() const;
+    // The model row of the one selected forward and its key; -1 unless exactly one is selected.
+    int singleSelectedRow(QString *key) const;
     void selectKey(const QString &key);
     // Import and export without the file dialogs: the JSON of porticoctl export. An import
     // becomes pending changes that replace the whole set; an export writes the working set.

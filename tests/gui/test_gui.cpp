@@ -117,6 +117,8 @@ private:
     QString ruleset();
     QString http(const QString &url);
     bool ctl(const QStringList &args, QString *output = nullptr);
+    // The forward most tests start from, added with porticoctl: tcp 80 -> LAN server 8080.
+    bool addWebForward(QString *output);
 
     MainWindow *m_window = nullptr;
     QString m_gw;
@@ -209,6 +211,13 @@ bool TestGui::ctl(const QStringList &args, QString *output) {
         *output = o.value(QStringLiteral("stdout")).toString() +
                   o.value(QStringLiteral("stderr")).toString() + r.error;
     return r.ok && o.value(QStringLiteral("rc")).toInt() == 0;
+}
+
+bool TestGui::addWebForward(QString *output) {
+    return ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
+                QStringLiteral("--proto"), QStringLiteral("tcp"), QStringLiteral("--port"),
+                QStringLiteral("80"), QStringLiteral("--to"), m_server + QStringLiteral(":8080")},
+               output);
 }
 
 // --- the tests ------------------------------------------------------------------------------
@@ -364,11 +373,7 @@ void TestGui::claimOfAnotherForwardRejected() {
     if (isUser())
         QSKIP("runs as portico-admin");
     QString out;
-    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
-                  QStringLiteral("--proto"), QStringLiteral("tcp"), QStringLiteral("--port"),
-                  QStringLiteral("80"), QStringLiteral("--to"), m_server + QStringLiteral(":8080")},
-                 &out),
-             qPrintable(out));
+    QVERIFY2(addWebForward(&out), qPrintable(out));
     QVERIFY(openWindow());
     QCOMPARE(m_window->model()->rowCount(), 1);
     m_window->ui()->actionAdd->trigger();
@@ -396,11 +401,7 @@ void TestGui::editDisableDeleteChangeRuleset() {
     if (isUser())
         QSKIP("runs as portico-admin");
     QString out;
-    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
-                  QStringLiteral("--proto"), QStringLiteral("tcp"), QStringLiteral("--port"),
-                  QStringLiteral("80"), QStringLiteral("--to"), m_server + QStringLiteral(":8080")},
-                 &out),
-             qPrintable(out));
+    QVERIFY2(addWebForward(&out), qPrintable(out));
     QVERIFY(openWindow());
     ForwardTableModel *model = m_window->model();
     QCOMPARE(model->rowCount(), 1);
@@ -504,11 +505,7 @@ void TestGui::conflictingChangeOffered() {
     if (isUser())
         QSKIP("runs as portico-admin");
     QString out;
-    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
-                  QStringLiteral("--port"), QStringLiteral("80"), QStringLiteral("--to"),
-                  m_server + QStringLiteral(":8080")},
-                 &out),
-             qPrintable(out));
+    QVERIFY2(addWebForward(&out), qPrintable(out));
     QVERIFY(openWindow());
     ForwardTableModel *model = m_window->model();
     QCOMPARE(model->rowCount(), 1);
@@ -558,11 +555,7 @@ void TestGui::staleApplyOffered() {
     if (isUser())
         QSKIP("runs as portico-admin");
     QString out;
-    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
-                  QStringLiteral("--port"), QStringLiteral("80"), QStringLiteral("--to"),
-                  m_server + QStringLiteral(":8080")},
-                 &out),
-             qPrintable(out));
+    QVERIFY2(addWebForward(&out), qPrintable(out));
     QVERIFY(openWindow());
     ForwardTableModel *model = m_window->model();
     model->setEnabledPending(model->rowAt(0).key, false);
@@ -679,11 +672,7 @@ void TestGui::hitsRise() {
     if (isUser())
         QSKIP("runs as portico-admin");
     QString out;
-    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
-                  QStringLiteral("--port"), QStringLiteral("80"), QStringLiteral("--to"),
-                  m_server + QStringLiteral(":8080")},
-                 &out),
-             qPrintable(out));
+    QVERIFY2(addWebForward(&out), qPrintable(out));
     QVERIFY(openWindow());
     ForwardTableModel *model = m_window->model();
     QCOMPARE(model->rowCount(), 1);
@@ -706,11 +695,7 @@ void TestGui::bannerTurnsOnForwarding() {
     if (isUser())
         QSKIP("runs as portico-admin");
     QString out;
-    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
-                  QStringLiteral("--port"), QStringLiteral("80"), QStringLiteral("--to"),
-                  m_server + QStringLiteral(":8080")},
-                 &out),
-             qPrintable(out));
+    QVERIFY2(addWebForward(&out), qPrintable(out));
     QJsonObject off = op("setForwarding");
     off.insert(QStringLiteral("v4"), false);
     off.insert(QStringLiteral("v6"), false);
@@ -787,11 +772,7 @@ void TestGui::helperGoneMidSessionKeepsEdits() {
     if (isUser())
         QSKIP("runs as portico-admin");
     QString out;
-    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
-                  QStringLiteral("--port"), QStringLiteral("80"), QStringLiteral("--to"),
-                  m_server + QStringLiteral(":8080")},
-                 &out),
-             qPrintable(out));
+    QVERIFY2(addWebForward(&out), qPrintable(out));
     QVERIFY(openWindow());
     ForwardTableModel *model = m_window->model();
     model->setEnabledPending(model->rowAt(0).key, false);
@@ -827,11 +808,7 @@ void TestGui::duplicateFilterAndSort() {
     if (isUser())
         QSKIP("runs as portico-admin");
     QString out;
-    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
-                  QStringLiteral("--port"), QStringLiteral("80"), QStringLiteral("--to"),
-                  m_server + QStringLiteral(":8080")},
-                 &out),
-             qPrintable(out));
+    QVERIFY2(addWebForward(&out), qPrintable(out));
     QVERIFY(openWindow());
     m_window->selectKey(m_window->model()->rowAt(0).key);
     QApplication::setActiveWindow(m_window);
@@ -881,11 +858,7 @@ void TestGui::exportThenImport() {
     if (isUser())
         QSKIP("runs as portico-admin");
     QString out;
-    QVERIFY2(ctl({QStringLiteral("add"), QStringLiteral("--name"), QStringLiteral("web"),
-                  QStringLiteral("--port"), QStringLiteral("80"), QStringLiteral("--to"),
-                  m_server + QStringLiteral(":8080")},
-                 &out),
-             qPrintable(out));
+    QVERIFY2(addWebForward(&out), qPrintable(out));
     QVERIFY(openWindow());
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
