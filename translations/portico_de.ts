@@ -111,6 +111,10 @@
         <translation>&amp;Einschalten</translation>
     </message>
     <message>
+        <source>&amp;Forwards</source>
+        <translation>&amp;Weiterleitungen</translation>
+    </message>
+    <message>
         <source>Filter forwards (name, address, port, …)</source>
         <translation>Weiterleitungen filtern (Name, Adresse, Port, …)</translation>
     </message>
