@@ -135,6 +135,9 @@ struct Packet {
     QString oif;
     quint32 ctState = ctNew;
     bool dnat = false;
+    // Which address is the client's: a condition on it, when the clients are not known, is a
+    // block list (or an allow list when negated), not a fault of the forward.
+    bool clientIsSource = true;
     QString what; // "new connections", "the target's replies", ...
 };
 
@@ -170,8 +173,13 @@ Tri matchPorts(const QList<PortRange> &ports, const PortRange &packet) {
 }
 
 Tri matchNames(const QStringList &names, const QString &packet) {
-    if (packet.isEmpty())
-        return Tri::Maybe;
+    if (packet.isEmpty()) {
+        // An interface we do not know is still not loopback: the forward's clients come from
+        // outside.
+        const bool onlyLoopback = std::all_of(names.cbegin(), names.cend(),
+                                              [](const QString &n) { return n == "lo"_L1; });
+        return onlyLoopback && !names.isEmpty() ? Tri::No : Tri::Maybe;
+    }
     for (const QString &n : names) {
         if (n.endsWith(u'*') ? packet.startsWith(n.chopped(1)) : packet == n)
             return Tri::Yes;
@@ -221,15 +229,25 @@ Tri matchCondition(const diag::Condition &c, const Packet &p) {
     return t;
 }
 
-Tri matchRule(const diag::Rule &r, const Packet &p) {
+// `blockList`: every "maybe" came from a plain (not negated) condition on the address of
+// clients we do not know; such a rule drops some clients' traffic by the firewall's choice.
+Tri matchRule(const diag::Rule &r, const Packet &p, bool *blockList = nullptr) {
     Tri result = Tri::Yes;
+    bool onlyClients = true;
     for (const diag::Condition &c : r.conditions) {
         const Tri t = matchCondition(c, p);
         if (t == Tri::No)
             return Tri::No;
-        if (t == Tri::Maybe)
+        if (t == Tri::Maybe) {
             result = Tri::Maybe;
+            using K = diag::Condition;
+            const bool clientField = c.kind == (p.clientIsSource ? K::SAddr : K::DAddr) &&
+                                     (p.clientIsSource ? p.saddr : p.daddr).isEmpty();
+            onlyClients = onlyClients && clientField && !c.negate;
+        }
     }
+    if (blockList)
+        *blockList = result == Tri::Maybe && onlyClients;
     return result;
 }
 
@@ -278,11 +296,14 @@ Walk walkChain(const diag::Chain &chain, const Packet &p, Mode mode, const Chain
             w.hit = h;
     };
     for (const diag::Rule &rule : chain.rules) {
-        const Tri m = matchRule(rule, p);
+        bool blockList = false;
+        const Tri m = matchRule(rule, p, &blockList);
         if (m == Tri::No)
             continue;
         const bool ruleSure = m == Tri::Yes;
         if (isHit(rule, mode)) {
+            if (blockList && mode == Mode::Drop)
+                continue;
             note({chain.label(), &rule, false});
             if (ruleSure) {
                 w.end = Walk::Caught;
@@ -372,9 +393,12 @@ QList<Packet> packetsAt(const Forward &f, const DiagnosisFacts &facts, const dia
     const QString targetIf = f.isLocalRedirect() ? QString() : facts.target.oifName;
     const bool nat = c.type == "nat"_L1;
 
+    // The clients' own ports: from 1024 up, as every common system picks them.
+    const PortRange clientPorts{1024, 65535};
     Packet base;
     base.v6 = v6;
     base.protocol = protocol;
+    base.sport = clientPorts;
     const auto add = [&](Packet p, quint32 state, const QString &what) {
         p.ctState = state;
         p.what = what;
@@ -406,6 +430,8 @@ QList<Packet> packetsAt(const Forward &f, const DiagnosisFacts &facts, const dia
             Packet r = base;
             r.saddr = target;
             r.sport = tport;
+            r.dport = clientPorts;
+            r.clientIsSource = false;
             r.daddr = f.masquerade && c.priority < ourDnatPriority ? QList<Cidr>{} : clients;
             r.iif = targetIf;
             r.dnat = true;
@@ -426,6 +452,8 @@ QList<Packet> packetsAt(const Forward &f, const DiagnosisFacts &facts, const dia
         Packet r = base;
         r.saddr = target;
         r.sport = tport;
+        r.dport = clientPorts;
+        r.clientIsSource = false;
         r.daddr = f.masquerade ? QList<Cidr>{} : clients;
         r.iif = targetIf;
         r.oif = f.interface;
@@ -445,6 +473,8 @@ QList<Packet> packetsAt(const Forward &f, const DiagnosisFacts &facts, const dia
             Packet r = base;
             r.saddr = c.priority > ourSnatPriority ? external : target;
             r.sport = c.priority > ourSnatPriority ? f.externalPort : tport;
+            r.dport = clientPorts;
+            r.clientIsSource = false;
             r.daddr = f.masquerade ? QList<Cidr>{} : clients;
             r.oif = f.interface;
             r.dnat = true;
@@ -464,6 +494,8 @@ QList<Packet> packetsAt(const Forward &f, const DiagnosisFacts &facts, const dia
             return out;
         Packet r = base;
         r.sport = tport;
+        r.dport = clientPorts;
+        r.clientIsSource = false;
         r.daddr = clients;
         r.oif = f.interface;
         r.dnat = true;
@@ -683,14 +715,15 @@ void checkHairpin(const Forward &f, const DiagnosisFacts &facts, QList<Finding> 
         return;
     }
     const QString net = u"%1/%2"_s.arg(r.network.toString()).arg(r.prefixLength);
+    const QString why =
+        f.interface.isEmpty()
+            ? u"without hairpin the target answers them directly, so they drop its answers"_s
+            : u"the forward only takes packets arriving on %1, so theirs reach this gateway "
+              "itself instead"_s.arg(f.interface);
     out->append(make(
         key, warning,
         u"Clients on the target's own network (%1 on %2) cannot use the external address (%3): "
-        "without hairpin %4, so they drop the answers."_s.arg(
-            net, r.oifName, externalText(f),
-            f.interface.isEmpty()
-                ? u"the target answers them directly"_s
-                : u"the forward only takes packets arriving on %1"_s.arg(f.interface)),
+        "%4."_s.arg(net, r.oifName, externalText(f), why),
         u"If clients on %1 use the external address (or a name that resolves to it), turn "
         "hairpin on: porticoctl update '%2' --hairpin. Otherwise they can use %3 "
         "directly."_s.arg(net, f.name, targetText(f))));
@@ -900,7 +933,8 @@ void checkForeignChains(const Forward &f, const DiagnosisFacts &facts, QList<Fin
                                    : u"%1 in %2"_s.arg(ruleWords(*sureHit), sureHit->chain);
             drops.append(make(
                 dropKey, problem,
-                u"The chain %1 of another table drops this forward's %2: %3. An accept in "
+                u"The chain %1 of another table drops this forward's traffic (%2): %3. An accept "
+                u"in "
                 "Portico's own table does not stop another table's chain from dropping a "
                 "packet."_s.arg(where, sureWhat, by),
                 u"Allow the forward's traffic in that table (for example a rule 'ct status dnat "
@@ -913,7 +947,8 @@ void checkForeignChains(const Forward &f, const DiagnosisFacts &facts, QList<Fin
                                    : u"%1 in %2"_s.arg(ruleWords(*maybeHit), maybeHit->chain);
             drops.append(
                 make(dropKey, warning,
-                     u"The chain %1 of another table may drop this forward's %2: %3, depending on "
+                     u"The chain %1 of another table may drop this forward's traffic (%2): %3, "
+                     u"depending on "
                      "matches Portico cannot decide for these packets."_s.arg(where, maybeWhat, by),
                      u"Check that chain (nft list chain %1), or trace the forward to see what "
                      "happens."_s.arg(c.label()),
@@ -935,6 +970,7 @@ void checkForeignChains(const Forward &f, const DiagnosisFacts &facts, QList<Fin
                 Packet p;
                 p.v6 = v6;
                 p.protocol = proto;
+                p.sport = PortRange{1024, 65535}; // as packetsAt()
                 for (const Cidr &s : f.sources) {
                     if ((s.address.protocol() == QHostAddress::IPv6Protocol) == v6)
                         p.saddr.append(s);

@@ -70,6 +70,9 @@ private:
     Outcome actSetIpForwarding(Call &call);
     Outcome actGetCounters(Call &call);
     Outcome actRuleset(Call &call);
+    // issue 5: Diagnose
+    Outcome prepareDiagnose(Call &call);
+    Outcome actDiagnose(Call &call);
 
     // Shared by the mutating methods.
     Outcome parseNewForward(const QVariantMap &map, Forward *out) const;

@@ -32,6 +32,7 @@ constexpr CommandInfo commands[] = {
     {Command::Export, "export"},
     {Command::Import, "import"},
     {Command::Watch, "watch"},
+    {Command::Diagnose, "diagnose"}, // issue 5
 };
 
 std::optional<Command> commandFromName(const QString &name) {
@@ -49,7 +50,8 @@ bool isForwardCommand(Command c) {
 }
 
 bool takesJson(Command c) {
-    return c == Command::List || c == Command::Show || c == Command::Counters;
+    return c == Command::List || c == Command::Show || c == Command::Counters ||
+           c == Command::Diagnose;
 }
 
 // One option of add/update: applies its value (or its presence) to the invocation.
@@ -217,6 +219,7 @@ QString checkPositionals(Invocation &inv, const QStringList &pos) {
     case Command::Remove:
     case Command::Enable:
     case Command::Disable:
+    case Command::Diagnose:
         if (pos.isEmpty())
             return u"%1 needs the NAME or ID of a forward"_s.arg(cmd);
         if (pos.size() > 1)
@@ -262,6 +265,7 @@ bool mayNeedAuthorization(const Invocation &inv) {
     case Command::Disable:
     case Command::Import:
     case Command::Counters:
+    case Command::Diagnose:
         return true;
     case Command::IpForward:
         return inv.ipForward.has_value();
@@ -507,9 +511,11 @@ QString usage(Command c) {
                "  export [FILE]              all forwards as JSON, to FILE or standard output\n"
                "  import FILE                replace all forwards with those in FILE, atomically\n"
                "  watch [--count N]          print the generation each time the forwards change\n"
+               "  diagnose NAME|ID [--json]  why a forward does not work, and how to fix it\n"
                "\n"
-               "Changes need the polkit action io.github.portico.manage (counters need\n"
-               "io.github.portico.monitor). At a terminal, porticoctl starts pkttyagent so that\n"
+               "Changes need the polkit action io.github.portico.manage (counters and diagnose\n"
+               "need io.github.portico.monitor). At a terminal, porticoctl starts pkttyagent so "
+               "that\n"
                "polkit can ask for a password; --no-ask-password turns that off.\n"
                "\n"
                "Run 'porticoctl COMMAND --help' for the options of a command.\n"
@@ -578,6 +584,15 @@ QString usage(Command c) {
         return u"Usage: porticoctl watch [--count N]\n\nPrints \"generation N\" each time the "
                "forwards change (the helper's ForwardsChanged\nsignal), until interrupted or "
                "after N changes.\n"_s;
+    case Command::Diagnose:
+        return u"Usage: porticoctl diagnose NAME|ID [--json]\n\nChecks why a forward may not "
+               "work: IP forwarding, routes, the return path, hairpin,\nrp_filter, loopback "
+               "services, other tables' chains that drop or DNAT its traffic, and\nlocal "
+               "services on its ports. Prints the problems first, then the warnings, then the\n"
+               "checks that passed, each with how to fix it. --json prints {\"forward\": NAME, "
+               "\"id\": ID,\n\"problems\": N, \"warnings\": N, \"findings\": [{\"check\", "
+               "\"severity\", \"message\", \"fix\",\n\"chain\"}...]}.\n\nExit status: 0 when "
+               "no problem was found (warnings allowed), 1 when one was.\n"_s;
     case Command::Import:
         return u"Usage: porticoctl import FILE\n\nReplaces all forwards with those in FILE (the "
                "export or list --json format; - for\nstandard input). All or nothing: if any "

@@ -27,6 +27,7 @@ enum class Command {
     Export,
     Import,
     Watch,
+    Diagnose, // issue 5
 };
 
 struct Invocation {

@@ -31,6 +31,7 @@ private:
     int exportForwards(const Invocation &inv);
     int importForwards(const Invocation &inv);
     int watch(const Invocation &inv);
+    int diagnose(const Invocation &inv); // issue 5
 
     // Finds a forward by name, else by id. On failure prints the error and returns false.
     bool resolve(const QString &ref, Forward *out, int *exitCode);
