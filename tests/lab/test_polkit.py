@@ -15,6 +15,8 @@ from labutil import Snapshot, add, forwardMap
 READ_ONLY = {"ListForwards", "GetIpForwarding", "Ruleset", "GetCounters"}
 # Read-only, but gated by io.github.portico.monitor.
 MONITORED = {"GetCounters"}
+# issue 5: Diagnose reads only; its denial (it needs an id) is tested in test_diagnose.py.
+READ_ONLY |= {"Diagnose"}
 NOT_AUTHORIZED = "io.github.portico.Error.NotAuthorized"
 
 
