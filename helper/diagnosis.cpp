@@ -812,11 +812,15 @@ void checkRpFilter(const Forward &f, const DiagnosisFacts &facts, QList<Finding>
     if (f.interface.isEmpty()) {
         // Which interface the clients come in on is not known; with strict filtering each must
         // come in where the route back to it leaves, which holds for symmetric routes.
-        out->append(make(key, ok,
-                         all == 1 ? u"rp_filter is strict (net.ipv4.conf.all.rp_filter = 1): "
-                                    "clients must arrive on the interface that the route back "
-                                    "to them leaves by, as they do with symmetric routes."_s
-                                  : u"rp_filter is not strict for all interfaces."_s));
+        out->append(make(
+            key, ok,
+            all == 1 ? u"rp_filter is strict (net.ipv4.conf.all.rp_filter = 1): clients must "
+                       "arrive on the interface that the route back to them leaves by, as they "
+                       "do with symmetric routes."_s
+                     : u"rp_filter is %1 for all interfaces (net.ipv4.conf.all.rp_filter = %2), "
+                       "and the forward takes packets from any interface."_s
+                           .arg(all == 0 ? u"off"_s : u"loose"_s)
+                           .arg(all)));
         return;
     }
     const int own = sysctl(facts, u"net/ipv4/conf/%1/rp_filter"_s.arg(f.interface)).value_or(0);
@@ -1012,12 +1016,17 @@ void checkForeignChains(const Forward &f, const DiagnosisFacts &facts, QList<Fin
                      c.label()));
         }
     }
-    if (drops.isEmpty())
+    if (drops.isEmpty()) {
+        const QString checked = checkedChains == 0
+                                    ? u"no other table has a base chain there"_s
+                                    : u"%1 %2 of %3 %4 checked"_s.arg(checkedChains)
+                                          .arg(checkedChains == 1 ? u"chain"_s : u"chains"_s)
+                                          .arg(tables.size())
+                                          .arg(tables.size() == 1 ? u"table"_s : u"tables"_s);
         drops.append(make(dropKey, ok,
-                          u"No other table's chain at %1 drops this forward's traffic (%2 chains "
-                          "of %3 tables checked)."_s.arg(hooksWords(f))
-                              .arg(checkedChains)
-                              .arg(tables.size())));
+                          u"No other table's chain at %1 drops this forward's traffic (%2)."_s.arg(
+                              hooksWords(f), checked)));
+    }
     if (dnats.isEmpty())
         dnats.append(make(dnatKey, ok,
                           u"No other table's nat chain takes port %1 before Portico does."_s.arg(

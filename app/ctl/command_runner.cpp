@@ -146,11 +146,14 @@ int CommandRunner::run(const Invocation &inv) {
 
 namespace {
 
-// Words wrapped to `width` columns, every line after the first indented by `indent`.
-QString wrapped(const QString &text, int indent, int width = 100) {
+// Words wrapped to `width` columns, every line after the first indented by `indent`; the first
+// line starts at column `first`.
+QString wrapped(const QString &text, int indent, int first = -1, int width = 100) {
     QString out, line;
+    int start = first < 0 ? indent : first;
     for (const QString &word : text.split(u' ', Qt::SkipEmptyParts)) {
-        if (!line.isEmpty() && indent + line.size() + 1 + word.size() > width) {
+        if (!line.isEmpty() && start + line.size() + 1 + word.size() > width) {
+            start = indent;
             out += line + u'\n' + QString(indent, u' ');
             line.clear();
         }
@@ -221,7 +224,8 @@ int CommandRunner::diagnose(const Invocation &inv) {
         m_out << "\nPassed:\n";
         for (const DiagnosisFinding &d : r.value) {
             if (!d.isProblem() && !d.isWarning())
-                m_out << "  ok  " << d.check << ": " << wrapped(d.message, 6) << '\n';
+                m_out << "  ok  " << d.check << ": "
+                      << wrapped(d.message, 6, 6 + int(d.check.size()) + 2) << '\n';
         }
     }
     if (traceHint)

@@ -154,8 +154,8 @@ void TestHelperDiagnosis::findings_data() {
     using R = diag::Rule;
     const Forward w = web();
 
-    QTest::newRow("a plain working forward")
-        << w << gateway() << u"foreign_drop"_s << u"ok"_s << u"0 chains of 0 tables"_s;
+    QTest::newRow("a plain working forward") << w << gateway() << u"foreign_drop"_s << u"ok"_s
+                                             << u"no other table has a base chain there"_s;
     {
         DiagnosisFacts f = gateway();
         f.forwarding = IpForwarding{false, true};
@@ -182,7 +182,7 @@ void TestHelperDiagnosis::findings_data() {
         f.chains[0].rules.prepend(
             rule(R::Accept, {net(K::DAddr, u"198.51.100.10"_s, 32), dport(8080)}, 4));
         QTest::newRow("... that accepts the forward's packets and replies")
-            << w << f << u"foreign_drop"_s << u"ok"_s << u"1 chains of 1 tables"_s;
+            << w << f << u"foreign_drop"_s << u"ok"_s << u"1 chain of 1 table checked"_s;
         f.chains[0].rules.removeFirst();
         QTest::newRow("... that accepts only the replies")
             << w << f << u"foreign_drop"_s << u"problem"_s << u"new connections"_s;
@@ -222,10 +222,10 @@ void TestHelperDiagnosis::findings_data() {
         DiagnosisFacts f = gateway();
         f.chains = {chain(u"ip6"_s, u"filter"_s, u"FORWARD"_s, u"forward"_s, 0, true, {})};
         QTest::newRow("an IPv6 chain does not see an IPv4 forward")
-            << w << f << u"foreign_drop"_s << u"ok"_s << u"0 chains"_s;
+            << w << f << u"foreign_drop"_s << u"ok"_s << u"no other table"_s;
         f.chains = {chain(u"inet"_s, u"fw"_s, u"input"_s, u"input"_s, 0, true, {})};
         QTest::newRow("an input chain does not see a forward to another host")
-            << w << f << u"foreign_drop"_s << u"ok"_s << u"0 chains"_s;
+            << w << f << u"foreign_drop"_s << u"ok"_s << u"no other table"_s;
         QTest::newRow("but it does see a redirect")
             << redirect(1234) << f << u"foreign_drop"_s << u"problem"_s << u"inet fw input"_s;
     }

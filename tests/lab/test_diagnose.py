@@ -6,14 +6,12 @@ gw namespace and is put back afterwards, even when a test fails. Diagnosing chan
 
 import contextlib
 import json
-import os
 import subprocess
-import time
 
 import pytest
 
-from lab import (ADMIN_USER, LAN2_CLIENT4, LAN_SERVER4, PLAIN_USER, PYTHON, WAN_CLIENT4, WAN_GW4,
-                 WAN_OTHER4)
+from lab import (ADMIN_USER, LAN2_CLIENT4, LAN_SERVER4, LAN_SERVER6, PLAIN_USER, PYTHON,
+                 WAN_CLIENT4, WAN_CLIENT6, WAN_GW4, WAN_GW6, WAN_OTHER4)
 from labutil import Snapshot, add, web
 
 NOT_AUTHORIZED = "io.github.portico.Error.NotAuthorized"
@@ -412,3 +410,25 @@ def test_another_tables_later_dnat_stays_quiet(lab, undo):
     """)
     assert web(lab) == f"lan-server port=8080 client={WAN_CLIENT4}\n"
     quiet(diagnose(lab, "web", expect=0), "foreign_dnat")
+
+
+# --- IPv6 ------------------------------------------------------------------------------------
+
+def test_ipv6_forward_and_an_ip6_table_that_drops_it(lab, undo):
+    add(lab, "--name", "web6", "--proto", "tcp", "--port", "80", "--to", f"[{LAN_SERVER6}]:8080")
+    webForward(lab)  # an IPv4 one beside it
+    url = f"http://[{WAN_GW6}]/"
+    assert get(lab, lab.wan, url, WAN_CLIENT6) is not None
+    d = diagnose(lab, "web6", expect=0)
+    assert "2001:db8:2::/64 dev br0" in finding(d, "route", "ok")[0]["message"], d
+    assert "IPv6 forwarding is on" in finding(d, "ip_forward", "ok")[0]["message"], d
+    table(lab, undo, "ip6", "filter", """table ip6 filter {
+        chain FORWARD { type filter hook forward priority 0; policy drop; }
+    }
+    """)
+    assert get(lab, lab.wan, url, WAN_CLIENT6) is None
+    f = finding(diagnose(lab, "web6", expect=1), "foreign_drop", "problem")[0]
+    assert f["chain"] == "ip6 filter FORWARD", f
+    # The ip6 table does not see the IPv4 forward's packets, and the IPv4 traffic flows.
+    assert web(lab) is not None
+    quiet(diagnose(lab, "web", expect=0), "foreign_drop")
