@@ -45,6 +45,7 @@ constexpr int ourSnatPriority = 100;
 
 constexpr quint32 ctNew = 8;
 constexpr quint32 ctEstablished = 2;
+constexpr quint32 ctInvalid = 1;
 
 Finding make(const QString &check, const QString &severity, const QString &message,
              const QString &fix = {}, const QString &chain = {}) {
@@ -401,8 +402,12 @@ QList<Packet> packetsAt(const Forward &f, const DiagnosisFacts &facts, const dia
     base.v6 = v6;
     base.protocol = protocol;
     base.sport = clientPorts;
+    // Before conntrack (priority -200, the raw chains) a packet has no connection yet, which
+    // `ct state` sees as invalid.
+    const bool beforeConntrack =
+        (c.hook == "prerouting"_L1 || c.hook == "output"_L1) && c.priority < -200;
     const auto add = [&](Packet p, quint32 state, const QString &what) {
-        p.ctState = state;
+        p.ctState = beforeConntrack ? ctInvalid : state;
         p.what = what;
         out.append(p);
     };

@@ -220,6 +220,16 @@ void TestHelperDiagnosis::findings_data() {
     }
     {
         DiagnosisFacts f = gateway();
+        f.chains = {chain(u"ip"_s, u"raw"_s, u"PREROUTING"_s, u"prerouting"_s, -300, false,
+                          {rule(R::Drop, {ctState(1)})})};
+        QTest::newRow("ct state invalid drop before conntrack drops everything")
+            << w << f << u"foreign_drop"_s << u"problem"_s << u"ip raw PREROUTING"_s;
+        f.chains[0].priority = -150;
+        QTest::newRow("... after conntrack only invalid packets")
+            << w << f << u"foreign_drop"_s << u"ok"_s << u"checked"_s;
+    }
+    {
+        DiagnosisFacts f = gateway();
         f.chains = {chain(u"ip6"_s, u"filter"_s, u"FORWARD"_s, u"forward"_s, 0, true, {})};
         QTest::newRow("an IPv6 chain does not see an IPv4 forward")
             << w << f << u"foreign_drop"_s << u"ok"_s << u"no other table"_s;
