@@ -389,6 +389,15 @@ void PacketTrace::handle(const nlmsghdr *nlh) {
         return; // traced by someone else's nftrace rule
     it->inTraceChain = false;
     QString hook = hookOf(family, table, chain);
+    // The kernel marks the end of a chain's rules with a rule event without a handle: before
+    // the policy of a base chain (which follows as its own event, so this one says nothing) and
+    // when a jump target runs out of rules (a return to the caller).
+    if (o.value(QLatin1String("type")) == QLatin1String("rule") &&
+        o.value(QLatin1String("handle")).toInteger() == 0) {
+        if (!hook.isEmpty())
+            return;
+        o.insert(QStringLiteral("type"), QStringLiteral("return"));
+    }
     // A regular chain (a jump target) is at the hook of the base chain that jumped to it.
     if (hook.isEmpty())
         hook = it->lastHook;
