@@ -227,6 +227,12 @@ bool HelperService::init(const SavedState &state, const QString &loadReport, QSt
             return false;
         }
     }
+    // issue 5: a helper that was killed during a trace could not take its chains out.
+    QString leftover;
+    if (const int n = PacketTrace::removeLeftovers(m_writer, &leftover); n > 0)
+        qInfo("removed %d trace chains that an earlier run left in table inet portico", n);
+    else if (n < 0)
+        qWarning("could not look for leftover trace chains: %s", qPrintable(leftover));
     return true;
 }
 

@@ -15,6 +15,7 @@
 
 #include <QHostAddress>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSocketNotifier>
 
 #include <cerrno>
@@ -200,6 +201,29 @@ PacketTrace::PacketTrace(RulesetWriter *writer, quint64 id, const QString &owner
 
 PacketTrace::~PacketTrace() {
     stop(QStringLiteral("stopped"), QStringLiteral("the helper is exiting"));
+}
+
+int PacketTrace::removeLeftovers(RulesetWriter *writer, QString *error) {
+    RulesetReader reader;
+    RulesetSnapshot s;
+    if (QString err = reader.read(&s); !err.isEmpty()) {
+        *error = err;
+        return -1;
+    }
+    static const QRegularExpression name(QStringLiteral("^trace[0-9]+_(pre|out)$"));
+    int removed = 0;
+    for (const ChainView &c : std::as_const(s.chains)) {
+        if (!c.ours || !name.match(c.name).hasMatch())
+            continue;
+        RulesetWriter::TraceChains t;
+        (c.name.endsWith(QLatin1String("_pre")) ? t.prerouting : t.output) = c.name;
+        if (const ApplyError e = writer->removeTraceChains(t); !e.ok()) {
+            *error = e.message;
+            return -1;
+        }
+        ++removed;
+    }
+    return removed;
 }
 
 QString PacketTrace::start() {

@@ -51,6 +51,10 @@ public:
     // The names of this trace's chains, "trace<id>_pre" and "trace<id>_out".
     const RulesetWriter::TraceChains &chains() const { return m_chains; }
 
+    // Chains of traces that a killed helper left in our table (a trace that ends removes its
+    // own): deleted at start. Returns how many, or -1 with *error.
+    static int removeLeftovers(RulesetWriter *writer, QString *error);
+
     // One NFT_MSG_TRACE event as a JSON object of the contract, without the packet number,
     // time and hook that only the running trace knows; *traceId is the kernel's packet id.
     static bool parseEvent(const nlmsghdr *nlh, QJsonObject *out, quint32 *traceId);

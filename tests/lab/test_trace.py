@@ -216,3 +216,58 @@ def test_the_trace_ends_when_its_client_leaves_the_bus(lab):
     with os.fdopen(r) as f:
         end = json.loads(f.read().splitlines()[-1])
     assert end["end"] == "stopped" and "left" in end["message"], end
+
+
+def test_an_exiting_helper_takes_its_trace_out_and_leftovers_go_at_start(lab):
+    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    before = ruleset(lab)
+    r, w = os.pipe()
+    own = lab_bus.connect(lab.busAddress)
+    try:
+        assert isinstance(startTraceCall(own, fid, 60, w), int)
+        os.close(w)
+        assert "nftrace" in ruleset(lab)
+        lab.stopHelper()  # SIGTERM
+        assert ruleset(lab) == before, "the trace chains stayed after the helper exited"
+        with os.fdopen(r) as f:
+            end = json.loads(f.read().splitlines()[-1])
+        assert end["end"] == "stopped" and "exiting" in end["message"], end
+    finally:
+        own.close()
+    # A helper killed during a trace cannot clean up; the next one removes what it left.
+    lab.nft(lab.gw, "add", "chain", "inet", "portico", "trace7_pre",
+            "{ type filter hook prerouting priority -350; policy accept; }")
+    lab.nft(lab.gw, "add", "rule", "inet", "portico", "trace7_pre", "tcp", "dport", "80", "meta",
+            "nftrace", "set", "1")
+    lab.ensureHelper()
+    assert lab.busCall("ListForwards")["ok"]  # activates it
+    assert ruleset(lab) == before, "the leftover trace chain is still there"
+
+
+def test_a_change_that_rewrites_our_table_during_a_trace_keeps_it_on(lab):
+    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    # A set the helper did not make: after a restart the helper does not take the table over as
+    # its own, so its next change writes the table whole, and the trace chains go with it.
+    lab.stopHelper()
+    lab.nft(lab.gw, "add", "set", "inet", "portico", "stranger", "{ type ipv4_addr; }")
+    lab.ensureHelper()
+    r, w = os.pipe()
+    own = lab_bus.connect(lab.busAddress)
+    try:
+        assert isinstance(startTraceCall(own, fid, 60, w), int)
+        os.close(w)
+        add(lab, "--name", "other", "--proto", "udp", "--port", "53", "--to", LAN_SERVER4)
+        table = lab.nft(lab.gw, "list", "table", "inet", "portico")
+        assert "stranger" not in table, "the table was not written whole; the test proves nothing"
+        assert table.count("meta nftrace set 1") == 2, table  # prerouting and output, once each
+        assert web(lab) is not None
+    finally:
+        own.close()
+    with os.fdopen(r) as f:
+        lines = [json.loads(l) for l in f.read().splitlines()]
+    assert any(l.get("table") == "portico" and l.get("hook") == "prerouting" for l in lines), lines
+    assert lines[-1]["end"] == "stopped", lines[-1]
+    deadline = time.monotonic() + 10
+    while "nftrace" in ruleset(lab) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "nftrace" not in ruleset(lab)
