@@ -131,7 +131,7 @@ int main(int argc, char **argv) {
         QList<QVariantMap> maps;
         for (int i = 0; i < n; ++i) {
             forwards.append(benchForward(i));
-            maps.append(forwardToVariantMap(forwards.last()));
+            maps.append(forwardToVariantMap(forwards.last(), BusKeys::Request));
         }
         writeEquivalents(dir, n, forwards);
 
@@ -154,7 +154,8 @@ int main(int argc, char **argv) {
                 Forward extra = benchForward(n + 1 + c);
                 extra.name = QStringLiteral("bench-extra-%1").arg(c);
                 t.restart();
-                reply = call(bus, QStringLiteral("AddForward"), {forwardToVariantMap(extra)});
+                reply = call(bus, QStringLiteral("AddForward"),
+                             {forwardToVariantMap(extra, BusKeys::Request)});
                 addMs.push_back(t.nsecsElapsed() / 1e6);
                 if (reply.type() == QDBusMessage::ErrorMessage) {
                     std::fprintf(stderr, "AddForward: %s\n", qPrintable(reply.errorMessage()));
