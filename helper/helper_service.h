@@ -3,12 +3,14 @@
 // (parse and validate, authorize with polkit, act, reply), and the state it acts on.
 #pragma once
 
+#include "claim_index.h"
 #include "forward.h"
 #include "ip_forwarding.h"
 #include "state_store.h"
 
 #include <QDBusConnection>
 #include <QDBusMessage>
+#include <QDBusServiceWatcher>
 #include <QDBusVirtualObject>
 #include <QHash>
 #include <QMap>
@@ -21,7 +23,9 @@
 namespace portico {
 
 class IdleGuard;
+class PacketTrace;
 class PolkitAuthority;
+class RulesetReader;
 class RulesetWriter;
 
 class HelperService : public QDBusVirtualObject {
@@ -73,14 +77,25 @@ private:
     // issue 5: Diagnose
     Outcome prepareDiagnose(Call &call);
     Outcome actDiagnose(Call &call);
+    // issue 5: the ruleset summary and the packet trace (helper/packet_trace.*)
+    Outcome actRulesetSummary(Call &call);
+    Outcome prepareStartTrace(Call &call);
+    Outcome actStartTrace(Call &call);
+    Outcome prepareStopTrace(Call &call);
+    Outcome actStopTrace(Call &call);
+    void traceFinished(quint64 id);
+    void callerLeft(const QString &name);
 
     // Shared by the mutating methods.
     Outcome parseNewForward(const QVariantMap &map, Forward *out) const;
     Outcome mergeUpdate(Call &call, Forward *out) const;
     Outcome buildReplacement(const Call &call, QList<Forward> *out, quint32 *nextMark) const;
     Outcome checkSet(const QList<Forward> &forwards) const;
-    // As checkSet(base with `changed` at index, or appended if index < 0), for a valid base.
+    // As checkSet(base with `changed` at index, or appended if index < 0), for the valid base
+    // m_state.forwards: against the forwards m_claims names, and by a scan only when that
+    // finds a clash (so the message names the forwards in list order, as checkSet would).
     Outcome checkOne(const QList<Forward> &base, int index, const Forward &changed) const;
+    Outcome checkOneByScan(const QList<Forward> &base, int index, const Forward &changed) const;
     Outcome staleCheck(const Call &call) const;
     quint32 allocateMark(quint32 *nextMark, const QList<Forward> &forwards) const;
     // One change of the forwards. commit() makes it in place on m_state (validate, kernel,
@@ -96,6 +111,8 @@ private:
     };
     Outcome commit(Edit &edit, QStringList *notices);
     void undo(Edit &edit);
+    // Brings m_claims in step with an edit made to m_state.forwards, or back (apply false).
+    void indexEdit(const Edit &edit, bool apply);
     QStringList enableForwarding(const QList<Forward> &forwards, const QStringList &touchedIds,
                                  std::optional<IpForwarding> *chosen, IpForwarding *before,
                                  bool *changed);
@@ -108,9 +125,15 @@ private:
     IdleGuard *m_idle;
     PolkitAuthority *m_polkit;
     SavedState m_state;
+    ClaimIndex m_claims; // of m_state.forwards, kept in step by init() and commit()
     QString m_pendingReport;
     QString m_interfaceXml;
     QString m_commitTiming; // of the last change, for the timing log
+    // issue 5
+    std::unique_ptr<RulesetReader> m_reader;
+    QHash<quint64, PacketTrace *> m_traces;
+    quint64 m_nextTraceId = 1;
+    QDBusServiceWatcher *m_traceOwners = nullptr;
     QHash<QString, int> m_methodIndex;
     QHash<QString, QString> m_inSignature;
     QHash<QString, QString> m_outSignature;

@@ -263,6 +263,9 @@ private slots:
         QTest::newRow("Diagnose") << QStringLiteral("Diagnose")
                                   << QVariantList{QStringLiteral("f1")}
                                   << QStringLiteral("io.github.portico.monitor"); // issue 5
+        // issue 5
+        QTest::newRow("RulesetSummary") << QStringLiteral("RulesetSummary") << QVariantList{}
+                                        << QStringLiteral("io.github.portico.monitor");
     }
 
     void withoutPolkitEveryGatedMethodIsRefused() {

@@ -17,6 +17,9 @@ READ_ONLY = {"ListForwards", "GetIpForwarding", "Ruleset", "GetCounters"}
 MONITORED = {"GetCounters"}
 # issue 5: Diagnose reads only; its denial (it needs an id) is tested in test_diagnose.py.
 READ_ONLY |= {"Diagnose"}
+# issue 5: the summary, and the trace (its denial is in test_trace.py: it needs a pipe)
+READ_ONLY |= {"RulesetSummary", "StartTrace", "StopTrace"}
+MONITORED |= {"RulesetSummary"}
 NOT_AUTHORIZED = "io.github.portico.Error.NotAuthorized"
 
 
