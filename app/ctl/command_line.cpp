@@ -397,6 +397,17 @@ ParseResult parseCommandLine(const QStringList &args) {
             }
             continue;
         }
+        if (name == "trace"_L1 && inv.command == Command::Diagnose) { // issue 5
+            QString value;
+            bool ok = false;
+            if (takeValue(&value))
+                inv.traceSeconds = value.toInt(&ok);
+            if (!ok || inv.traceSeconds < 1 || inv.traceSeconds > 60) {
+                r.error = u"--trace needs a number of seconds from 1 to 60"_s;
+                return r;
+            }
+            continue;
+        }
         const ForwardOption *opt =
             isForwardCommand(inv.command) ? findForwardOption(name) : nullptr;
         if (!opt) {
@@ -529,7 +540,8 @@ QString usage(Command c) {
                "  export [FILE]              all forwards as JSON, to FILE or standard output\n"
                "  import FILE                replace all forwards with those in FILE, atomically\n"
                "  watch [--count N]          print the generation each time the forwards change\n"
-               "  diagnose NAME|ID [--json]  why a forward does not work, and how to fix it\n"
+               "  diagnose NAME|ID [--trace N] [--json]\n"
+               "                             why a forward does not work, and how to fix it\n"
                "  chains [--json]            every table's base chains, by hook and priority\n"
                "  trace NAME|ID [--seconds N] [--json]\n"
                "                             the path of one forward's packets through the chains\n"
@@ -606,14 +618,18 @@ QString usage(Command c) {
                "forwards change (the helper's ForwardsChanged\nsignal), until interrupted or "
                "after N changes.\n"_s;
     case Command::Diagnose:
-        return u"Usage: porticoctl diagnose NAME|ID [--json]\n\nChecks why a forward may not "
+        return u"Usage: porticoctl diagnose NAME|ID [--trace N] [--json]\n\nChecks why a forward "
+               "may not "
                "work: IP forwarding, routes, the return path, hairpin,\nrp_filter, loopback "
                "services, other tables' chains that drop or DNAT its traffic, and\nlocal "
                "services on its ports. Prints the problems first, then the warnings, then the\n"
                "checks that passed, each with how to fix it. --json prints {\"forward\": NAME, "
                "\"id\": ID,\n\"problems\": N, \"warnings\": N, \"findings\": [{\"check\", "
-               "\"severity\", \"message\", \"fix\",\n\"chain\"}...]}.\n\nExit status: 0 when "
-               "no problem was found (warnings allowed), 1 when one was.\n"_s;
+               "\"severity\", \"message\", \"fix\",\n\"chain\"}...]}.\n\n--trace N then traces the "
+               "forward for N seconds (1-60): send traffic to it\nmeanwhile, and each packet's "
+               "fate is reported: which chain dropped it, or that it\npassed (with --json as "
+               "\"trace_result\").\n\nExit status: 0 when no problem was found (warnings "
+               "allowed), 1 when one was\n(or when the trace saw a packet dropped).\n"_s;
     case Command::Chains:
         return u"Usage: porticoctl chains [--json]\n\nLists the base chains of every nftables "
                "table (Portico's, firewalld's, Docker's, ...)\nby hook, in the order the kernel "

@@ -6,6 +6,7 @@
 #include "command_line.h"
 #include "helper_client.h"
 
+#include <QJsonObject>
 #include <QTextStream>
 
 namespace portico::ctl {
@@ -32,6 +33,9 @@ private:
     int importForwards(const Invocation &inv);
     int watch(const Invocation &inv);
     int diagnose(const Invocation &inv); // issue 5
+    // diagnose --trace: traces the forward and reports each packet's fate; false on a drop.
+    bool traceForDiagnosis(const Forward &f, int seconds, bool json, QJsonObject *result,
+                           int *exitCode);
     // issue 5
     int chains(const Invocation &inv);
     int trace(const Invocation &inv);

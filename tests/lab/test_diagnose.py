@@ -432,3 +432,48 @@ def test_ipv6_forward_and_an_ip6_table_that_drops_it(lab, undo):
     # The ip6 table does not see the IPv4 forward's packets, and the IPv4 traffic flows.
     assert web(lab) is not None
     quiet(diagnose(lab, "web", expect=0), "foreign_drop")
+
+
+# --- diagnose --trace: the trace's verdict joins the diagnosis ---------------------------------
+
+def diagnoseWithTrace(lab, name, seconds=3, traffic=None):
+    """porticoctl diagnose NAME --trace SECONDS --json (as root), with `traffic` sent once the
+    trace runs: (exit status, the JSON)."""
+    p = subprocess.Popen([lab.ctlPath, "--bus", lab.busAddress, "--no-ask-password", "diagnose",
+                          name, "--trace", str(seconds), "--json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()
+        assert "send traffic" in line, line
+        if traffic:
+            traffic()
+        out, err = p.communicate(timeout=seconds + 30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return p.returncode, json.loads(out)
+
+
+def test_diagnose_with_a_trace_names_the_chain_that_dropped_the_packets(lab, undo):
+    webForward(lab)
+    table(lab, undo, "inet", "firewalld", FIREWALLD_DROP)
+    rc, d = diagnoseWithTrace(lab, "web", traffic=lambda: get(lab, lab.wan, f"http://{WAN_GW4}/",
+                                                               WAN_CLIENT4))
+    assert rc == 1, d
+    t = d["trace_result"]
+    assert t["dropped"] >= 1 and t["packets"], t
+    drop = next(p for p in t["packets"] if "dropped_by" in p)
+    assert drop["dropped_by"] == "inet firewalld filter_FORWARD" and drop["policy"], drop
+    assert drop["hook"] == "forward", drop
+
+
+def test_diagnose_with_a_trace_of_traffic_that_passes(lab, undo):
+    webForward(lab, "--in", "wan0")
+    table(lab, undo, "inet", "firewalld", FIREWALLD_ACCEPT)
+    bodies = []
+    rc, d = diagnoseWithTrace(lab, "web", traffic=lambda: bodies.append(web(lab)))
+    assert bodies == [f"lan-server port=8080 client={WAN_CLIENT4}\n"]
+    t = d["trace_result"]
+    assert rc == 0 and t["dropped"] == 0 and t["packets"], d
+    assert all("dropped_by" not in p for p in t["packets"]), t

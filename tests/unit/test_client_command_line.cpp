@@ -167,6 +167,12 @@ void TestClientCommandLine::commands_data() {
                               << QString();
     QTest::newRow("diagnose json")
         << QStringList{u"diagnose"_s, u"web"_s, u"--json"_s} << Command::Diagnose << QString();
+    QTest::newRow("diagnose with a trace")
+        << QStringList{u"diagnose"_s, u"web"_s, u"--trace"_s, u"10"_s} << Command::Diagnose
+        << QString();
+    QTest::newRow("diagnose trace too long")
+        << QStringList{u"diagnose"_s, u"web"_s, u"--trace=61"_s} << Command::Diagnose
+        << u"--trace needs"_s;
     QTest::newRow("diagnose needs a name")
         << QStringList{u"diagnose"_s} << Command::Diagnose << u"NAME or ID"_s;
     QTest::newRow("count is only for watch")
