@@ -13,6 +13,7 @@
 #include "ruleset_reader.h"
 
 #include <QFile>
+#include <QSet>
 
 #include <linux/rtnetlink.h>
 #include <net/if.h>
