@@ -267,6 +267,44 @@ def test_a_rule_portico_cannot_decide_is_a_warning(lab, undo):
     assert f["chain"] == "inet other filter_fwd" and "may drop" in f["message"], f
 
 
+DOCKER = """table ip filter {{
+    chain DOCKER {{
+    }}
+    chain DOCKER-USER {{
+        {user}
+        return
+    }}
+    chain FORWARD {{
+        type filter hook forward priority filter; policy drop;
+        jump DOCKER-USER
+        oifname "docker0" ct state related,established accept
+        oifname "docker0" jump DOCKER
+        iifname "docker0" oifname != "docker0" accept
+        iifname "docker0" oifname "docker0" accept
+    }}
+}}
+"""
+
+
+def test_dockers_forward_chain_drops_the_forward_until_docker_user_allows_it(lab, undo):
+    webForward(lab, "--in", "wan0")
+    table(lab, undo, "ip", "filter", DOCKER.format(user=""))
+    assert get(lab, lab.wan, f"http://{WAN_GW4}/", WAN_CLIENT4) is None
+    f = finding(diagnose(lab, "web", expect=1), "foreign_drop", "problem")[0]
+    assert f["chain"] == "ip filter FORWARD" and "policy is drop" in f["message"], f
+    # Without --in, Portico cannot tell whether the packets come from docker0 (accepted there).
+    assert lab.ctl("update", "web", "--in", "", user=ADMIN_USER).returncode == 0
+    f = finding(diagnose(lab, "web", expect=0), "foreign_drop", "warning")[0]
+    assert f["chain"] == "ip filter FORWARD", f
+    # Docker's place for the user's own rules lets it through.
+    lab.nft(lab.gw, "delete", "table", "ip", "filter")
+    table(lab, undo, "ip", "filter", DOCKER.format(
+        user="ct state established,related accept\n"
+             f"        ip daddr {LAN_SERVER4} tcp dport 8080 accept"))
+    assert web(lab) == f"lan-server port=8080 client={WAN_CLIENT4}\n"
+    quiet(diagnose(lab, "web", expect=0), "foreign_drop")
+
+
 # --- route -----------------------------------------------------------------------------------
 
 def test_no_route_to_the_target(lab, undo):
