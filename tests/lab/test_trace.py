@@ -271,3 +271,38 @@ def test_a_change_that_rewrites_our_table_during_a_trace_keeps_it_on(lab):
     while "nftrace" in ruleset(lab) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "nftrace" not in ruleset(lab)
+
+
+def test_a_running_trace_keeps_the_helper_from_its_idle_exit(lab):
+    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    lab.stopHelper()
+    helper = subprocess.Popen(["ip", "netns", "exec", lab.gw, lab.helperPath, "--bus",
+                               lab.busAddress, "--state-dir", lab.stateDir, "--idle-timeout", "1"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    r, w = os.pipe()
+    own = lab_bus.connect(lab.busAddress)
+    try:
+        deadline = time.monotonic() + 10
+        while not lab.hasOwner(lab_bus.SERVICE) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lab.helperPid() == helper.pid
+        started = time.monotonic()
+        assert isinstance(startTraceCall(own, fid, 3, w), int)
+        os.close(w)
+        time.sleep(2.2)
+        assert helper.poll() is None, "the helper went idle during a trace"
+        # The trace ends after its 3 seconds; then the helper may leave, after one idle second.
+        with os.fdopen(r) as f:
+            end = json.loads(f.read().splitlines()[-1])
+        assert end["end"] == "timeout", end
+        assert helper.wait(timeout=10) == 0, helper.stderr.read()
+        assert time.monotonic() - started >= 3.5
+        assert "nftrace" not in ruleset(lab)
+    finally:
+        own.close()
+        if helper.poll() is None:
+            helper.kill()
+            helper.wait()
+    lab.ensureHelper()
+    assert lab.busCall("ListForwards")["ok"], "the helper did not come back"
