@@ -1026,7 +1026,9 @@ HelperService::Outcome HelperService::actStartTrace(Call &call) {
             QStringLiteral("forward '%1' is disabled; enable it first").arg(f.name));
     const QString owner = call.message.service();
     // One trace per client: a new one ends the one it had.
-    for (PacketTrace *t : std::as_const(m_traces)) {
+    // (stop() takes the trace out of m_traces, so not while iterating over it)
+    const QList<PacketTrace *> running = m_traces.values();
+    for (PacketTrace *t : running) {
         if (t->owner() == owner)
             t->stop(QStringLiteral("stopped"),
                     QStringLiteral("the same client started another trace"));

@@ -374,12 +374,15 @@ void PacketTrace::drain() {
 
 QString PacketTrace::hookOf(const QString &family, const QString &table, const QString &chain) {
     const ChainView *c = m_snapshot.find(family, table, chain);
-    if (!c) {
+    const QString label = family + QLatin1Char(' ') + table + QLatin1Char(' ') + chain;
+    if (!c && !m_unknownChains.contains(label)) {
         // A chain made after the trace started: read the ruleset again, once per unknown chain.
         RulesetSnapshot fresh;
         if (m_reader.read(&fresh).isEmpty())
             m_snapshot = fresh;
         c = m_snapshot.find(family, table, chain);
+        if (!c)
+            m_unknownChains.insert(label);
     }
     return c && c->base ? c->hook : QString();
 }
@@ -408,6 +411,10 @@ void PacketTrace::handle(const nlmsghdr *nlh) {
         m_packets.insert(traceId, Packet{++m_packetCount, QString(), true});
         return;
     }
+    // Another client's trace of the same packets: its chain is no step of the path either.
+    static const QRegularExpression traceChain(QStringLiteral("^trace[0-9]+_(pre|out)$"));
+    if (ours && traceChain.match(chain).hasMatch())
+        return;
     auto it = m_packets.find(traceId);
     if (it == m_packets.end() || m_limitReached)
         return; // traced by someone else's nftrace rule

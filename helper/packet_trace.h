@@ -12,6 +12,7 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 #include <memory>
@@ -99,6 +100,7 @@ private:
         bool inTraceChain = false; // no step since our chain: its further events are the same pass
     };
     QHash<quint32, Packet> m_packets; // by the kernel's trace id
+    QSet<QString> m_unknownChains;    // not in the ruleset even after reading it again
     int m_packetCount = 0;
 };
 

@@ -306,3 +306,39 @@ def test_a_running_trace_keeps_the_helper_from_its_idle_exit(lab):
             helper.wait()
     lab.ensureHelper()
     assert lab.busCall("ListForwards")["ok"], "the helper did not come back"
+
+
+def readTrace(fd):
+    with os.fdopen(fd) as f:
+        return [json.loads(l) for l in f.read().splitlines()]
+
+
+def test_two_clients_trace_at_once_and_a_second_trace_of_one_client_ends_its_first(lab):
+    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    before = ruleset(lab, counters=False)
+    a, b = lab_bus.connect(lab.busAddress), lab_bus.connect(lab.busAddress)
+    pipes = [os.pipe() for _ in range(3)]
+    try:
+        assert isinstance(startTraceCall(a, fid, 60, pipes[0][1]), int)
+        assert isinstance(startTraceCall(b, fid, 60, pipes[1][1]), int)
+        for _, w in pipes[:2]:
+            os.close(w)
+        assert web(lab) is not None
+        # Client a starts again: its first trace ends, its second goes on.
+        assert isinstance(startTraceCall(a, fid, 60, pipes[2][1]), int)
+        os.close(pipes[2][1])
+        assert ruleset(lab).count("meta nftrace set 1") == 4  # two traces, two chains each
+    finally:
+        a.close()
+        b.close()
+    first, other, second = (readTrace(r) for r, _ in pipes)
+    assert first[-1]["end"] == "stopped" and "another trace" in first[-1]["message"], first[-1]
+    for lines in (first, other):
+        steps = lines[:-1]
+        assert any(s["hook"] == "forward" and s["table"] == "portico" for s in steps), steps
+        assert not any(s["chain"].startswith("trace") for s in steps), steps
+    assert second[-1]["end"] == "stopped"
+    deadline = time.monotonic() + 10
+    while ruleset(lab, counters=False) != before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ruleset(lab, counters=False) == before
