@@ -473,6 +473,8 @@ public:
             m_out->verdict = QStringLiteral("reject");
         } else if (name == "queue") {
             m_out->verdict = QStringLiteral("queue");
+        } else if (name == "target") {
+            xtTarget(QByteArray(nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME)));
         } else if (name == "log" || name == "notrack" || name == "objref" || name == "dynset" ||
                    name == "dup" || name == "last" || name == "flow_offload" || name == "secmark") {
             // Statements that neither match nor end the rule.
@@ -486,6 +488,23 @@ public:
 
 private:
     void load(quint32 reg, const Load &l) { m_regs[reg] = l; }
+
+    // An iptables-nft rule with an xtables target (-j REJECT, -j DNAT, ...) that nft has no
+    // native form for.
+    void xtTarget(const QByteArray &target) {
+        if (target == "REJECT") {
+            m_out->verdict = QStringLiteral("reject");
+        } else if (target == "DNAT" || target == "SNAT" || target == "MASQUERADE" ||
+                   target == "REDIRECT") {
+            (target == "DNAT"         ? m_out->dnat
+             : target == "SNAT"       ? m_out->snat
+             : target == "MASQUERADE" ? m_out->masquerade
+                                      : m_out->redirect) = true;
+            m_out->verdict = QStringLiteral("accept");
+        } else {
+            m_out->opaque = true; // LOG, MARK, NFQUEUE, ...: whether it ends the chain is unknown
+        }
+    }
 
     const Load *reg(quint32 r) const {
         const auto it = m_regs.find(r);
