@@ -1033,6 +1033,11 @@ HelperService::Outcome HelperService::actStartTrace(Call &call) {
             t->stop(QStringLiteral("stopped"),
                     QStringLiteral("the same client started another trace"));
     }
+    // Each trace is a listener and two chains; a few are plenty for the few people who watch.
+    if (m_traces.size() >= PacketTrace::maxTraces)
+        return Outcome::fail("org.freedesktop.DBus.Error.LimitsExceeded",
+                             QStringLiteral("%1 traces are running already; wait until one ends")
+                                 .arg(PacketTrace::maxTraces));
     const int fd = fcntl(call.pipe.fileDescriptor(), F_DUPFD_CLOEXEC, 3);
     if (fd < 0)
         return Outcome::fail(errors::InvalidArgs,

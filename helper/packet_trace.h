@@ -30,6 +30,8 @@ public:
     static constexpr int maxSeconds = 60;
     // More packets than anyone reads in a list: the trace ends there rather than flood the pipe.
     static constexpr int maxPackets = 1000;
+    // Running at once, over all clients (one each).
+    static constexpr int maxTraces = 16;
 
     // `pipeFd` is the write end of the client's pipe; the trace owns it from here on.
     PacketTrace(RulesetWriter *writer, quint64 id, const QString &owner, int pipeFd,

@@ -18,7 +18,7 @@ import dbus
 import pytest
 
 import lab_bus
-from lab import ADMIN_USER, LAN_SERVER4, PLAIN_USER
+from lab import ADMIN_USER, LAN_SERVER4, LAN_SERVER6, PLAIN_USER, WAN_CLIENT4, WAN_CLIENT6, WAN_GW4, WAN_GW6
 from labutil import add, web
 
 FIREWALLD = """table inet firewalld {
@@ -341,4 +341,25 @@ def test_two_clients_trace_at_once_and_a_second_trace_of_one_client_ends_its_fir
     deadline = time.monotonic() + 10
     while ruleset(lab, counters=False) != before and time.monotonic() < deadline:
         time.sleep(0.1)
+    assert ruleset(lab, counters=False) == before
+
+
+def test_an_ipv6_forward_on_one_address_traces_only_its_packets(lab):
+    add(lab, "--name", "web6", "--proto", "tcp", "--on", WAN_GW6, "--port", "80", "--to",
+        f"[{LAN_SERVER6}]:8080")
+    before = ruleset(lab, counters=False)
+    p, said = startTrace(lab, "web6", 3)
+    assert p.poll() is None, said
+    during = lab.nft(lab.gw, "list", "table", "inet", "portico")
+    assert f"ip6 daddr {WAN_GW6} tcp dport 80 meta nftrace set 1" in during, during
+    assert lab.http_get(lab.wan, f"http://[{WAN_GW6}]/", source=WAN_CLIENT6) is not None
+    # IPv4 to port 80 is not this forward's traffic: not traced.
+    lab.http_get(lab.wan, f"http://{WAN_GW4}/", source=WAN_CLIENT4, timeout=1)
+    steps, err = finish(p, 15)
+    assert "trace ended (timeout)" in err, err
+    assert steps and all(s["nfproto"] == "ipv6" for s in steps), steps
+    first = packets(steps)[1]
+    assert first[0]["src"].startswith(f"[{WAN_CLIENT6}]:"), first[0]
+    fwd = [s for s in first if s["hook"] == "forward"]
+    assert fwd and fwd[0]["dst"] == f"[{LAN_SERVER6}]:8080", first
     assert ruleset(lab, counters=False) == before
