@@ -126,7 +126,9 @@ void endpoints(const nftnl_trace *t, QJsonObject *out) {
 } // namespace
 
 bool PacketTrace::parseEvent(const nlmsghdr *nlh, QJsonObject *out, quint32 *traceId) {
-    if (nlh->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_TRACE))
+    // (libnftnl aborts on a message of another kind)
+    if (nlh->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_TRACE) ||
+        nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(nfgenmsg))
         return false;
     nftnl_trace *t = nftnl_trace_alloc();
     const bool ok = nftnl_trace_nlmsg_parse(nlh, t) == 0 && nftnl_trace_is_set(t, NFTNL_TRACE_ID) &&
