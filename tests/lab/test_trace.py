@@ -48,6 +48,11 @@ def firewalld(lab):
     lab.run(lab.gw, ["nft", "delete", "table", "inet", "firewalld"], check=False)
 
 
+def addWeb(lab):
+    """The forward most tests trace: TCP port 80 of the gateway to the LAN server's 8080."""
+    return add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+
+
 def ruleset(lab, counters=True):
     text = lab.nft(lab.gw, "list", "ruleset")
     # Traffic moves the counters of rules and of our per-forward elements; nothing else may move.
@@ -69,6 +74,17 @@ def startTrace(lab, ref, seconds, user=ADMIN_USER):
     return p, first
 
 
+def traceWebThroughFirewalld(lab, firewalld, accepting, seconds):
+    """The web forward behind the firewalld-shaped table, traced; returns the ruleset before the
+    trace (counters aside) and the running porticoctl."""
+    addWeb(lab)
+    firewalld(accepting)
+    before = ruleset(lab, counters=False)
+    p, said = startTrace(lab, "web", seconds)
+    assert p.poll() is None, said
+    return before, p
+
+
 def finish(p, timeout):
     out, err = p.communicate(timeout=timeout)
     steps = [json.loads(l) for l in out.splitlines() if l.strip()]
@@ -87,11 +103,7 @@ def where(step):
 
 
 def test_trace_of_real_http_shows_our_chains_and_the_accepting_foreign_chain(lab, firewalld):
-    add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
-    firewalld(True)
-    before = ruleset(lab, counters=False)
-    p, said = startTrace(lab, "web", 4)
-    assert p.poll() is None, said
+    before, p = traceWebThroughFirewalld(lab, firewalld, True, 4)
     assert web(lab) == f"lan-server port=8080 client=203.0.113.10\n"
     steps, err = finish(p, 15)
     assert p.returncode == 0, err
@@ -118,11 +130,7 @@ def test_trace_of_real_http_shows_our_chains_and_the_accepting_foreign_chain(lab
 
 
 def test_trace_shows_the_drop_by_the_foreign_policy_and_stop_ends_it(lab, firewalld):
-    add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
-    firewalld(False)
-    before = ruleset(lab, counters=False)
-    p, said = startTrace(lab, "web", 30)
-    assert p.poll() is None, said
+    before, p = traceWebThroughFirewalld(lab, firewalld, False, 30)
     started = time.monotonic()
     assert lab.http_get(lab.wan, "http://203.0.113.1/", source="203.0.113.10", timeout=2) is None
     p.send_signal(signal.SIGINT)  # porticoctl calls StopTrace
@@ -156,7 +164,7 @@ def test_timeout_ends_the_trace_and_the_ruleset_is_byte_identical(lab):
 
 
 def test_portico_user_is_refused_and_nothing_changes(lab):
-    add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    addWeb(lab)
     before = ruleset(lab)
     p = lab.ctl("trace", "web", "--seconds", "1", user=PLAIN_USER)
     assert p.returncode == 3, (p.returncode, p.stderr)
@@ -174,7 +182,7 @@ def startTraceCall(bus, fid, seconds, fd):
 
 
 def test_bad_arguments_are_refused_before_anything_changes(lab):
-    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    fid = addWeb(lab)
     off = add(lab, "--name", "off", "--proto", "tcp", "--port", "81", "--to", f"{LAN_SERVER4}:8080",
               "--disabled")
     before = ruleset(lab)
@@ -196,7 +204,7 @@ def test_bad_arguments_are_refused_before_anything_changes(lab):
 
 
 def test_the_trace_ends_when_its_client_leaves_the_bus(lab):
-    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    fid = addWeb(lab)
     before = ruleset(lab)
     r, w = os.pipe()
     own = lab_bus.connect(lab.busAddress)
@@ -219,7 +227,7 @@ def test_the_trace_ends_when_its_client_leaves_the_bus(lab):
 
 
 def test_an_exiting_helper_takes_its_trace_out_and_leftovers_go_at_start(lab):
-    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    fid = addWeb(lab)
     before = ruleset(lab)
     r, w = os.pipe()
     own = lab_bus.connect(lab.busAddress)
@@ -245,7 +253,7 @@ def test_an_exiting_helper_takes_its_trace_out_and_leftovers_go_at_start(lab):
 
 
 def test_a_change_that_rewrites_our_table_during_a_trace_keeps_it_on(lab):
-    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    fid = addWeb(lab)
     # A set the helper did not make: after a restart the helper does not take the table over as
     # its own, so its next change writes the table whole, and the trace chains go with it.
     lab.stopHelper()
@@ -274,7 +282,7 @@ def test_a_change_that_rewrites_our_table_during_a_trace_keeps_it_on(lab):
 
 
 def test_a_running_trace_keeps_the_helper_from_its_idle_exit(lab):
-    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    fid = addWeb(lab)
     lab.stopHelper()
     helper = subprocess.Popen(["ip", "netns", "exec", lab.gw, lab.helperPath, "--bus",
                                lab.busAddress, "--state-dir", lab.stateDir, "--idle-timeout", "1"],
@@ -314,7 +322,7 @@ def readTrace(fd):
 
 
 def test_two_clients_trace_at_once_and_a_second_trace_of_one_client_ends_its_first(lab):
-    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    fid = addWeb(lab)
     before = ruleset(lab, counters=False)
     a, b = lab_bus.connect(lab.busAddress), lab_bus.connect(lab.busAddress)
     pipes = [os.pipe() for _ in range(3)]
