@@ -104,7 +104,7 @@ def where(step):
 
 def test_trace_of_real_http_shows_our_chains_and_the_accepting_foreign_chain(lab, firewalld):
     before, p = traceWebThroughFirewalld(lab, firewalld, True, 4)
-    assert web(lab) == f"lan-server port=8080 client=203.0.113.10\n"
+    assert web(lab) == f"lan-server port=8080 client={WAN_CLIENT4}\n"
     steps, err = finish(p, 15)
     assert p.returncode == 0, err
     assert "trace ended (timeout)" in err, err
@@ -132,7 +132,7 @@ def test_trace_of_real_http_shows_our_chains_and_the_accepting_foreign_chain(lab
 def test_trace_shows_the_drop_by_the_foreign_policy_and_stop_ends_it(lab, firewalld):
     before, p = traceWebThroughFirewalld(lab, firewalld, False, 30)
     started = time.monotonic()
-    assert lab.http_get(lab.wan, "http://203.0.113.1/", source="203.0.113.10", timeout=2) is None
+    assert lab.http_get(lab.wan, f"http://{WAN_GW4}/", source=WAN_CLIENT4, timeout=2) is None
     p.send_signal(signal.SIGINT)  # porticoctl calls StopTrace
     steps, err = finish(p, 10)
     assert time.monotonic() - started < 15
