@@ -940,6 +940,9 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
                         .arg(back.message);
         if (changed)
             m_sysctl.write(before);
+        // issue 5: putting the ruleset back may have written our table whole.
+        for (PacketTrace *t : std::as_const(m_traces))
+            t->tableRewritten();
         qWarning("%s", qPrintable(text));
         return Outcome::fail(errors::State, text);
     }
