@@ -276,13 +276,22 @@ QString PacketTrace::start() {
     return {};
 }
 
+bool PacketTrace::chainsPresent() {
+    RulesetSnapshot now;
+    if (!m_reader.read(&now).isEmpty())
+        return true; // unknown: assume the worst
+    const QString inet = QStringLiteral("inet"), table = QLatin1String(ourTable);
+    return now.find(inet, table, m_chains.prerouting) || now.find(inet, table, m_chains.output);
+}
+
 void PacketTrace::tableRewritten() {
     if (!m_running)
         return;
     // The chains are added only when they are gone: one that exists refuses the whole batch.
     const ApplyError e = m_writer->addTraceChains(m_chains);
     m_installed = true;
-    if (!e.ok() && !e.message.contains(QLatin1String("File exists")))
+    // (refused with EEXIST when they are still there; the errno's words depend on the locale)
+    if (!e.ok() && !chainsPresent())
         qWarning("trace %llu: %s", m_id, qPrintable(e.message));
 }
 
@@ -312,12 +321,26 @@ void PacketTrace::stop(const QString &reason, const QString &message) {
     m_nl = nullptr;
     QString text = message;
     if (m_installed) {
-        if (const ApplyError e = m_writer->removeTraceChains(m_chains); !e.ok()) {
-            // The table was replaced whole in the meantime, taking the chains with it: fine.
-            if (!e.message.contains(QLatin1String("No such file"))) {
-                qWarning("trace %llu: %s", m_id, qPrintable(e.message));
-                text += (text.isEmpty() ? QString() : QStringLiteral("; ")) + e.message;
+        ApplyError e = m_writer->removeTraceChains(m_chains);
+        if (!e.ok()) {
+            // The table was replaced whole in the meantime and took one or both chains with it:
+            // the batch was refused for the missing one, so the other goes on its own.
+            RulesetSnapshot now;
+            if (m_reader.read(&now).isEmpty()) {
+                const QString inet = QStringLiteral("inet"), table = QLatin1String(ourTable);
+                RulesetWriter::TraceChains left;
+                if (now.find(inet, table, m_chains.prerouting))
+                    left.prerouting = m_chains.prerouting;
+                if (now.find(inet, table, m_chains.output))
+                    left.output = m_chains.output;
+                e = left.prerouting.isEmpty() && left.output.isEmpty()
+                        ? ApplyError()
+                        : m_writer->removeTraceChains(left);
             }
+        }
+        if (!e.ok()) {
+            qWarning("trace %llu: %s", m_id, qPrintable(e.message));
+            text += (text.isEmpty() ? QString() : QStringLiteral("; ")) + e.message;
         }
         m_installed = false;
     }

@@ -72,6 +72,7 @@ private:
     void handle(const nlmsghdr *nlh);
     void write(const QJsonObject &line);
     QString hookOf(const QString &family, const QString &table, const QString &chain);
+    bool chainsPresent(); // either of this trace's chains is in the kernel
 
     RulesetWriter *m_writer;
     RulesetReader m_reader;
