@@ -344,35 +344,36 @@ ValidationError forwardFromVariantMap(const QVariantMap &map, Forward *out) {
 
 namespace {
 
-// The keys of the bus form of f, in the one order both writers use; Request leaves out the
-// keys whose value is the default (name and external_port are always there).
+// The keys of the bus form of f, in sorted order, as a QVariantMap holds them (so a reader
+// like forwardFromBusArgument needs no sort). Request leaves out the keys whose value is the
+// default; name and external_port are always there.
 template <typename Emit> void forEachBusKey(const Forward &f, BusKeys keys, Emit &&put) {
     const bool all = keys == BusKeys::All;
     const Forward defaults;
-    if (all || !f.id.isEmpty())
-        put(QStringLiteral("id"), QVariant(f.id));
-    put(QStringLiteral("name"), QVariant(f.name));
+    if (all || !f.comment.isEmpty())
+        put(QStringLiteral("comment"), QVariant(f.comment));
     if (all || f.enabled != defaults.enabled)
         put(QStringLiteral("enabled"), QVariant(f.enabled));
-    if (all || f.protocol != defaults.protocol)
-        put(QStringLiteral("protocol"), QVariant(protocolToString(f.protocol)));
-    if (all || !f.interface.isEmpty())
-        put(QStringLiteral("interface"), QVariant(f.interface));
     if (all || !f.externalAddress.isNull())
         put(QStringLiteral("external_address"), QVariant(addressString(f.externalAddress)));
     put(QStringLiteral("external_port"), QVariant(f.externalPort.toString()));
+    if (all || f.hairpin)
+        put(QStringLiteral("hairpin"), QVariant(f.hairpin));
+    if (all || !f.id.isEmpty())
+        put(QStringLiteral("id"), QVariant(f.id));
+    if (all || !f.interface.isEmpty())
+        put(QStringLiteral("interface"), QVariant(f.interface));
+    if (all || f.masquerade)
+        put(QStringLiteral("masquerade"), QVariant(f.masquerade));
+    put(QStringLiteral("name"), QVariant(f.name));
+    if (all || f.protocol != defaults.protocol)
+        put(QStringLiteral("protocol"), QVariant(protocolToString(f.protocol)));
     if (all || !f.sources.isEmpty())
         put(QStringLiteral("sources"), QVariant(sourceStrings(f)));
     if (all || !f.targetAddress.isNull())
         put(QStringLiteral("target_address"), QVariant(addressString(f.targetAddress)));
     if (all || !f.targetPort.isNull())
         put(QStringLiteral("target_port"), QVariant(f.targetPort.toString()));
-    if (all || f.masquerade)
-        put(QStringLiteral("masquerade"), QVariant(f.masquerade));
-    if (all || f.hairpin)
-        put(QStringLiteral("hairpin"), QVariant(f.hairpin));
-    if (all || !f.comment.isEmpty())
-        put(QStringLiteral("comment"), QVariant(f.comment));
 }
 
 } // namespace
