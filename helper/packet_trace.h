@@ -12,6 +12,7 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 #include <memory>
@@ -29,6 +30,8 @@ public:
     static constexpr int maxSeconds = 60;
     // More packets than anyone reads in a list: the trace ends there rather than flood the pipe.
     static constexpr int maxPackets = 1000;
+    // Running at once, over all clients (one each).
+    static constexpr int maxTraces = 16;
 
     // `pipeFd` is the write end of the client's pipe; the trace owns it from here on.
     PacketTrace(RulesetWriter *writer, quint64 id, const QString &owner, int pipeFd,
@@ -69,6 +72,7 @@ private:
     void handle(const nlmsghdr *nlh);
     void write(const QJsonObject &line);
     QString hookOf(const QString &family, const QString &table, const QString &chain);
+    bool chainsPresent(); // either of this trace's chains is in the kernel
 
     RulesetWriter *m_writer;
     RulesetReader m_reader;
@@ -99,6 +103,7 @@ private:
         bool inTraceChain = false; // no step since our chain: its further events are the same pass
     };
     QHash<quint32, Packet> m_packets; // by the kernel's trace id
+    QSet<QString> m_unknownChains;    // not in the ruleset even after reading it again
     int m_packetCount = 0;
 };
 

@@ -64,6 +64,7 @@ class TestPacketTraceKernel : public QObject {
     Q_OBJECT
 private slots:
     void localTrafficThroughOurChainsAndAForeignDrop();
+    void aChainGoneMeanwhileStillLeavesNoTrace();
 };
 
 void TestPacketTraceKernel::localTrafficThroughOurChainsAndAForeignDrop() {
@@ -167,6 +168,40 @@ void TestPacketTraceKernel::localTrafficThroughOurChainsAndAForeignDrop() {
     const QRegularExpression counters(QStringLiteral("counter packets \\d+ bytes \\d+"));
     QCOMPARE(QString(after).replace(counters, QStringLiteral("counter")),
              QString(before).replace(counters, QStringLiteral("counter")));
+}
+
+// Someone deleted one of the two chains while the trace ran (our table written whole does the
+// same to both): the end removes what is left and says nothing went wrong.
+void TestPacketTraceKernel::aChainGoneMeanwhileStillLeavesNoTrace() {
+    ENTER_NETNS(ns);
+    RulesetWriter writer;
+    Forward web;
+    web.id = QStringLiteral("f1");
+    web.name = QStringLiteral("web");
+    web.externalPort = {80, 80};
+    web.targetAddress = QHostAddress(QStringLiteral("198.51.100.10"));
+    QVERIFY(writer.apply({web}).ok());
+    QString before, after, out;
+    ns.exec(QStringLiteral("nft"), {QStringLiteral("list"), QStringLiteral("ruleset")}, {},
+            &before);
+    int fds[2];
+    QCOMPARE(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+    PacketTrace trace(&writer, 7, QStringLiteral(":1.1"), fds[1], web, 5);
+    QCOMPARE(trace.start(), QString());
+    QVERIFY2(ns.exec(QStringLiteral("nft"),
+                     {QStringLiteral("delete"), QStringLiteral("chain"), QStringLiteral("inet"),
+                      QStringLiteral("portico"), QStringLiteral("trace7_out")},
+                     {}, &out) == 0,
+             qPrintable(out));
+    trace.stop(QStringLiteral("stopped"), QString());
+    const QList<QJsonObject> lines = readLines(fds[0], [](const QList<QJsonObject> &l) {
+        return !l.isEmpty() && l.last().contains(QLatin1String("end"));
+    });
+    close(fds[0]);
+    QCOMPARE(lines.size(), 1);
+    QCOMPARE(lines.last().value(QLatin1String("message")).toString(), QString());
+    ns.exec(QStringLiteral("nft"), {QStringLiteral("list"), QStringLiteral("ruleset")}, {}, &after);
+    QCOMPARE(after, before);
 }
 
 QTEST_GUILESS_MAIN(TestPacketTraceKernel)

@@ -102,6 +102,7 @@ private slots:
     void chainsOfEveryFamily();
     void rulesDecoded();
     void countersAndGeneration();
+    void iptablesNftTargets();
 };
 
 void TestRulesetReaderKernel::chainsOfEveryFamily() {
@@ -295,6 +296,43 @@ void TestRulesetReaderKernel::countersAndGeneration() {
     QCOMPARE(ns.load("add table ip extra\n", &out), 0);
     QCOMPARE(reader.generation(&g3), QString());
     QVERIFY(g3 != g2);
+}
+
+// iptables-nft writes -j REJECT and -j DNAT as xtables targets inside nft rules.
+void TestRulesetReaderKernel::iptablesNftTargets() {
+    ENTER_NETNS(ns);
+    QString out;
+    const QStringList reject{QStringLiteral("-A"),  QStringLiteral("FORWARD"), QStringLiteral("-p"),
+                             QStringLiteral("tcp"), QStringLiteral("--dport"), QStringLiteral("25"),
+                             QStringLiteral("-j"),  QStringLiteral("REJECT")};
+    QVERIFY2(
+        ns.exec(QStringLiteral("iptables-nft"), reject, {}, &out) == 0,
+        qPrintable(QStringLiteral("iptables-nft (Debian package iptables) is needed: ") + out));
+    const QStringList dnat{QStringLiteral("-t"),
+                           QStringLiteral("nat"),
+                           QStringLiteral("-A"),
+                           QStringLiteral("PREROUTING"),
+                           QStringLiteral("-p"),
+                           QStringLiteral("tcp"),
+                           QStringLiteral("--dport"),
+                           QStringLiteral("2222"),
+                           QStringLiteral("-j"),
+                           QStringLiteral("DNAT"),
+                           QStringLiteral("--to-destination"),
+                           QStringLiteral("198.51.100.10:22")};
+    QVERIFY2(ns.exec(QStringLiteral("iptables-nft"), dnat, {}, &out) == 0, qPrintable(out));
+    RulesetReader reader;
+    RulesetSnapshot s;
+    QCOMPARE(reader.read(&s), QString());
+    const ChainView *forward = chainOf(s, "ip", "filter", "FORWARD");
+    QVERIFY(forward && forward->rules.size() == 1);
+    QCOMPARE(forward->rules[0].verdict, QStringLiteral("reject"));
+    QCOMPARE(forward->dropRules(), 1u);
+    QCOMPARE(matchOf(forward->rules[0], RuleMatch::Field::DPort)->ports, (Ports{{25, 25}}));
+    const ChainView *pre = chainOf(s, "ip", "nat", "PREROUTING");
+    QVERIFY(pre && pre->rules.size() == 1);
+    QVERIFY(pre->rules[0].dnat);
+    QCOMPARE(pre->natRules(), 1u);
 }
 
 QTEST_GUILESS_MAIN(TestRulesetReaderKernel)

@@ -18,7 +18,7 @@ import dbus
 import pytest
 
 import lab_bus
-from lab import ADMIN_USER, LAN_SERVER4, PLAIN_USER
+from lab import ADMIN_USER, LAN_SERVER4, LAN_SERVER6, PLAIN_USER, WAN_CLIENT4, WAN_CLIENT6, WAN_GW4, WAN_GW6
 from labutil import add, web
 
 FIREWALLD = """table inet firewalld {
@@ -48,6 +48,11 @@ def firewalld(lab):
     lab.run(lab.gw, ["nft", "delete", "table", "inet", "firewalld"], check=False)
 
 
+def addWeb(lab):
+    """The forward most tests trace: TCP port 80 of the gateway to the LAN server's 8080."""
+    return add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+
+
 def ruleset(lab, counters=True):
     text = lab.nft(lab.gw, "list", "ruleset")
     # Traffic moves the counters of rules and of our per-forward elements; nothing else may move.
@@ -69,6 +74,17 @@ def startTrace(lab, ref, seconds, user=ADMIN_USER):
     return p, first
 
 
+def traceWebThroughFirewalld(lab, firewalld, accepting, seconds):
+    """The web forward behind the firewalld-shaped table, traced; returns the ruleset before the
+    trace (counters aside) and the running porticoctl."""
+    addWeb(lab)
+    firewalld(accepting)
+    before = ruleset(lab, counters=False)
+    p, said = startTrace(lab, "web", seconds)
+    assert p.poll() is None, said
+    return before, p
+
+
 def finish(p, timeout):
     out, err = p.communicate(timeout=timeout)
     steps = [json.loads(l) for l in out.splitlines() if l.strip()]
@@ -87,12 +103,8 @@ def where(step):
 
 
 def test_trace_of_real_http_shows_our_chains_and_the_accepting_foreign_chain(lab, firewalld):
-    add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
-    firewalld(True)
-    before = ruleset(lab, counters=False)
-    p, said = startTrace(lab, "web", 4)
-    assert p.poll() is None, said
-    assert web(lab) == f"lan-server port=8080 client=203.0.113.10\n"
+    before, p = traceWebThroughFirewalld(lab, firewalld, True, 4)
+    assert web(lab) == f"lan-server port=8080 client={WAN_CLIENT4}\n"
     steps, err = finish(p, 15)
     assert p.returncode == 0, err
     assert "trace ended (timeout)" in err, err
@@ -118,13 +130,9 @@ def test_trace_of_real_http_shows_our_chains_and_the_accepting_foreign_chain(lab
 
 
 def test_trace_shows_the_drop_by_the_foreign_policy_and_stop_ends_it(lab, firewalld):
-    add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
-    firewalld(False)
-    before = ruleset(lab, counters=False)
-    p, said = startTrace(lab, "web", 30)
-    assert p.poll() is None, said
+    before, p = traceWebThroughFirewalld(lab, firewalld, False, 30)
     started = time.monotonic()
-    assert lab.http_get(lab.wan, "http://203.0.113.1/", source="203.0.113.10", timeout=2) is None
+    assert lab.http_get(lab.wan, f"http://{WAN_GW4}/", source=WAN_CLIENT4, timeout=2) is None
     p.send_signal(signal.SIGINT)  # porticoctl calls StopTrace
     steps, err = finish(p, 10)
     assert time.monotonic() - started < 15
@@ -156,7 +164,7 @@ def test_timeout_ends_the_trace_and_the_ruleset_is_byte_identical(lab):
 
 
 def test_portico_user_is_refused_and_nothing_changes(lab):
-    add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    addWeb(lab)
     before = ruleset(lab)
     p = lab.ctl("trace", "web", "--seconds", "1", user=PLAIN_USER)
     assert p.returncode == 3, (p.returncode, p.stderr)
@@ -174,7 +182,7 @@ def startTraceCall(bus, fid, seconds, fd):
 
 
 def test_bad_arguments_are_refused_before_anything_changes(lab):
-    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    fid = addWeb(lab)
     off = add(lab, "--name", "off", "--proto", "tcp", "--port", "81", "--to", f"{LAN_SERVER4}:8080",
               "--disabled")
     before = ruleset(lab)
@@ -196,7 +204,7 @@ def test_bad_arguments_are_refused_before_anything_changes(lab):
 
 
 def test_the_trace_ends_when_its_client_leaves_the_bus(lab):
-    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    fid = addWeb(lab)
     before = ruleset(lab)
     r, w = os.pipe()
     own = lab_bus.connect(lab.busAddress)
@@ -219,7 +227,7 @@ def test_the_trace_ends_when_its_client_leaves_the_bus(lab):
 
 
 def test_an_exiting_helper_takes_its_trace_out_and_leftovers_go_at_start(lab):
-    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    fid = addWeb(lab)
     before = ruleset(lab)
     r, w = os.pipe()
     own = lab_bus.connect(lab.busAddress)
@@ -245,7 +253,7 @@ def test_an_exiting_helper_takes_its_trace_out_and_leftovers_go_at_start(lab):
 
 
 def test_a_change_that_rewrites_our_table_during_a_trace_keeps_it_on(lab):
-    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    fid = addWeb(lab)
     # A set the helper did not make: after a restart the helper does not take the table over as
     # its own, so its next change writes the table whole, and the trace chains go with it.
     lab.stopHelper()
@@ -271,3 +279,95 @@ def test_a_change_that_rewrites_our_table_during_a_trace_keeps_it_on(lab):
     while "nftrace" in ruleset(lab) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "nftrace" not in ruleset(lab)
+
+
+def test_a_running_trace_keeps_the_helper_from_its_idle_exit(lab):
+    fid = addWeb(lab)
+    lab.stopHelper()
+    helper = subprocess.Popen(["ip", "netns", "exec", lab.gw, lab.helperPath, "--bus",
+                               lab.busAddress, "--state-dir", lab.stateDir, "--idle-timeout", "1"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    r, w = os.pipe()
+    own = lab_bus.connect(lab.busAddress)
+    try:
+        deadline = time.monotonic() + 10
+        while not lab.hasOwner(lab_bus.SERVICE) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lab.helperPid() == helper.pid
+        started = time.monotonic()
+        assert isinstance(startTraceCall(own, fid, 3, w), int)
+        os.close(w)
+        time.sleep(2.2)
+        assert helper.poll() is None, "the helper went idle during a trace"
+        # The trace ends after its 3 seconds; then the helper may leave, after one idle second.
+        with os.fdopen(r) as f:
+            end = json.loads(f.read().splitlines()[-1])
+        assert end["end"] == "timeout", end
+        assert helper.wait(timeout=10) == 0, helper.stderr.read()
+        assert time.monotonic() - started >= 3.5
+        assert "nftrace" not in ruleset(lab)
+    finally:
+        own.close()
+        if helper.poll() is None:
+            helper.kill()
+            helper.wait()
+    lab.ensureHelper()
+    assert lab.busCall("ListForwards")["ok"], "the helper did not come back"
+
+
+def readTrace(fd):
+    with os.fdopen(fd) as f:
+        return [json.loads(l) for l in f.read().splitlines()]
+
+
+def test_two_clients_trace_at_once_and_a_second_trace_of_one_client_ends_its_first(lab):
+    fid = addWeb(lab)
+    before = ruleset(lab, counters=False)
+    a, b = lab_bus.connect(lab.busAddress), lab_bus.connect(lab.busAddress)
+    pipes = [os.pipe() for _ in range(3)]
+    try:
+        assert isinstance(startTraceCall(a, fid, 60, pipes[0][1]), int)
+        assert isinstance(startTraceCall(b, fid, 60, pipes[1][1]), int)
+        for _, w in pipes[:2]:
+            os.close(w)
+        assert web(lab) is not None
+        # Client a starts again: its first trace ends, its second goes on.
+        assert isinstance(startTraceCall(a, fid, 60, pipes[2][1]), int)
+        os.close(pipes[2][1])
+        assert ruleset(lab).count("meta nftrace set 1") == 4  # two traces, two chains each
+    finally:
+        a.close()
+        b.close()
+    first, other, second = (readTrace(r) for r, _ in pipes)
+    assert first[-1]["end"] == "stopped" and "another trace" in first[-1]["message"], first[-1]
+    for lines in (first, other):
+        steps = lines[:-1]
+        assert any(s["hook"] == "forward" and s["table"] == "portico" for s in steps), steps
+        assert not any(s["chain"].startswith("trace") for s in steps), steps
+    assert second[-1]["end"] == "stopped"
+    deadline = time.monotonic() + 10
+    while ruleset(lab, counters=False) != before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ruleset(lab, counters=False) == before
+
+
+def test_an_ipv6_forward_on_one_address_traces_only_its_packets(lab):
+    add(lab, "--name", "web6", "--proto", "tcp", "--on", WAN_GW6, "--port", "80", "--to",
+        f"[{LAN_SERVER6}]:8080")
+    before = ruleset(lab, counters=False)
+    p, said = startTrace(lab, "web6", 3)
+    assert p.poll() is None, said
+    during = lab.nft(lab.gw, "list", "table", "inet", "portico")
+    assert f"ip6 daddr {WAN_GW6} tcp dport 80 meta nftrace set 1" in during, during
+    assert lab.http_get(lab.wan, f"http://[{WAN_GW6}]/", source=WAN_CLIENT6) is not None
+    # IPv4 to port 80 is not this forward's traffic: not traced.
+    lab.http_get(lab.wan, f"http://{WAN_GW4}/", source=WAN_CLIENT4, timeout=1)
+    steps, err = finish(p, 15)
+    assert "trace ended (timeout)" in err, err
+    assert steps and all(s["nfproto"] == "ipv6" for s in steps), steps
+    first = packets(steps)[1]
+    assert first[0]["src"].startswith(f"[{WAN_CLIENT6}]:"), first[0]
+    fwd = [s for s in first if s["hook"] == "forward"]
+    assert fwd and fwd[0]["dst"] == f"[{LAN_SERVER6}]:8080", first
+    assert ruleset(lab, counters=False) == before
