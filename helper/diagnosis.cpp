@@ -1204,6 +1204,10 @@ diag::Condition conditionOf(const RuleMatch &m) {
             c.bits |= bits.value(v);
         break;
     }
+    case F::CtStatus:
+        // Only `ct status dnat` says something about our flows: every one of them is DNATed.
+        c.kind = m.values == QStringList{u"dnat"_s} ? K::CtStatusDnat : K::Unknown;
+        break;
     case F::NfProto:
         c.kind = K::NfProto;
         if (m.values.size() != 1)
