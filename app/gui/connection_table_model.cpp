@@ -746,6 +746,7 @@ void ConnectionTableModel::setForwards(const QList<ForwardInfo> &forwards) {
     }
     rebuildForwardRanks();
     recompileFilter();
+    emit forwardsChanged();
     if (m_sortColumn == ForwardColumn && !m_paused)
         sort(m_sortColumn, m_sortOrder);
     if (!m_rows.empty())
@@ -774,6 +775,14 @@ void ConnectionTableModel::rebuildForwardRanks() {
     m_slotRank.assign(m_slots.size(), 0);
     for (size_t i = 0; i < order.size(); ++i)
         m_slotRank[order[i]] = quint32(i);
+}
+
+void ConnectionTableModel::setAccountingOn(bool on) {
+    if (on == m_accounting)
+        return;
+    m_accounting = on;
+    if (!m_rows.empty())
+        emit dataChanged(index(0, PacketsColumn), index(int(m_rows.size()) - 1, RateColumn));
 }
 
 QList<ConnectionTableModel::ForwardInfo> ConnectionTableModel::forwards() const {

@@ -105,6 +105,8 @@ public:
     bool isLoading() const { return m_loading; }
     int loadedCount() const { return m_snapshotCount; }
     bool accountingOn() const { return m_accounting; }
+    // After the user turned accounting on: counters are shown again (new ones count from now).
+    void setAccountingOn(bool on);
     int sortColumn() const { return m_sortColumn; }
     Qt::SortOrder sortOrder() const { return m_sortOrder; }
 
@@ -138,6 +140,8 @@ signals:
     void snapshotFinished(int count);
     // After each flush that changed anything, and after a filter or sort change.
     void countsChanged(int shown, int total);
+    // The stream's list of forwards changed (names for the Forward column and filter).
+    void forwardsChanged();
 
 private:
     struct Entry;
