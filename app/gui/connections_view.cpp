@@ -276,7 +276,7 @@ void ConnectionsView::buildUi() {
 
 void ConnectionsView::showEvent(QShowEvent *event) {
     QWidget::showEvent(event);
-    if (!m_started)
+    if (!m_started && m_autoStart)
         QTimer::singleShot(0, this, &ConnectionsView::start);
     m_started = true;
 }

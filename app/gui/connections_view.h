@@ -41,6 +41,8 @@ public:
     // The ids of the selected rows.
     QList<quint32> selectedIds() const;
     bool exportCsv(const QString &path);
+    // Off: showing the tab does not open the stream (the benchmarks feed the model themselves).
+    void setAutoStart(bool on) { m_autoStart = on; }
 
 public slots:
     // Opens the stream; the first time the tab is shown does it.
@@ -80,6 +82,7 @@ private:
     QObject *m_reader = nullptr; // the pipe reader of the open stream
     bool m_streaming = false;
     bool m_started = false;
+    bool m_autoStart = true;
     bool m_stopping = false;
     QString m_pendingForward; // asked for before the stream named its forwards
 
