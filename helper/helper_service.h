@@ -20,6 +20,7 @@
 
 namespace portico {
 
+class ConntrackMonitor;
 class IdleGuard;
 class PolkitAuthority;
 class RulesetWriter;
@@ -70,6 +71,14 @@ private:
     Outcome actSetIpForwarding(Call &call);
     Outcome actGetCounters(Call &call);
     Outcome actRuleset(Call &call);
+    // Issue 4: conntrack.
+    Outcome prepareWatchConnections(Call &call);
+    Outcome actWatchConnections(Call &call);
+    Outcome prepareKillConnections(Call &call);
+    Outcome actKillConnections(Call &call);
+    Outcome actGetConntrackAccounting(Call &call);
+    Outcome prepareSetConntrackAccounting(Call &call);
+    Outcome actSetConntrackAccounting(Call &call);
 
     // Shared by the mutating methods.
     Outcome parseNewForward(const QVariantMap &map, Forward *out) const;
@@ -104,6 +113,7 @@ private:
     IpForwardingSysctl m_sysctl;
     IdleGuard *m_idle;
     PolkitAuthority *m_polkit;
+    ConntrackMonitor *m_conntrack;
     SavedState m_state;
     QString m_pendingReport;
     QString m_interfaceXml;

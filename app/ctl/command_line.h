@@ -27,6 +27,26 @@ enum class Command {
     Export,
     Import,
     Watch,
+    // Issue 4: conntrack.
+    Connections,
+    Kill,
+    Accounting,
+};
+
+// Issue 4: the filter of connections and kill, as given (the helper validates it again).
+struct ConnectionOptions {
+    QString forward;        // --forward NAME|ID
+    QString protocol;       // --proto
+    QString address;        // --address
+    quint16 port = 0;       // --port
+    bool forwarded = false; // --forwarded
+    QList<quint32> ids;     // --id (kill)
+    bool follow = false;    // --follow (connections)
+
+    bool isEmpty() const {
+        return forward.isEmpty() && protocol.isEmpty() && address.isEmpty() && !port &&
+               !forwarded && ids.isEmpty();
+    }
 };
 
 struct Invocation {
@@ -41,6 +61,8 @@ struct Invocation {
     std::optional<bool> ipForward; // ip-forward on|off; unset = print the state
     QString file;                  // export (empty = stdout), import ("-" = stdin)
     int count = 0;                 // watch --count N: stop after N changes; 0 = never
+    ConnectionOptions connections; // connections, kill
+    std::optional<bool> accounting; // accounting on|off; unset = print the state
 };
 
 struct ParseResult {

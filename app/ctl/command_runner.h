@@ -31,6 +31,12 @@ private:
     int exportForwards(const Invocation &inv);
     int importForwards(const Invocation &inv);
     int watch(const Invocation &inv);
+    // Issue 4: conntrack.
+    int connections(const Invocation &inv);
+    int kill(const Invocation &inv);
+    int accounting(const Invocation &inv);
+    // The bus filter of connections/kill; resolves --forward by name. False: printed, *exitCode.
+    bool connectionFilter(const Invocation &inv, QVariantMap *filter, int *exitCode);
 
     // Finds a forward by name, else by id. On failure prints the error and returns false.
     bool resolve(const QString &ref, Forward *out, int *exitCode);
