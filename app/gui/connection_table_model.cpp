@@ -639,22 +639,11 @@ bool ConnectionTableModel::handleFrame(FrameType type, const char *payload, qsiz
                          o.value(QLatin1StringView("id")).toString(),
                          o.value(QLatin1StringView("name")).toString()});
         }
-        if (m_paused) {
-            m_pending->forwards = list;
-            m_pending->hasForwards = true;
-        } else {
-            setForwards(list);
-        }
+        setForwards(list);
         return true;
     }
     case FrameType::Begin:
-        if (m_paused) {
-            m_pending->clearRecords();
-            m_pending->begin = true;
-            m_pending->end = false;
-        } else {
-            beginSnapshot();
-        }
+        beginSnapshot();
         return true;
     case FrameType::Entries: {
         if (length % qsizetype(sizeof(EntryRecord)) != 0) {
@@ -662,13 +651,7 @@ bool ConnectionTableModel::handleFrame(FrameType type, const char *payload, qsiz
             return false;
         }
         const qsizetype n = length / qsizetype(sizeof(EntryRecord));
-        if (m_paused) {
-            EntryRecord r;
-            for (qsizetype i = 0; i < n; ++i) {
-                std::memcpy(&r, payload + i * qsizetype(sizeof r), sizeof r);
-                m_pending->put(r, false);
-            }
-        } else if (quintptr(payload) % alignof(EntryRecord) == 0) {
+        if (quintptr(payload) % alignof(EntryRecord) == 0) {
             addRecords(reinterpret_cast<const EntryRecord *>(payload), n);
         } else {
             EntryRecord r;
@@ -687,25 +670,15 @@ bool ConnectionTableModel::handleFrame(FrameType type, const char *payload, qsiz
         for (qsizetype i = 0; i < length / 4; ++i) {
             quint32 id;
             std::memcpy(&id, payload + 4 * i, 4);
-            if (m_paused) {
-                EntryRecord r{};
-                r.id = id;
-                m_pending->put(r, true);
-            } else {
-                removeIds(&id, 1);
-            }
+            removeIds(&id, 1);
         }
         return true;
     }
     case FrameType::End:
-        if (m_paused)
-            m_pending->end = true;
-        else
-            endSnapshot();
+        endSnapshot();
         return true;
     case FrameType::Tick:
-        if (!m_paused)
-            tick();
+        tick();
         return true;
     case FrameType::Notice:
         emit noticeReceived(QString::fromUtf8(payload, length));
@@ -733,6 +706,15 @@ quint16 ConnectionTableModel::slotForMark(quint32 mark) {
 }
 
 void ConnectionTableModel::setForwards(const QList<ForwardInfo> &forwards) {
+    if (m_paused) {
+        m_pending->forwards = forwards;
+        m_pending->hasForwards = true;
+        return;
+    }
+    applyForwards(forwards);
+}
+
+void ConnectionTableModel::applyForwards(const QList<ForwardInfo> &forwards) {
     // Slots are never reused within a stream, so entries keep pointing at the right one.
     for (Slot &s : m_slots)
         s.ours = false;
@@ -822,6 +804,16 @@ void ConnectionTableModel::clear() {
 }
 
 void ConnectionTableModel::beginSnapshot() {
+    if (m_paused) {
+        m_pending->clearRecords();
+        m_pending->begin = true;
+        m_pending->end = false;
+        return;
+    }
+    applyBegin();
+}
+
+void ConnectionTableModel::applyBegin() {
     // A resync (a new snapshot over a table we hold) is merged in: entries the new snapshot
     // does not bring are destroyed at its end. So even an overrun never resets the view.
     for (quint32 i = 0; i < m_store->used; ++i)
@@ -832,6 +824,13 @@ void ConnectionTableModel::beginSnapshot() {
 }
 
 void ConnectionTableModel::endSnapshot() {
+    if (m_paused)
+        m_pending->end = true;
+    else
+        applyEnd();
+}
+
+void ConnectionTableModel::applyEnd() {
     if (!m_loading)
         return;
     std::vector<quint32> gone;
@@ -841,14 +840,14 @@ void ConnectionTableModel::endSnapshot() {
             gone.push_back(e.id);
     }
     m_loading = false;
-    if (!gone.empty())
-        removeIds(gone.data(), qsizetype(gone.size()));
+    for (quint32 id : gone)
+        applyDestroy(id);
     flush();
     emit snapshotFinished(int(m_count));
 }
 
 void ConnectionTableModel::tick() {
-    if (!m_loading)
+    if (!m_loading && !m_paused)
         flush();
 }
 
@@ -857,6 +856,11 @@ qint64 ConnectionTableModel::findEntry(quint32 id) const {
 }
 
 void ConnectionTableModel::addRecords(const EntryRecord *records, qsizetype count) {
+    if (m_paused) {
+        for (qsizetype i = 0; i < count; ++i)
+            m_pending->put(records[i], false);
+        return;
+    }
     for (qsizetype i = 0; i < count; ++i)
         applyRecord(records[i]);
     if (count > 0)
@@ -864,6 +868,14 @@ void ConnectionTableModel::addRecords(const EntryRecord *records, qsizetype coun
 }
 
 void ConnectionTableModel::removeIds(const quint32 *ids, qsizetype count) {
+    if (m_paused) {
+        for (qsizetype i = 0; i < count; ++i) {
+            EntryRecord r{};
+            r.id = ids[i];
+            m_pending->put(r, true);
+        }
+        return;
+    }
     for (qsizetype i = 0; i < count; ++i)
         applyDestroy(ids[i]);
     if (count > 0)
@@ -1286,9 +1298,9 @@ void ConnectionTableModel::setPaused(bool paused) {
     m_paused = false;
     Pending &p = *m_pending;
     if (p.hasForwards)
-        setForwards(p.forwards);
+        applyForwards(p.forwards);
     if (p.begin)
-        beginSnapshot();
+        applyBegin();
     for (size_t i = 0; i < p.records.size(); ++i) {
         if (p.destroyed[i])
             applyDestroy(p.records[i].id);
@@ -1298,7 +1310,7 @@ void ConnectionTableModel::setPaused(bool paused) {
     const bool end = p.end;
     m_pending = std::make_unique<Pending>();
     if (end)
-        endSnapshot();
+        applyEnd();
     flush();
 }
 

@@ -77,7 +77,8 @@ public:
     // One frame of the stream (common/conntrack_stream.h). Returns false, with errorString(),
     // for a frame that does not parse; the caller should then close the stream.
     bool handleFrame(ctstream::FrameType type, const char *payload, qsizetype length);
-    // The same steps as typed calls, for the tests and the benchmarks.
+    // The same steps as typed calls: the pipe reader's signals go here. While paused they are
+    // held (the latest record per id) and applied on resume.
     // clear() forgets everything (a model reset): for a new stream, not for a resync.
     void clear();
     void setForwards(const QList<ForwardInfo> &forwards);
@@ -151,6 +152,10 @@ private:
     struct Pending;
 
     qint64 findEntry(quint32 id) const;
+    // The stream's steps, applied now (the public forms hold them while paused).
+    void applyForwards(const QList<ForwardInfo> &forwards);
+    void applyBegin();
+    void applyEnd();
     void applyRecord(const ctstream::EntryRecord &r);
     void applyDestroy(quint32 id);
     quint16 slotForMark(quint32 mark);

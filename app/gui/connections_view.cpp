@@ -5,10 +5,7 @@
 
 #include "connection_table_model.h"
 
-#if __has_include("conntrack_stream_reader.h")
 #include "conntrack_stream_reader.h"
-#define PORTICO_HAVE_CT_STREAM 1
-#endif
 
 #include <QAction>
 #include <QApplication>
@@ -33,8 +30,23 @@
 #include <QVBoxLayout>
 
 #include <netinet/in.h>
+#include <unistd.h>
 
 namespace portico {
+
+namespace {
+
+// Calls `done(reply)` when the pending call finishes; the watcher belongs to `owner`.
+template <typename F> void whenDone(QObject *owner, const QDBusPendingCall &call, F done) {
+    auto *w = new QDBusPendingCallWatcher(call, owner);
+    QObject::connect(w, &QDBusPendingCallWatcher::finished, owner,
+                     [w, done](QDBusPendingCallWatcher *) {
+                         w->deleteLater();
+                         done(w->reply());
+                     });
+}
+
+} // namespace
 
 ConnectionsView::ConnectionsView(HelperClient *client, QWidget *parent)
     : QWidget(parent)
@@ -50,12 +62,6 @@ ConnectionsView::ConnectionsView(HelperClient *client, QWidget *parent)
     connect(m_model, &ConnectionTableModel::snapshotFinished, this, &ConnectionsView::updateCount);
     connect(m_model, &ConnectionTableModel::forwardsChanged, this,
             &ConnectionsView::rebuildForwardCombo);
-    connect(m_model, &ConnectionTableModel::helloReceived, this, [this](bool accounting) {
-        m_noticeText->setText(
-            tr("Per-connection byte and packet counting (conntrack accounting) is off, so "
-               "packets, bytes and rates are not shown."));
-        m_notice->setVisible(!accounting);
-    });
     connect(m_model, &ConnectionTableModel::noticeReceived, this,
             [this](const QString &text) { m_count->setToolTip(text); });
     updateCount();
@@ -298,34 +304,60 @@ void ConnectionsView::start() {
     stop();
     m_model->clear();
     m_pages->setCurrentWidget(m_tablePage);
-#ifdef PORTICO_HAVE_CT_STREAM
-    const auto r = m_client->watchConnections({});
-    if (!r.ok()) {
-        showError(r.error);
-        return;
-    }
-    auto *reader = new ConntrackStreamReader(r.value, this);
+    // The pipe holds what the helper writes until the reply is in and the reader starts.
+    int fd = -1;
+    const QDBusPendingCall call = m_client->watchConnectionsAsync({}, &fd);
+    const quint64 attempt = ++m_attempt;
+    updateCount();
+    whenDone(this, call, [this, fd, attempt](const QDBusMessage &reply) {
+        const HelperError e = m_client->decodeEmpty(reply);
+        if (attempt != m_attempt || !e.ok()) {
+            if (fd >= 0)
+                ::close(fd);
+            if (attempt == m_attempt)
+                showError(e);
+            return;
+        }
+        openReader(fd);
+    });
+}
+
+void ConnectionsView::openReader(int fd) {
+    auto *reader = new ConntrackStreamReader(fd, this);
     m_reader = reader;
-    connect(reader, &ConntrackStreamReader::frame, this,
-            [this, reader](ctstream::FrameType type, const QByteArray &payload) {
-                if (!m_model->handleFrame(type, payload.constData(), payload.size())) {
-                    reader->deleteLater();
-                    m_reader = nullptr;
-                    onStreamEnded(m_model->errorString());
-                }
+    ConnectionTableModel *m = m_model;
+    // Direct connections: the records live in the reader's buffer only during the emission.
+    connect(reader, &ConntrackStreamReader::helloReceived, this, [this](quint32, quint32 flags) {
+        const bool on = flags & ctstream::helloAccounting;
+        m_model->setAccountingOn(on);
+        m_noticeText->setText(
+            tr("Per-connection byte and packet counting (conntrack accounting) is off, "
+               "so packets, bytes and rates are not shown."));
+        m_notice->setVisible(!on);
+    });
+    connect(reader, &ConntrackStreamReader::forwardsReceived, m,
+            [m](const QList<ConntrackForward> &list) {
+                QList<ConnectionTableModel::ForwardInfo> forwards;
+                for (const ConntrackForward &f : list)
+                    forwards.append({f.mark, f.id, f.name});
+                m->setForwards(forwards);
             });
+    connect(reader, &ConntrackStreamReader::snapshotBegun, m, &ConnectionTableModel::beginSnapshot);
+    connect(reader, &ConntrackStreamReader::entriesReceived, m, &ConnectionTableModel::addRecords);
+    connect(reader, &ConntrackStreamReader::destroyedReceived, m, &ConnectionTableModel::removeIds);
+    connect(reader, &ConntrackStreamReader::snapshotEnded, m, &ConnectionTableModel::endSnapshot);
+    connect(reader, &ConntrackStreamReader::tickReceived, m, &ConnectionTableModel::tick);
+    connect(reader, &ConntrackStreamReader::noticeReceived, this,
+            [this](const QString &text) { m_count->setToolTip(text); });
     connect(reader, &ConntrackStreamReader::finished, this,
             [this](const QString &why) { onStreamEnded(why); });
     m_streaming = true;
     updateCount();
     emit streamStarted();
-#else
-    showPage(tr("Connections are not available"),
-             tr("This build of Portico has no connection stream."));
-#endif
 }
 
 void ConnectionsView::stop() {
+    ++m_attempt; // a WatchConnections still on its way is dropped when it answers
     if (m_reader) {
         m_stopping = true;
         delete m_reader; // closes our end of the pipe: the helper sees EPIPE and stops
@@ -490,36 +522,36 @@ void ConnectionsView::killSelected() {
 }
 
 void ConnectionsView::killIds(const QList<quint32> &ids) {
-#ifdef PORTICO_HAVE_CT_STREAM
-    const auto r = m_client->killConnections({{QStringLiteral("ids"), QVariant::fromValue(ids)}});
-    if (!r.ok()) {
-        auto *box = new QMessageBox(QMessageBox::Warning, tr("Not killed"),
-                                    tr("%1\n\nNothing was changed.").arg(r.error.message),
-                                    QMessageBox::Ok, this);
-        box->setObjectName(QStringLiteral("killError"));
-        box->setAttribute(Qt::WA_DeleteOnClose);
-        box->open();
-        emit killFinished(false, 0);
-        return;
-    }
-    m_count->setToolTip(tr("Killed %n connection(s).", nullptr, int(r.value)));
-    emit killFinished(true, r.value);
-#else
-    Q_UNUSED(ids);
-    emit killFinished(false, 0);
-#endif
+    QVariantMap filter{{QStringLiteral("ids"), QVariant::fromValue(QList<uint>(ids))}};
+    whenDone(this, m_client->killConnectionsAsync(filter), [this](const QDBusMessage &reply) {
+        const auto r = m_client->decodeKillConnections(reply);
+        if (!r.ok()) {
+            auto *box = new QMessageBox(QMessageBox::Warning, tr("Not killed"),
+                                        tr("%1\n\nNothing was changed.").arg(r.error.message),
+                                        QMessageBox::Ok, this);
+            box->setObjectName(QStringLiteral("killError"));
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+            emit killFinished(false, 0);
+            return;
+        }
+        m_count->setToolTip(tr("Killed %n connection(s).", nullptr, int(r.value)));
+        emit killFinished(true, r.value);
+    });
 }
 
 void ConnectionsView::turnOnAccounting() {
-#ifdef PORTICO_HAVE_CT_STREAM
-    const HelperError e = m_client->setConntrackAccounting(true);
-    if (!e.ok()) {
-        m_noticeText->setText(tr("Counting could not be turned on: %1").arg(e.message));
-        return;
-    }
-    m_notice->hide();
-    m_model->setAccountingOn(true);
-#endif
+    m_noticeButton->setEnabled(false);
+    whenDone(this, m_client->setConntrackAccountingAsync(true), [this](const QDBusMessage &reply) {
+        m_noticeButton->setEnabled(true);
+        const HelperError e = m_client->decodeEmpty(reply);
+        if (!e.ok()) {
+            m_noticeText->setText(tr("Counting could not be turned on: %1").arg(e.message));
+            return;
+        }
+        m_notice->hide();
+        m_model->setAccountingOn(true);
+    });
 }
 
 void ConnectionsView::copySelected() {

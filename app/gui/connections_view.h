@@ -75,6 +75,7 @@ private:
     void showPage(const QString &title, const QString &text);
     void onStreamEnded(const QString &why);
     void killIds(const QList<quint32> &ids);
+    void openReader(int fd);
     void turnOnAccounting();
 
     HelperClient *m_client;
@@ -84,6 +85,7 @@ private:
     bool m_started = false;
     bool m_autoStart = true;
     bool m_stopping = false;
+    quint64 m_attempt = 0;    // which WatchConnections call is the current one
     QString m_pendingForward; // asked for before the stream named its forwards
 
     QStackedWidget *m_pages = nullptr;
