@@ -931,8 +931,14 @@ void ConnectionTableModel::applyRecord(const EntryRecord &r) {
     const bool track = !(e.flags & (Entry::Fresh | Entry::Moved));
     const quint64 keyBefore = track ? primaryKey(e) : 0;
     const bool passedBefore = track && passes(e);
+    // A conntrack entry's counters only grow; an event that carries none (the kernel puts them
+    // in destroy events and dumps, not in every update) says nothing about them.
+    const quint64 ob = std::max(e.bytes(0), std::min(r.origBytes, counterMax));
+    const quint64 op = std::max(e.packets(0), std::min(r.origPackets, counterMax));
+    const quint64 rb = std::max(e.bytes(1), std::min(r.replyBytes, counterMax));
+    const quint64 rp = std::max(e.packets(1), std::min(r.replyPackets, counterMax));
     const quint64 before = e.bytes(0) + e.bytes(1);
-    const quint64 after = std::min(r.origBytes, counterMax) + std::min(r.replyBytes, counterMax);
+    const quint64 after = ob + rb;
     const quint32 dt = std::max<quint32>(nowMs - e.sampledAt, 100);
     e.rate = after >= before ? float(double(after - before) * 1000.0 / dt) : 0.0f;
     e.sampledAt = nowMs;
@@ -941,8 +947,8 @@ void ConnectionTableModel::applyRecord(const EntryRecord &r) {
     e.status = quint16(r.status);
     e.slot = slotForMark(r.mark);
     e.expiresAt = nowSeconds() + r.timeout;
-    e.setCounters(0, r.origBytes, r.origPackets);
-    e.setCounters(1, r.replyBytes, r.replyPackets);
+    e.setCounters(0, ob, op);
+    e.setCounters(1, rb, rp);
     if (m_loading)
         e.flags |= Entry::Seen;
     if (track && (primaryKey(e) != keyBefore || passes(e) != passedBefore)) {

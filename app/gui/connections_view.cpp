@@ -169,14 +169,13 @@ void ConnectionsView::buildUi() {
     using M = ConnectionTableModel;
     header->resizeSection(M::ProtocolColumn, width("icmpv6"));
     header->resizeSection(M::StateColumn, width("ESTABLISHED"));
-    header->resizeSection(M::OriginalColumn,
-                          width("203.000.113.100:50000 → 203.000.113.100:50000"));
-    header->resizeSection(M::TranslatedColumn, width("198.051.100.100:50000"));
-    header->resizeSection(M::ForwardColumn, width("a forward name"));
+    header->resizeSection(M::OriginalColumn, width("203.0.113.100:50000 → 203.0.113.100:50000"));
+    header->resizeSection(M::TranslatedColumn, width("198.51.100.100:50000"));
+    header->resizeSection(M::ForwardColumn, width("forward name"));
     header->resizeSection(M::TimeoutColumn, width("5 d 00:00:00"));
     header->resizeSection(M::AgeColumn, width("00:00:00"));
-    header->resizeSection(M::PacketsColumn, width("000,000 / 000,000"));
-    header->resizeSection(M::BytesColumn, width("000.0 MiB / 000.0 MiB"));
+    header->resizeSection(M::PacketsColumn, width("00,000 / 00,000"));
+    header->resizeSection(M::BytesColumn, width("000.0 KiB / 000.0 KiB"));
     header->resizeSection(M::RateColumn, width("000.0 KiB/s"));
     m_table->setSortingEnabled(true);
     layout->addWidget(m_table, 1);
@@ -505,7 +504,7 @@ void ConnectionsView::killSelected() {
         return;
     auto *box = new QMessageBox(
         QMessageBox::Question, tr("Kill connections"),
-        tr("Remove %n connection(s) from the kernel's table?", nullptr, int(ids.size())),
+        tr("Remove the selected connections (%1) from the kernel's table?").arg(ids.size()),
         QMessageBox::NoButton, this);
     box->setObjectName(QStringLiteral("killConfirm"));
     box->setAttribute(Qt::WA_DeleteOnClose);
@@ -535,7 +534,7 @@ void ConnectionsView::killIds(const QList<quint32> &ids) {
             emit killFinished(false, 0);
             return;
         }
-        m_count->setToolTip(tr("Killed %n connection(s).", nullptr, int(r.value)));
+        m_count->setToolTip(tr("Connections killed: %1.").arg(r.value));
         emit killFinished(true, r.value);
     });
 }

@@ -237,6 +237,13 @@ void TestConnectionModel::updatesAreDataChangedNotReset() {
     QVERIFY2(m.index(r, Model::RateColumn).data(Model::RawValueRole).toDouble() > 1e6,
              qPrintable(cell(m, r, Model::RateColumn)));
 
+    // An update without counters (the kernel's update events carry none) keeps them.
+    EntryRecord noCounters = up;
+    noCounters.origPackets = noCounters.origBytes = 0;
+    noCounters.replyPackets = noCounters.replyBytes = 0;
+    QVERIFY(feed(m, entries({noCounters}) + bare(FrameType::Tick)));
+    QCOMPARE(cell(m, r, Model::BytesColumn), "1.5 KiB / 3.0 MiB");
+
     // A batch of new rows arrives in one insert signal, never a reset.
     QList<EntryRecord> batch;
     for (quint32 i = 10; i < 60; ++i)
@@ -394,6 +401,7 @@ void TestConnectionModel::incrementalMergeEqualsFullSort() {
                 r.origBytes += rng->bounded(3) * 100;
                 r.tcpState = quint8(rng->bounded(2) ? 3 : 7);
                 batch << r;
+                truth.insert(r.id, r); // counters only grow, as the kernel's do
             }
             for (int i = 0; i < 10 && !keys.isEmpty(); ++i)
                 gone << keys.at(rng->bounded(int(keys.size())));

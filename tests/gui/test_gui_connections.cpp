@@ -83,6 +83,7 @@ private slots:
     void connectionAppearsThenGoesWithItsEntry();
     void killAsksThenRemovesTheEntry();
     void tabsLeadToEachOther();
+    void accountingNoticeTurnsItOn();
     void refusedAuthorization();
     void screenshots();
 
@@ -263,7 +264,7 @@ void TestGuiConnections::killAsksThenRemovesTheEntry() {
     view->killSelected();
     QMessageBox *box = nullptr;
     QTRY_VERIFY((box = confirm()));
-    QVERIFY2(box->text().contains(QStringLiteral("1 connection")), qPrintable(box->text()));
+    QVERIFY2(box->text().contains(QStringLiteral("connections (1)")), qPrintable(box->text()));
     box->reject();
     QTRY_VERIFY(!confirm());
     QTest::qWait(300);
@@ -323,6 +324,36 @@ void TestGuiConnections::tabsLeadToEachOther() {
     QCOMPARE(m_window->selectedKeys(), QStringList{webKey});
 }
 
+void TestGuiConnections::accountingNoticeTurnsItOn() {
+    if (isUser())
+        QSKIP("runs as portico-admin");
+    QString out;
+    QVERIFY2(ctl({QStringLiteral("accounting"), QStringLiteral("off")}, &out), qPrintable(out));
+    QVERIFY2(addForward(QStringLiteral("web"), 80, &out), qPrintable(out));
+    QVERIFY(openWindow());
+    ConnectionsView *view = openConnections();
+    auto *notice = view->findChild<QWidget *>(QStringLiteral("accountingNotice"));
+    QVERIFY(notice);
+    QTRY_VERIFY_WITH_TIMEOUT(view->isStreaming() && notice->isVisible(), 15000);
+    QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("accountingButton")),
+                      Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!notice->isVisible(), 10000);
+    QVERIFY2(ctl({QStringLiteral("accounting")}, &out), qPrintable(out));
+    QVERIFY2(out.contains(QStringLiteral("on")), qPrintable(out));
+    // New flows count their packets now. The kernel's events carry no counters (only its dumps
+    // and destroy events do), so a new snapshot shows them: read the table again.
+    QVERIFY(!http(80).isEmpty());
+    Model *m = view->model();
+    QTRY_VERIFY_WITH_TIMEOUT(rowOfFlow(80) >= 0, 2000);
+    view->start();
+    QTRY_VERIFY_WITH_TIMEOUT(view->isStreaming() && !m->isLoading() && rowOfFlow(80) >= 0, 15000);
+    QVERIFY(!notice->isVisible());
+    QVERIFY2(m->index(rowOfFlow(80), Model::PacketsColumn).data(Model::RawValueRole).toULongLong() >
+                 0,
+             qPrintable(m->index(rowOfFlow(80), Model::PacketsColumn).data().toString()));
+    QVERIFY2(ctl({QStringLiteral("accounting"), QStringLiteral("off")}, &out), qPrintable(out));
+}
+
 void TestGuiConnections::refusedAuthorization() {
     if (!isUser())
         QSKIP("runs as portico-user, whom polkit refuses (run_gui_tests.py does that)");
@@ -340,6 +371,7 @@ void TestGuiConnections::screenshots() {
     if (dir.isEmpty() || isUser())
         QSKIP("only with PORTICO_SCREENSHOT_DIR (run_gui_tests.py --screenshots)");
     QString out;
+    QVERIFY2(ctl({QStringLiteral("accounting"), QStringLiteral("on")}, &out), qPrintable(out));
     QVERIFY2(addForward(QStringLiteral("web"), 80, &out), qPrintable(out));
     QVERIFY2(addForward(QStringLiteral("intranet"), 81, &out), qPrintable(out));
     QVERIFY(openWindow());
