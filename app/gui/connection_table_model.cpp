@@ -83,8 +83,6 @@ struct ConnectionTableModel::Entry {
         Fresh = 1,   // received since the last flush, not yet in the index
         Moved = 2,   // its sort key or filter result changed since the last flush
         Dead = 4,    // destroyed; leaves the index at the next flush
-        Shown = 8,   // in m_rows
-        Tagged = 16, // scratch mark of one pass
         Seen = 32,   // in the snapshot being loaded (a resync drops the unseen)
         Free = 64,   // an unused slot of the store
     };
@@ -316,7 +314,6 @@ ConnectionTableModel::ConnectionTableModel(QObject *parent)
     m_clock.start();
     m_epochWallMs = QDateTime::currentMSecsSinceEpoch();
     m_flushTimer.setSingleShot(true);
-    m_flushTimer.setInterval(50);
     connect(&m_flushTimer, &QTimer::timeout, this, &ConnectionTableModel::flush);
     m_clockTimer.setInterval(1000);
     connect(&m_clockTimer, &QTimer::timeout, this, [this] {
@@ -976,7 +973,7 @@ void ConnectionTableModel::scheduleFlush() {
     if (m_rows.empty())
         m_flushTimer.start(0);
     else
-        m_flushTimer.start();
+        m_flushTimer.start(std::max(m_flushInterval, m_lastFlushMs * 4));
 }
 
 // ---- sorting ---------------------------------------------------------------------------------
@@ -1022,16 +1019,6 @@ quint64 ConnectionTableModel::primaryKey(const Entry &e) const {
     return 0;
 }
 
-namespace {
-
-struct SortKey {
-    quint64 primary;
-    quint64 secondary;
-    quint32 slot;
-};
-
-} // namespace
-
 // The order of two entries under the current sort: the column's raw value, then the rest of the
 // tuple for the address columns, then the id, so that the order is total and a merge of new rows
 // into the sorted index lands where a full sort would put them.
@@ -1065,38 +1052,59 @@ bool ConnectionTableModel::less(quint32 a, quint32 b) const {
     return m_sortOrder == Qt::AscendingOrder ? c < 0 : c > 0;
 }
 
-void ConnectionTableModel::sortIndex(std::vector<quint32> &index) const {
-    if (m_sortColumn < 0 || index.size() < 2)
-        return;
-    const bool addressColumn = m_sortColumn == OriginalColumn || m_sortColumn == TranslatedColumn;
-    // Keys first, then a sort of plain 24-byte values: no entry is touched while sorting, except
-    // for the rare full ties of the address columns.
-    std::vector<SortKey> keys(index.size());
-    for (size_t i = 0; i < index.size(); ++i) {
-        const Entry &e = m_store->at(index[i]);
-        // The same order as less(): for the address columns the other end of the tuple (IPv4
-        // only; IPv6 and untranslated rows leave the tie to less()), else the id.
-        quint64 second = e.id;
-        if (addressColumn) {
-            const bool translated = m_sortColumn == TranslatedColumn;
-            const int which = translated ? 3 : 1;
-            if (e.isV6() || (translated && !(e.status & dstNatBit)))
-                second = 0;
-            else
-                second = quint64(qFromBigEndian(e.addr[which])) << 16 | e.port[which];
-        }
-        keys[i] = {primaryKey(e), second, index[i]};
+ConnectionTableModel::SortKeyData ConnectionTableModel::sortKey(const Entry &e, quint32 slot) const {
+    // The same order as less(): for the address columns the other end of the tuple (IPv4 only;
+    // IPv6 and untranslated rows leave the tie to less()), else the id.
+    quint64 second = e.id;
+    if (m_sortColumn == OriginalColumn || m_sortColumn == TranslatedColumn) {
+        const bool translated = m_sortColumn == TranslatedColumn;
+        const int which = translated ? 3 : 1;
+        if (e.isV6() || (translated && !(e.status & dstNatBit)))
+            second = 0;
+        else
+            second = quint64(qFromBigEndian(e.addr[which])) << 16 | e.port[which];
     }
+    return {primaryKey(e), second, slot};
+}
+
+void ConnectionTableModel::sortKeys(std::vector<SortKeyData> &keys) const {
+    // Plain 24-byte values: no entry is touched while sorting, except for the rare full ties
+    // of the address columns.
     const bool asc = m_sortOrder == Qt::AscendingOrder;
-    std::sort(keys.begin(), keys.end(), [this, asc](const SortKey &a, const SortKey &b) {
+    std::sort(keys.begin(), keys.end(), [this, asc](const SortKeyData &a, const SortKeyData &b) {
         if (a.primary != b.primary)
             return asc ? a.primary < b.primary : a.primary > b.primary;
         if (a.secondary != b.secondary)
             return asc ? a.secondary < b.secondary : a.secondary > b.secondary;
         return less(a.slot, b.slot);
     });
+}
+
+void ConnectionTableModel::sortIndex(std::vector<quint32> &index) const {
+    if (m_sortColumn < 0 || index.size() < 2)
+        return;
+    std::vector<SortKeyData> keys(index.size());
+    for (size_t i = 0; i < index.size(); ++i)
+        keys[i] = sortKey(m_store->at(index[i]), index[i]);
+    sortKeys(keys);
     for (size_t i = 0; i < index.size(); ++i)
         index[i] = keys[i].slot;
+}
+
+std::vector<quint32> ConnectionTableModel::sortedStore() const {
+    // Every held entry, read in storage order (sequential memory, not a gather by index).
+    std::vector<SortKeyData> keys;
+    keys.reserve(size_t(m_count));
+    for (quint32 i = 0; i < m_store->used; ++i) {
+        const Entry &e = m_store->at(i);
+        if (!(e.flags & (Entry::Free | Entry::Dead)))
+            keys.push_back(sortKey(e, i));
+    }
+    sortKeys(keys);
+    std::vector<quint32> out(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i)
+        out[i] = keys[i].slot;
+    return out;
 }
 
 void ConnectionTableModel::sort(int column, Qt::SortOrder order) {
@@ -1108,17 +1116,18 @@ void ConnectionTableModel::sort(int column, Qt::SortOrder order) {
     m_sortOrder = order;
     if (column < 0)
         return; // the order stays as it is
-    std::vector<quint32> rows;
-    if (!m_sorted.empty() || !m_compiled->empty) {
-        sortIndex(m_sorted);
-        rows.reserve(m_rows.size());
-        for (quint32 i : m_sorted)
-            if (m_store->at(i).flags & Entry::Shown)
-                rows.push_back(i);
-    } else {
-        rows = m_rows;
-        sortIndex(rows);
+    // After a flush (or while paused) the store holds exactly the indexed entries.
+    std::vector<quint32> all = sortedStore();
+    if (m_compiled->empty) {
+        publish(std::move(all));
+        return;
     }
+    std::vector<quint32> rows;
+    rows.reserve(m_rows.size());
+    for (quint32 i : all)
+        if (m_shown.test(i))
+            rows.push_back(i);
+    m_sorted = std::move(all);
     publish(std::move(rows));
 }
 
@@ -1277,11 +1286,20 @@ void ConnectionTableModel::setFilter(const ConnectionFilter &filter) {
     }
     if (!wasActive)
         m_sorted = m_rows; // the whole sorted order, kept while the filter hides rows
-    std::vector<quint32> rows;
     if (active) {
+        // The filter runs over the store in storage order, then the sorted index is walked
+        // against the result: no entry is read out of order.
+        Bits pass;
+        pass.resize(m_store->used);
+        for (quint32 i = 0; i < m_store->used; ++i) {
+            const Entry &e = m_store->at(i);
+            if (!(e.flags & (Entry::Free | Entry::Dead)) && passes(e))
+                pass.set(i);
+        }
+        std::vector<quint32> rows;
         rows.reserve(m_sorted.size());
         for (quint32 i : m_sorted)
-            if (passes(m_store->at(i)))
+            if (pass.test(i))
                 rows.push_back(i);
         publish(std::move(rows));
     } else {
@@ -1320,6 +1338,35 @@ void ConnectionTableModel::setPaused(bool paused) {
     flush();
 }
 
+std::vector<quint32> ConnectionTableModel::merged(const std::vector<quint32> &base, const Bits &drop,
+                                                  const std::vector<quint32> &add) const {
+    std::vector<quint32> kept;
+    kept.reserve(base.size() + add.size());
+    for (quint32 i : base)
+        if (!drop.test(i))
+            kept.push_back(i);
+    if (add.empty())
+        return kept;
+    if (m_sortColumn < 0) {
+        kept.insert(kept.end(), add.begin(), add.end());
+        return kept;
+    }
+    // Each new row (in order) finds its place by binary search: k·log n comparisons, and the
+    // rows between are copied as they are.
+    std::vector<quint32> out;
+    out.reserve(kept.size() + add.size());
+    auto from = kept.cbegin();
+    for (quint32 a : add) {
+        const auto at = std::lower_bound(from, kept.cend(), a,
+                                         [this](quint32 x, quint32 y) { return less(x, y); });
+        out.insert(out.end(), from, at);
+        out.push_back(a);
+        from = at;
+    }
+    out.insert(out.end(), from, kept.cend());
+    return out;
+}
+
 void ConnectionTableModel::flush() {
     m_flushTimer.stop();
     if (m_paused)
@@ -1330,14 +1377,18 @@ void ConnectionTableModel::flush() {
         m_changed = false;
         return;
     }
+    QElapsedTimer cost;
+    cost.start();
     const bool filtered = !m_compiled->empty;
     const bool sorted = m_sortColumn >= 0;
-    std::vector<quint32> &base = filtered ? m_sorted : m_rows;
-    const auto alive = [this](quint32 i) {
-        return !(m_store->at(i).flags & Entry::Dead);
-    };
+    const auto alive = [this](quint32 i) { return !(m_store->at(i).flags & Entry::Dead); };
 
-    // What goes in: new entries, and (when sorted) those whose key changed, in sort order.
+    // Out of the index: the destroyed, and (when sorted) those whose key changed, which go back
+    // in at their new place with the new ones.
+    Bits drop;
+    drop.resize(m_store->used);
+    for (quint32 i : m_dead)
+        drop.set(i);
     std::vector<quint32> add;
     add.reserve(m_fresh.size() + m_moved.size());
     for (quint32 i : m_fresh)
@@ -1345,46 +1396,28 @@ void ConnectionTableModel::flush() {
             add.push_back(i);
     if (sorted)
         for (quint32 i : m_moved)
-            if (alive(i))
+            if (alive(i)) {
+                drop.set(i);
                 add.push_back(i);
+            }
     sortIndex(add);
 
-    const auto mergeInto = [&](const std::vector<quint32> &from, const std::vector<quint32> &in,
-                               bool keepMoved) {
-        std::vector<quint32> out;
-        out.reserve(from.size() + in.size());
-        auto a = in.begin();
-        for (quint32 i : from) {
-            const quint8 fl = m_store->at(i).flags;
-            if ((fl & Entry::Dead) || (!keepMoved && (fl & Entry::Moved)))
-                continue;
-            if (sorted)
-                while (a != in.end() && less(*a, i))
-                    out.push_back(*a++);
-            out.push_back(i);
-        }
-        out.insert(out.end(), a, in.end());
-        return out;
-    };
-
-    std::vector<quint32> newBase = mergeInto(base, add, !sorted);
+    std::vector<quint32> &base = filtered ? m_sorted : m_rows;
+    std::vector<quint32> newBase = merged(base, drop, add);
     std::vector<quint32> finalRows;
     if (!filtered) {
         finalRows = std::move(newBase);
     } else {
         if (sorted || m_moved.empty()) {
+            // The visible rows get the same treatment, with what passes the filter; a moved
+            // row that no longer passes just stays out.
             std::vector<quint32> addShown;
             for (quint32 i : add)
                 if (passes(m_store->at(i)))
                     addShown.push_back(i);
-            std::vector<quint32> kept;
-            kept.reserve(m_rows.size());
-            for (quint32 i : m_rows) {
-                const Entry &e = m_store->at(i);
-                if (!(e.flags & Entry::Moved) || (!sorted && passes(e)))
-                    kept.push_back(i);
-            }
-            finalRows = mergeInto(kept, addShown, !sorted);
+            for (quint32 i : m_moved)
+                drop.set(i);
+            finalRows = merged(m_rows, drop, addShown);
         } else {
             for (quint32 i : newBase)
                 if (passes(m_store->at(i)))
@@ -1409,23 +1442,27 @@ void ConnectionTableModel::flush() {
     if (m_loading)
         emit snapshotProgress(m_snapshotCount);
     emit countsChanged(shownCount(), totalCount());
+    // A flush costs O(rows): while a big snapshot streams in, flush less often, so that the
+    // merges take a bounded share of the time (about a fifth) instead of growing with it.
+    m_lastFlushMs = int(cost.elapsed());
 }
 
 void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
-    // Added: in the final rows, not shown. Removed: shown, not in the final rows.
+    // Added: in the final rows, not shown. Removed: shown, not in the final rows. Both found
+    // with bitmaps over the entry slots (a bit each), not by reading the entries.
+    m_shown.resize(m_store->used);
+    Bits inFinal;
+    inFinal.resize(m_store->used);
     std::vector<quint32> added;
     for (quint32 i : finalRows) {
-        Entry &e = m_store->at(i);
-        if (!(e.flags & Entry::Shown))
+        inFinal.set(i);
+        if (!m_shown.test(i))
             added.push_back(i);
-        e.flags |= Entry::Tagged;
     }
     std::vector<quint32> removed;
     for (quint32 i : m_rows)
-        if (!(m_store->at(i).flags & Entry::Tagged))
+        if (!inFinal.test(i))
             removed.push_back(i);
-    for (quint32 i : finalRows)
-        m_store->at(i).flags &= quint8(~Entry::Tagged);
 
     const int oldCount = int(m_rows.size());
     const int finalCount = int(finalRows.size());
@@ -1437,22 +1474,22 @@ void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
         while (first < oldCount && m_rows[size_t(first)] == finalRows[size_t(first)])
             ++first;
         const int n = int(added.size());
+        if (n == 0 && first == oldCount)
+            return; // nothing moved
         const bool oneBlock =
             n > 0 &&
             std::equal(m_rows.begin() + first, m_rows.end(), finalRows.begin() + first + n) &&
             std::all_of(finalRows.begin() + first, finalRows.begin() + first + n,
-                        [this](quint32 i) { return !(m_store->at(i).flags & Entry::Shown); });
-        if (n == 0 && first == oldCount)
-            return; // nothing moved
+                        [this](quint32 i) { return !m_shown.test(i); });
         if (oneBlock) {
             beginInsertRows({}, first, first + n - 1);
             for (quint32 i : added)
-                m_store->at(i).flags |= Entry::Shown;
+                m_shown.set(i);
             m_rows = std::move(finalRows);
             endInsertRows();
             return;
         }
-    } else if (added.empty() && removed.size() == size_t(oldCount - finalCount)) {
+    } else if (added.empty()) {
         int first = 0;
         while (first < finalCount && m_rows[size_t(first)] == finalRows[size_t(first)])
             ++first;
@@ -1460,7 +1497,7 @@ void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
         if (std::equal(finalRows.begin() + first, finalRows.end(), m_rows.begin() + first + n)) {
             beginRemoveRows({}, first, first + n - 1);
             for (quint32 i : removed)
-                m_store->at(i).flags &= quint8(~Entry::Shown);
+                m_shown.clear(i);
             m_rows = std::move(finalRows);
             endRemoveRows();
             return;
@@ -1468,12 +1505,12 @@ void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
     }
 
     // Otherwise: the new rows appended (one insert), everything moved to its place with the
-    // removed ones last (one layout change), and those cut off (one remove). A row's own
-    // position signal would cost the view O(rows) each; these cost it O(rows) once.
+    // removed ones last (one layout change), and those cut off (one remove). A signal per row
+    // would cost the view O(rows) each; these cost it O(rows) once.
     if (!added.empty()) {
         beginInsertRows({}, oldCount, oldCount + int(added.size()) - 1);
         for (quint32 i : added)
-            m_store->at(i).flags |= Entry::Shown;
+            m_shown.set(i);
         m_rows.insert(m_rows.end(), added.begin(), added.end());
         endInsertRows();
     }
@@ -1483,17 +1520,13 @@ void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
         emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
         const QModelIndexList from = persistentIndexList();
         if (!from.isEmpty()) {
-            for (const QModelIndex &ix : from) {
-                const quint32 e = m_rows[size_t(ix.row())];
-                m_store->at(e).flags |= Entry::Tagged;
-            }
             QHash<quint32, int> newRowOf;
+            for (const QModelIndex &ix : from)
+                newRowOf.insert(m_rows[size_t(ix.row())], -1);
             for (size_t r = 0; r < target.size(); ++r) {
-                Entry &e = m_store->at(target[r]);
-                if (e.flags & Entry::Tagged) {
-                    newRowOf.insert(target[r], int(r));
-                    e.flags &= quint8(~Entry::Tagged);
-                }
+                const auto it = newRowOf.find(target[r]);
+                if (it != newRowOf.end())
+                    *it = int(r);
             }
             QModelIndexList to;
             to.reserve(from.size());
@@ -1507,7 +1540,7 @@ void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
     if (!removed.empty()) {
         beginRemoveRows({}, finalCount, int(m_rows.size()) - 1);
         for (quint32 i : removed)
-            m_store->at(i).flags &= quint8(~Entry::Shown);
+            m_shown.clear(i);
         m_rows.resize(size_t(finalCount));
         endRemoveRows();
     }
@@ -1517,7 +1550,7 @@ void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
 
 int ConnectionTableModel::rowForId(quint32 id) const {
     const qint64 e = findEntry(id);
-    if (e < 0 || !(m_store->at(quint32(e)).flags & Entry::Shown))
+    if (e < 0 || !m_shown.test(quint32(e)))
         return -1;
     // Entry → row is not kept (4 more bytes per entry); a shown entry is found by a scan of
     // the row index, about 1 ms per million rows.
@@ -1566,6 +1599,7 @@ QString ConnectionTableModel::rowsText(const QList<int> &rows, bool csv) const {
 
 qsizetype ConnectionTableModel::bytesUsed() const {
     return m_store->bytes() + qsizetype(m_index->buckets.capacity()) * 4 +
+           qsizetype(m_shown.words.capacity()) * 8 +
            qsizetype(m_rows.capacity() + m_sorted.capacity() + m_fresh.capacity() +
                      m_moved.capacity() + m_dead.capacity()) *
                4;

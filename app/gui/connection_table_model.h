@@ -91,7 +91,8 @@ public:
 
     // Shows every change received so far (the interval timer calls it; tests call it directly).
     void flush();
-    void setFlushInterval(int ms) { m_flushTimer.setInterval(ms); }
+    // The interval (16–100 ms); while a big snapshot streams, flushes are spaced wider.
+    void setFlushInterval(int ms) { m_flushInterval = ms; }
 
     // While paused the stream is still read, but nothing changes on screen; resuming shows
     // everything received meanwhile at once.
@@ -150,6 +151,21 @@ private:
     struct IdIndex;
     struct CompiledFilter;
     struct Pending;
+    // A bit per entry slot: membership without reading the entries.
+    struct Bits {
+        std::vector<quint64> words;
+        void resize(quint32 count) { words.resize((size_t(count) + 63) / 64); }
+        void set(quint32 i) { words[i >> 6] |= quint64(1) << (i & 63); }
+        void clear(quint32 i) { words[i >> 6] &= ~(quint64(1) << (i & 63)); }
+        bool test(quint32 i) const {
+            return (i >> 6) < words.size() && (words[i >> 6] >> (i & 63)) & 1;
+        }
+    };
+    struct SortKeyData {
+        quint64 primary;
+        quint64 secondary;
+        quint32 slot;
+    };
 
     qint64 findEntry(quint32 id) const;
     // The stream's steps, applied now (the public forms hold them while paused).
@@ -163,7 +179,14 @@ private:
     bool passes(const Entry &e) const;
     bool less(quint32 a, quint32 b) const;
     quint64 primaryKey(const Entry &e) const;
+    SortKeyData sortKey(const Entry &e, quint32 slot) const;
+    void sortKeys(std::vector<SortKeyData> &keys) const;
     void sortIndex(std::vector<quint32> &index) const;
+    // Every held entry in sort order.
+    std::vector<quint32> sortedStore() const;
+    // `base` without the `drop` slots, with `add` (sorted) merged in.
+    std::vector<quint32> merged(const std::vector<quint32> &base, const Bits &drop,
+                                const std::vector<quint32> &add) const;
     void rebuildForwardRanks();
     // Moves the visible rows to `finalRows` with the fewest legal signals: one insert at the end,
     // one layout change, one remove at the end.
@@ -191,6 +214,9 @@ private:
     // Entries destroyed since the last flush, still in the index until it.
     std::vector<quint32> m_dead;
     bool m_changed = false; // some shown value changed since the last flush
+    Bits m_shown;           // the entries in m_rows
+    int m_flushInterval = 50;
+    int m_lastFlushMs = 0;
 
     struct Slot {
         quint32 mark = 0;
