@@ -6,11 +6,15 @@
 // entry, re-sorts, filters, and the longest event-loop stall while 20,000 events per second
 // arrive. Not a test: it prints Markdown for docs/benchmarks.md. Run offscreen:
 //   QT_QPA_PLATFORM=offscreen build/bench/connections_view_bench [N...]
+// With --bus ADDRESS it opens the view on the real helper instead (bench/connections_gui.py
+// runs it in the lab) and prints one JSON line: the first rows painted and the whole table.
 #include "connection_table_model.h"
 #include "connections_view.h"
 #include "helper_client.h"
 
 #include <QApplication>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QHeaderView>
@@ -95,6 +99,7 @@ struct Result {
     double filterMs[3] = {};
     double clearMs = 0;
     double stallMaxMs = 0;
+    double idleMaxMs = 0;
     double stallP99Ms = 0;
     int events = 0;
 };
@@ -239,7 +244,15 @@ Result run(int n) {
         feed(m, FrameType::Tick);
         res.events += 200;
     });
+    // The same probe with no events first: what the machine's own scheduling costs.
     probeTimer.start();
+    QElapsedTimer idle;
+    idle.start();
+    while (idle.elapsed() < 1500)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    res.idleMaxMs = gaps.empty() ? 0 : *std::max_element(gaps.begin(), gaps.end());
+    gaps.clear();
+    last = probeClock.nsecsElapsed();
     events.start();
     QElapsedTimer span;
     span.start();
@@ -254,10 +267,61 @@ Result run(int n) {
     return res;
 }
 
+// The view on the real helper's stream: the clock starts when the tab is shown (which opens
+// the stream), the first paint with rows and the end of the snapshot stop it.
+int runLive(const QString &bus) {
+    HelperClient client(bus);
+    auto *view = new ConnectionsView(&client);
+    view->resize(1200, 700);
+    ConnectionTableModel *m = view->model();
+    QCoreApplication::processEvents();
+    malloc_trim(0);
+    const size_t base = heapBytes();
+    QElapsedTimer clock;
+    PaintProbe probe;
+    probe.clock = &clock;
+    probe.model = m;
+    view->table()->viewport()->installEventFilter(&probe);
+    double fullMs = -1;
+    double replyMs = -1;
+    QObject::connect(view, &ConnectionsView::streamStarted,
+                     [&] { replyMs = double(clock.nsecsElapsed()) / 1e6; });
+    QObject::connect(m, &ConnectionTableModel::snapshotFinished,
+                     [&] { fullMs = double(clock.nsecsElapsed()) / 1e6; });
+    QString failed;
+    QObject::connect(view, &ConnectionsView::streamEnded, [&](const QString &why) {
+        failed = why.isEmpty() ? QStringLiteral("stream ended") : why;
+    });
+    clock.start();
+    view->show();
+    QElapsedTimer limit;
+    limit.start();
+    while ((fullMs < 0 || probe.firstRows < 0) && failed.isEmpty() && !view->showingMessage() &&
+           limit.elapsed() < 600000)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+    if (view->showingMessage())
+        failed = view->messageText();
+    QCoreApplication::processEvents();
+    malloc_trim(0);
+    const int n = m->totalCount();
+    QJsonObject o{{QStringLiteral("first_rows_ms"), probe.firstRows},
+                  {QStringLiteral("full_ms"), fullMs},
+                  {QStringLiteral("reply_ms"), replyMs},
+                  {QStringLiteral("entries"), n},
+                  {QStringLiteral("heap_per_entry"), n ? double(heapBytes() - base) / n : 0.0},
+                  {QStringLiteral("model_per_entry"), n ? double(m->bytesUsed()) / n : 0.0},
+                  {QStringLiteral("error"), failed}};
+    std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
+    delete view;
+    return failed.isEmpty() && fullMs >= 0 ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
     QApplication app(argc, argv);
+    if (argc == 3 && QByteArray(argv[1]) == "--bus")
+        return runLive(QString::fromLocal8Bit(argv[2]));
     std::vector<int> sizes;
     for (int i = 1; i < argc; ++i)
         sizes.push_back(atoi(argv[i]));
@@ -271,14 +335,14 @@ int main(int argc, char **argv) {
     std::printf("| entries | first rows painted (ms) | whole snapshot in the model (ms) | heap per "
                 "entry (B) | model per entry (B) | sort by source / bytes / forward (ms) | "
                 "filter address / one forward / two words (ms) | filter cleared (ms) | "
-                "longest stall at 20,000 events/s (ms, p99) |\n");
-    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                "longest stall at 20,000 events/s (ms, p99) | longest stall, no events (ms) |\n");
+    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const Result &r : results)
         std::printf("| %s | %.1f | %.0f | %.1f | %.1f | %.0f / %.0f / %.0f | %.1f / %.1f / %.1f | "
-                    "%.1f | %.1f (%.1f) |\n",
+                    "%.1f | %.1f (%.1f) | %.1f |\n",
                     QLocale(QLocale::English).toString(r.n).toUtf8().constData(), r.firstPaintMs,
                     r.fullMs, r.bytesPerEntry, r.modelBytesPerEntry, r.sortMs[0], r.sortMs[1],
                     r.sortMs[2], r.filterMs[0], r.filterMs[1], r.filterMs[2], r.clearMs,
-                    r.stallMaxMs, r.stallP99Ms);
+                    r.stallMaxMs, r.stallP99Ms, r.idleMaxMs);
     return 0;
 }
