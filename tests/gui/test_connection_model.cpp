@@ -146,6 +146,7 @@ private slots:
     void sortOnRawValues_data();
     void sortOnRawValues();
     void incrementalMergeEqualsFullSort();
+    void largeSortsMatchAReferenceSort();
     void filters_data();
     void filters();
     void filterKeepsSortAndClears();
@@ -425,6 +426,55 @@ void TestConnectionModel::incrementalMergeEqualsFullSort() {
             QCOMPARE(ids(live), ids(full));
         }
     }
+}
+
+void TestConnectionModel::largeSortsMatchAReferenceSort() {
+    // Above 4096 rows the model sorts by radix: the order must be the one a plain comparison
+    // sort of the raw values gives (addresses as numbers, then ports, then the id).
+    auto *rng = QRandomGenerator::global();
+    QList<EntryRecord> recs;
+    for (quint32 i = 1; i <= 12000; ++i) {
+        EntryRecord r = simple(i * 2654435761u, 0xC6336400 + rng->bounded(300),
+                               quint16(rng->bounded(70000)), rng->bounded(4) ? 6 : 17);
+        r.origBytes = rng->bounded(2) ? rng->bounded(1000) : quint64(rng->bounded(1 << 30)) << 12;
+        const quint32 dst = qToBigEndian(0xCB007101u + rng->bounded(3));
+        std::memcpy(r.origDst, &dst, 4);
+        r.origDport = quint16(rng->bounded(3));
+        recs << r;
+    }
+    Model m;
+    QVERIFY(feed(m, hello() + bare(FrameType::Begin) + entries(recs) + bare(FrameType::End)));
+    const auto be = [](const quint8 *a) {
+        quint32 v;
+        std::memcpy(&v, a, 4);
+        return qFromBigEndian(v);
+    };
+    using Key = std::tuple<quint64, quint64, quint64, quint64, quint32>;
+    const auto check = [&](int column, Qt::SortOrder order, auto keyOf) {
+        QList<EntryRecord> ref = recs;
+        std::sort(ref.begin(), ref.end(), [&](const EntryRecord &a, const EntryRecord &b) {
+            return order == Qt::AscendingOrder ? keyOf(a) < keyOf(b) : keyOf(b) < keyOf(a);
+        });
+        QList<quint32> want;
+        for (const EntryRecord &r : ref)
+            want << r.id;
+        m.sort(column, order);
+        return ids(m) == want;
+    };
+    const auto source = [&](const EntryRecord &r) {
+        return Key{be(r.origSrc), r.origSport, be(r.origDst), r.origDport, r.id};
+    };
+    const auto bytes = [&](const EntryRecord &r) {
+        return Key{r.origBytes, 0, 0, 0, r.id};
+    };
+    const auto proto = [&](const EntryRecord &r) {
+        return Key{r.protocol, 0, 0, 0, r.id};
+    };
+    QVERIFY(check(Model::OriginalColumn, Qt::AscendingOrder, source));
+    QVERIFY(check(Model::OriginalColumn, Qt::DescendingOrder, source));
+    QVERIFY(check(Model::BytesColumn, Qt::AscendingOrder, bytes));
+    QVERIFY(check(Model::BytesColumn, Qt::DescendingOrder, bytes));
+    QVERIFY(check(Model::ProtocolColumn, Qt::DescendingOrder, proto));
 }
 
 void TestConnectionModel::filters_data() {
