@@ -30,8 +30,8 @@ struct ProtocolName {
     quint8 number;
 };
 constexpr ProtocolName protocols[] = {
-    {"tcp", IPPROTO_TCP},   {"udp", IPPROTO_UDP},       {"icmp", IPPROTO_ICMP},
-    {"icmpv6", IPPROTO_ICMPV6}, {"sctp", IPPROTO_SCTP}, {"dccp", IPPROTO_DCCP},
+    {"tcp", IPPROTO_TCP},         {"udp", IPPROTO_UDP},   {"icmp", IPPROTO_ICMP},
+    {"icmpv6", IPPROTO_ICMPV6},   {"sctp", IPPROTO_SCTP}, {"dccp", IPPROTO_DCCP},
     {"udplite", IPPROTO_UDPLITE}, {"gre", IPPROTO_GRE},
 };
 
@@ -101,9 +101,8 @@ QString parseFilter(const QVariantMap &map, bool allowIds, Filter *out) {
             f.forwardId = v.toString();
             // Strict: "f" and the mark, the form the helper gives every forward.
             bool ok = false;
-            const quint32 mark = f.forwardId.startsWith(QLatin1Char('f'))
-                                     ? f.forwardId.mid(1).toUInt(&ok)
-                                     : 0;
+            const quint32 mark =
+                f.forwardId.startsWith(QLatin1Char('f')) ? f.forwardId.mid(1).toUInt(&ok) : 0;
             if (!ok || mark == 0 || mark > forwardMarkMask ||
                 QStringLiteral("f%1").arg(mark) != f.forwardId)
                 return QStringLiteral("the filter key 'forward' takes a forward id like 'f3', "
@@ -213,10 +212,9 @@ void recordFromConntrack(const nf_conntrack *ct, ctstream::EntryRecord *out) {
         std::memcpy(e.replySrc, nfct_get_attr(ct, ATTR_REPL_IPV6_SRC), 16);
         std::memcpy(e.replyDst, nfct_get_attr(ct, ATTR_REPL_IPV6_DST), 16);
     } else {
-        const quint32 a[4] = {nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC),
-                              nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST),
-                              nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC),
-                              nfct_get_attr_u32(ct, ATTR_REPL_IPV4_DST)};
+        const quint32 a[4] = {
+            nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC), nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST),
+            nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC), nfct_get_attr_u32(ct, ATTR_REPL_IPV4_DST)};
         std::memcpy(e.origSrc, &a[0], 4);
         std::memcpy(e.origDst, &a[1], 4);
         std::memcpy(e.replySrc, &a[2], 4);
@@ -240,8 +238,8 @@ MessageKind parseMessage(const nlmsghdr *nlh, ctstream::EntryRecord *out) {
     const int type = nlh->nlmsg_type & 0xff;
     MessageKind kind;
     if (type == IPCTNL_MSG_CT_NEW)
-        kind = nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL) ? MessageKind::New
-                                                              : MessageKind::Update;
+        kind =
+            nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL) ? MessageKind::New : MessageKind::Update;
     else if (type == IPCTNL_MSG_CT_DELETE)
         kind = MessageKind::Destroy;
     else
@@ -319,7 +317,9 @@ bool waitReadable(mnl_socket *nl) {
 
 } // namespace
 
-QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks, quint32 *killed) {
+QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks,
+                     const std::function<quint32(const ctstream::EntryRecord &)> &streamId,
+                     quint32 *killed) {
     *killed = 0;
     QString error;
     mnl_socket *nl = openSocket(false, 4 << 20, &error);
@@ -367,10 +367,12 @@ QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks, qu
             }
             ctstream::EntryRecord record;
             recordFromConntrack(ct, &record);
+            const quint32 kernelId = record.id;
+            record.id = streamId(record);
             if (filter.matches(record, forwardMarks)) {
                 nf_conntrack *victim = nfct_new();
                 nfct_copy(victim, ct, NFCT_CP_ORIG);
-                nfct_set_attr_u32(victim, ATTR_ID, record.id);
+                nfct_set_attr_u32(victim, ATTR_ID, kernelId);
                 if (nfct_attr_is_set(ct, ATTR_ZONE) > 0)
                     nfct_set_attr_u16(victim, ATTR_ZONE, nfct_get_attr_u16(ct, ATTR_ZONE));
                 victims.push_back(victim);

@@ -312,6 +312,5 @@ def test_a_client_that_does_not_read_gets_a_resync_and_ends_equal_to_the_kernel(
     # The client reads again: its view becomes the kernel's table.
     f.settle(quiet=2.0)
     assert f.resyncs >= 1, "the helper never resynchronized the client that did not read"
-    kt = conntrackTuples(lab); print("DEBUG view", len(f.view), "kernel", len(kt), "resyncs", f.resyncs, "alive", f.p.poll()); f.settle(quiet=5.0); print("DEBUG2 view", len(f.view))
     assert {tupleOf(e) for e in f.view.values()} == conntrackTuples(lab)
     assert len(f.view) == 152000
