@@ -400,6 +400,9 @@ QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks,
             nfh->version = NFNETLINK_V0;
             nfh->res_id = 0;
             nfct_nlmsg_build(nlh, victims[next]);
+            // libnetfilter_conntrack leaves the id out; with it the kernel deletes the entry only
+            // if it is still the one the dump showed, not a newer flow with the same tuple.
+            mnl_attr_put_u32(nlh, CTA_ID, htonl(nfct_get_attr_u32(victims[next], ATTR_ID)));
             used += NLMSG_ALIGN(nlh->nlmsg_len);
             ++next;
         }
