@@ -109,8 +109,22 @@ struct ConntrackMonitor::Stream {
     qsizetype unwritten() const { return out.size() - outPos; }
 };
 
+namespace {
+
+ConntrackMonitor::Options defaultOptions() {
+    ConntrackMonitor::Options o;
+    // For benchmarks and diagnosis only: a small buffer shows the overrun and resync path.
+    bool ok = false;
+    const int buffer = qEnvironmentVariableIntValue("PORTICO_CONNTRACK_EVENT_BUFFER", &ok);
+    if (ok && buffer > 0)
+        o.eventBuffer = buffer;
+    return o;
+}
+
+} // namespace
+
 ConntrackMonitor::ConntrackMonitor(const QDBusConnection &bus, IdleGuard *idle, QObject *parent)
-    : ConntrackMonitor(bus, idle, Options(), parent) {}
+    : ConntrackMonitor(bus, idle, defaultOptions(), parent) {}
 
 ConntrackMonitor::ConntrackMonitor(const QDBusConnection &bus, IdleGuard *idle,
                                    const Options &options, QObject *parent)
