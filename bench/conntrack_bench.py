@@ -119,10 +119,10 @@ def overrunBench(buildDir, tools, base, flood):
             follower = subprocess.Popen(
                 ["setpriv", f"--reuid={lab.admin.pw_uid}", f"--regid={lab.admin.pw_gid}",
                  "--init-groups", "--", tools["conntrack_read"], "--bus", lab.busAddress,
-                 "--follow", "8"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 "--follow", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             time.sleep(2)  # its snapshot is in
             fill(lab, tools["ct_fill"], flood, start=base)
-            out, err = follower.communicate(timeout=120)
+            out, err = follower.communicate(timeout=300)
             r = json.loads(out.strip().splitlines()[-1])
             r["kernel_entries"] = int(lab.run(lab.gw, ["conntrack", "-C"]).stdout.strip())
             r["overrun_lines"] = sum("overran" in line for line in

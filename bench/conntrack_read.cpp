@@ -2,8 +2,8 @@
 // conntrack_read: one client of WatchConnections through the client library (HelperClient +
 // ConntrackStreamReader), for bench/conntrack_bench.py. Prints one JSON line: when the first
 // records arrived and when the snapshot was complete (ms after the call), how many, and with
-// --follow SECONDS how many snapshots (resyncs) came after the first and how long each took,
-// and the size of the view at the end.
+// --follow SECONDS (it then ends once the stream has been quiet that long) how many snapshots
+// (resyncs) came after the first, how long each took, and the size of the view at the end.
 #include "conntrack_stream_reader.h"
 #include "helper_client.h"
 
@@ -47,6 +47,14 @@ int main(int argc, char **argv) {
     qsizetype snapshotEntries = 0;
     int snapshots = 0;
     QJsonArray resyncMs;
+    QTimer quiet;
+    quiet.setSingleShot(true);
+    quiet.setInterval(int(follow * 1000));
+    QObject::connect(&quiet, &QTimer::timeout, &app, &QCoreApplication::quit);
+    QObject::connect(&reader, &ConntrackStreamReader::batchDone, &app, [&]() {
+        if (endMs >= 0 && follow > 0)
+            quiet.start();
+    });
     QObject::connect(&reader, &ConntrackStreamReader::snapshotBegun, &app, [&]() {
         view.clear();
         beginMs = clock.nsecsElapsed() / 1e6;
@@ -72,7 +80,7 @@ int main(int argc, char **argv) {
             if (follow <= 0)
                 app.quit();
             else
-                QTimer::singleShot(int(follow * 1000), &app, &QCoreApplication::quit);
+                quiet.start();
         } else {
             resyncMs.append(now - beginMs);
         }

@@ -93,6 +93,8 @@ class Follow:
             pass
 
     def close(self):
+        if self.p.stdout.closed:
+            return ""
         if self.p.poll() is None:
             self.p.terminate()
             try:
@@ -314,3 +316,28 @@ def test_a_client_that_does_not_read_gets_a_resync_and_ends_equal_to_the_kernel(
     assert f.resyncs >= 1, "the helper never resynchronized the client that did not read"
     assert {tupleOf(e) for e in f.view.values()} == conntrackTuples(lab)
     assert len(f.view) == 152000
+
+
+def test_an_open_stream_keeps_the_helper_from_exiting_idle(lab, follow):
+    lab.stopHelper()
+    helper = subprocess.Popen(["ip", "netns", "exec", lab.gw, lab.helperPath, "--bus",
+                               lab.busAddress, "--state-dir", lab.stateDir, "--idle-timeout", "1"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while lab.helperPid() != helper.pid and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lab.helperPid() == helper.pid, "the helper started by hand did not take the name"
+        f = follow()
+        assert f.waitFor(lambda e: e.get("event") == "end", 5) is not None, f.close()
+        time.sleep(2.5)
+        assert helper.poll() is None, "the helper exited idle with a stream open"
+        f.close()  # the client goes: the stream ends, and the helper may go idle again
+        assert helper.wait(timeout=10) == 0, helper.stderr.read()
+        assert "ended" in helper.stderr.read()
+    finally:
+        if helper.poll() is None:
+            helper.kill()
+            helper.wait()
+    lab.ensureHelper()
