@@ -165,12 +165,11 @@ def test_a_connection_through_a_forward_appears_within_a_second_and_goes_when_de
     f = follow("--forward", "web")
     assert f.waitFor(lambda e: e.get("event") == "end", 10) is not None, \
         f"no snapshot from porticoctl connections --follow: {f.close()}"
-    started = time.monotonic()
     assert web(lab) is not None, "the forward does not carry HTTP"
+    done = time.monotonic()  # the connection was made (and closed) before this
     seen = f.waitFor(lambda e: e.get("event") == "update" and isWeb(e), 5)
     assert seen is not None, f"the connection never showed up: {f.close()}"
-    # curl's own exit and the process start count against us here: the stream is faster still.
-    assert time.monotonic() - started < 1.0 + 1.0, "the connection took more than a second"
+    assert time.monotonic() - done < 1.0, "the connection showed up more than a second later"
     assert seen["forward"] == "web" and seen["forward_id"] == fid
     assert seen["original"] == {"src": WAN_CLIENT4, "dst": WAN_GW4, "sport": seen["original"]["sport"],
                                 "dport": 80}
