@@ -11,6 +11,11 @@
 //     waits for the client's pipe (the kernel holds the rest of the dump), and deltas for a
 //     client that does not read pile up only to maxPending: then they are dropped and the
 //     client gets a new snapshot once its pipe drains.
+//   - Every id a client sees is unique among the live entries. The kernel's conntrack ids are
+//     32-bit hashes, so in a large table some flows share one (about a hundred pairs at a
+//     million entries): a flow whose kernel id a different live flow already has goes out with
+//     a substitute id that no live entry has, the same on every stream for as long as the flow
+//     lives; KillConnections takes it too.
 #include "conntrack_monitor.h"
 
 #include "idle_guard.h"
@@ -30,6 +35,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -55,6 +61,31 @@ quint64 nowMs() {
     return quint64(QDateTime::currentMSecsSinceEpoch());
 }
 
+// Which flow a record is: its original tuple (addresses, ports, protocol, family). FNV-1a over
+// the bytes, 64 bits, so that two different live flows practically never share one.
+quint64 tupleHash(const EntryRecord &e) {
+    quint64 h = 1469598103934665603ull;
+    const auto mix = [&h](const void *data, size_t size) {
+        const auto *p = static_cast<const quint8 *>(data);
+        for (size_t i = 0; i < size; ++i) {
+            h ^= p[i];
+            h *= 1099511628211ull;
+        }
+    };
+    const size_t len = e.family == AF_INET6 ? 16 : 4;
+    mix(&e.family, 1);
+    mix(&e.protocol, 1);
+    mix(&e.origSport, 2);
+    mix(&e.origDport, 2);
+    mix(e.origSrc, len);
+    mix(e.origDst, len);
+    return h;
+}
+
+// Past this many remembered entries (destroys lost in overruns leave some behind) the memory
+// is given back and every stream starts again from a snapshot.
+constexpr qsizetype maxSeen = 4 * 1024 * 1024;
+
 } // namespace
 
 struct ConntrackMonitor::Stream {
@@ -78,8 +109,22 @@ struct ConntrackMonitor::Stream {
     qsizetype unwritten() const { return out.size() - outPos; }
 };
 
+namespace {
+
+ConntrackMonitor::Options defaultOptions() {
+    ConntrackMonitor::Options o;
+    // For benchmarks and diagnosis only: a small buffer shows the overrun and resync path.
+    bool ok = false;
+    const int buffer = qEnvironmentVariableIntValue("PORTICO_CONNTRACK_EVENT_BUFFER", &ok);
+    if (ok && buffer > 0)
+        o.eventBuffer = buffer;
+    return o;
+}
+
+} // namespace
+
 ConntrackMonitor::ConntrackMonitor(const QDBusConnection &bus, IdleGuard *idle, QObject *parent)
-    : ConntrackMonitor(bus, idle, Options(), parent) {}
+    : ConntrackMonitor(bus, idle, defaultOptions(), parent) {}
 
 ConntrackMonitor::ConntrackMonitor(const QDBusConnection &bus, IdleGuard *idle,
                                    const Options &options, QObject *parent)
@@ -197,7 +242,9 @@ QString ConntrackMonitor::watch(int pipeFd, const QString &client,
 }
 
 QString ConntrackMonitor::kill(const conntrack::Filter &filter, quint32 *killed) const {
-    return conntrack::killMatching(filter, m_forwardMarks, killed);
+    return conntrack::killMatching(
+        filter, m_forwardMarks, [this](const EntryRecord &record) { return streamIdOf(record); },
+        killed);
 }
 
 QString ConntrackMonitor::accounting(bool *on) const {
@@ -247,7 +294,7 @@ void ConntrackMonitor::closeEvents() {
         mnl_socket_close(m_events);
         m_events = nullptr;
     }
-    m_firstSeen.clear();
+    forgetIds();
     m_tick.stop();
 }
 
@@ -276,8 +323,7 @@ void ConntrackMonitor::readEvents() {
                 continue; // the socket works on; read what it still holds
             }
             if (errno != EAGAIN && errno != EINTR)
-                qCWarning(lcConntrack, "reading conntrack events failed: %s",
-                          std::strerror(errno));
+                qCWarning(lcConntrack, "reading conntrack events failed: %s", std::strerror(errno));
             return;
         }
         for (int i = 0; i < n; ++i) {
@@ -289,11 +335,8 @@ void ConntrackMonitor::readEvents() {
                 if (kind == conntrack::MessageKind::Other)
                     continue;
                 const bool destroyed = kind == conntrack::MessageKind::Destroy;
-                if (destroyed)
-                    m_firstSeen.remove(record.id);
-                else
-                    fillStart(&record);
-                dispatch(record, destroyed);
+                if (assignId(&record, destroyed))
+                    dispatch(record, destroyed);
             }
         }
         if (n < batch)
@@ -305,8 +348,10 @@ void ConntrackMonitor::overrun() {
     ++m_overruns;
     // Rare on purpose (the buffer is large): worth a line each time, but not a flood of them.
     if (m_overruns <= 10 || m_overruns % 100 == 0)
-        qCInfo(lcConntrack, "conntrack events overran the socket buffer (%llu times so far); "
-                            "every stream gets a new snapshot", m_overruns);
+        qCInfo(lcConntrack,
+               "conntrack events overran the socket buffer (%llu times so far); "
+               "every stream gets a new snapshot",
+               m_overruns);
     for (auto &s : m_streams) {
         if (s->dead)
             continue;
@@ -317,16 +362,65 @@ void ConntrackMonitor::overrun() {
     }
 }
 
-void ConntrackMonitor::fillStart(EntryRecord *record) {
-    if (record->startMs)
-        return;
-    // Bounded: an entry whose destroy event was lost would otherwise stay forever.
-    if (m_firstSeen.size() > 4 * 1024 * 1024)
-        m_firstSeen.clear();
-    auto it = m_firstSeen.find(record->id);
-    if (it == m_firstSeen.end())
-        it = m_firstSeen.insert(record->id, nowMs());
-    record->startMs = *it;
+void ConntrackMonitor::forgetIds() {
+    m_seen = {};
+    m_substitutes = {};
+}
+
+bool ConntrackMonitor::assignId(EntryRecord *record, bool destroyed) {
+    const quint64 hash = tupleHash(*record);
+    quint32 id = record->id;
+    // A flow that already has a substitute keeps it, even once its kernel id is free again.
+    const auto sub = m_substitutes.isEmpty() ? m_substitutes.end() : m_substitutes.find(hash);
+    if (sub != m_substitutes.end()) {
+        id = *sub;
+    } else {
+        const auto it = m_seen.constFind(id);
+        if (it != m_seen.cend() && it->tupleHash != hash) {
+            if (destroyed)
+                return false; // a flow no client knows: its id is another's
+            // Another live flow has this kernel id: find one that no entry has.
+            quint32 candidate = id ^ 0x80000000u;
+            while (candidate == 0 || m_seen.contains(candidate))
+                candidate = candidate * 2654435761u + 1u;
+            id = candidate;
+            m_substitutes.insert(hash, id);
+        }
+    }
+    record->id = id;
+    if (destroyed) {
+        const auto it = m_seen.find(id);
+        if (it != m_seen.end()) {
+            if (!record->startMs)
+                record->startMs = it->firstSeenMs;
+            m_seen.erase(it);
+        }
+        if (sub != m_substitutes.end())
+            m_substitutes.erase(sub);
+        return true;
+    }
+    auto it = m_seen.find(id);
+    if (it == m_seen.end()) {
+        if (m_seen.size() >= maxSeen) {
+            // Lost destroys have piled up. Start again: new snapshots for everyone, so that no
+            // client keeps an id that now means something else.
+            forgetIds();
+            overrun();
+        }
+        it = m_seen.insert(id, Seen{hash, nowMs()});
+    }
+    if (!record->startMs)
+        record->startMs = it->firstSeenMs;
+    return true;
+}
+
+quint32 ConntrackMonitor::streamIdOf(const EntryRecord &record) const {
+    if (!m_substitutes.isEmpty()) {
+        const auto sub = m_substitutes.constFind(tupleHash(record));
+        if (sub != m_substitutes.cend())
+            return *sub;
+    }
+    return record.id;
 }
 
 void ConntrackMonitor::dispatch(const EntryRecord &record, bool destroyed) {
@@ -359,8 +453,9 @@ void ConntrackMonitor::tick() {
             s->pending.clear();
             s->pending.shrink_to_fit();
             s->resyncWanted = true;
-            qCInfo(lcConntrack, "stream %llu: more than %lld deltas wait for the client; it gets "
-                                "a new snapshot once it has read what it has",
+            qCInfo(lcConntrack,
+                   "stream %llu: more than %lld deltas wait for the client; it gets "
+                   "a new snapshot once it has read what it has",
                    s->serial, qlonglong(m_options.maxPending));
         }
         if (s->dump)
@@ -412,7 +507,8 @@ void ConntrackMonitor::appendHello(Stream *s) {
 }
 
 void ConntrackMonitor::appendForwards(Stream *s) {
-    appendText(s, FrameType::Forwards, m_forwardsJson.isEmpty() ? QByteArray("[]") : m_forwardsJson);
+    appendText(s, FrameType::Forwards,
+               m_forwardsJson.isEmpty() ? QByteArray("[]") : m_forwardsJson);
 }
 
 void ConntrackMonitor::flushPending(Stream *s) {
@@ -512,9 +608,10 @@ void ConntrackMonitor::readDump(Stream *s) {
             EntryRecord record;
             if (conntrack::parseMessage(h, &record) == conntrack::MessageKind::Other)
                 continue;
+            // The id first: a filter on ids (none for streams yet) and the client see that one.
+            assignId(&record, false);
             if (!s->filter.matches(record, m_forwardMarks))
                 continue;
-            fillStart(&record);
             s->out.append(reinterpret_cast<const char *>(&record), sizeof record);
             ++records;
         }

@@ -49,6 +49,8 @@ public:
     static QString checkPipe(int fd);
 
     QString kill(const conntrack::Filter &filter, quint32 *killed) const;
+    // How many live entries had to get a substitute id (for the log and the tests).
+    qsizetype substituteCount() const { return m_substitutes.size(); }
     QString accounting(bool *on) const;
     // Changes the sysctl and tells every stream in a Notice.
     QString setAccounting(bool on);
@@ -78,7 +80,13 @@ private:
     void writeOut(Stream *s);
     void onWritable(Stream *s);
     void endStream(Stream *s, const char *why);
-    void fillStart(ctstream::EntryRecord *record);
+    // The id a record goes out with (see the header comment of the .cpp), and when the helper
+    // first saw it for kernels that do not stamp the start. `destroyed`: forget it afterwards.
+    // False for the destroy of a flow that no client can know (its kernel id is another's).
+    bool assignId(ctstream::EntryRecord *record, bool destroyed);
+    // The same look-up without changing anything: for KillConnections' ids.
+    quint32 streamIdOf(const ctstream::EntryRecord &record) const;
+    void forgetIds();
 
     QDBusConnection m_bus;
     IdleGuard *m_idle;
@@ -94,9 +102,16 @@ private:
 
     QByteArray m_forwardsJson;
     QSet<quint32> m_forwardMarks;
-    // When the helper first saw each entry, for kernels that do not stamp the start (only kept
-    // while a stream is open).
-    QHash<quint32, quint64> m_firstSeen;
+    // Every entry a stream was told about, by the id it went out with: which flow has that id
+    // (a hash of its original tuple) and when the helper first saw it. Kept while a stream is
+    // open. And the few flows whose kernel id another live flow had first: tuple hash -> the
+    // substitute id they go out with.
+    struct Seen {
+        quint64 tupleHash;
+        quint64 firstSeenMs;
+    };
+    QHash<quint32, Seen> m_seen;
+    QHash<quint64, quint32> m_substitutes;
 };
 
 } // namespace portico

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <endian.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <vector>
@@ -30,8 +31,8 @@ struct ProtocolName {
     quint8 number;
 };
 constexpr ProtocolName protocols[] = {
-    {"tcp", IPPROTO_TCP},   {"udp", IPPROTO_UDP},       {"icmp", IPPROTO_ICMP},
-    {"icmpv6", IPPROTO_ICMPV6}, {"sctp", IPPROTO_SCTP}, {"dccp", IPPROTO_DCCP},
+    {"tcp", IPPROTO_TCP},         {"udp", IPPROTO_UDP},   {"icmp", IPPROTO_ICMP},
+    {"icmpv6", IPPROTO_ICMPV6},   {"sctp", IPPROTO_SCTP}, {"dccp", IPPROTO_DCCP},
     {"udplite", IPPROTO_UDPLITE}, {"gre", IPPROTO_GRE},
 };
 
@@ -101,9 +102,8 @@ QString parseFilter(const QVariantMap &map, bool allowIds, Filter *out) {
             f.forwardId = v.toString();
             // Strict: "f" and the mark, the form the helper gives every forward.
             bool ok = false;
-            const quint32 mark = f.forwardId.startsWith(QLatin1Char('f'))
-                                     ? f.forwardId.mid(1).toUInt(&ok)
-                                     : 0;
+            const quint32 mark =
+                f.forwardId.startsWith(QLatin1Char('f')) ? f.forwardId.mid(1).toUInt(&ok) : 0;
             if (!ok || mark == 0 || mark > forwardMarkMask ||
                 QStringLiteral("f%1").arg(mark) != f.forwardId)
                 return QStringLiteral("the filter key 'forward' takes a forward id like 'f3', "
@@ -202,21 +202,25 @@ void recordFromConntrack(const nf_conntrack *ct, ctstream::EntryRecord *out) {
     e.tcpState = e.protocol == IPPROTO_TCP && nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0
                      ? nfct_get_attr_u8(ct, ATTR_TCP_STATE)
                      : ctstream::noTcpState;
-    // Ports in host order; for ICMP these are the id and type/code, as the kernel keeps them.
+    // Ports in host order; for ICMP the id and type << 8 | code, as the kernel keeps them.
     e.origSport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
     e.origDport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
     e.replySport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
     e.replyDport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
+    if (e.protocol == IPPROTO_ICMP || e.protocol == IPPROTO_ICMPV6) {
+        e.origSport = ntohs(nfct_get_attr_u16(ct, ATTR_ICMP_ID));
+        e.origDport = quint16((nfct_get_attr_u8(ct, ATTR_ICMP_TYPE) << 8) |
+                              nfct_get_attr_u8(ct, ATTR_ICMP_CODE));
+    }
     if (e.family == AF_INET6) {
         std::memcpy(e.origSrc, nfct_get_attr(ct, ATTR_ORIG_IPV6_SRC), 16);
         std::memcpy(e.origDst, nfct_get_attr(ct, ATTR_ORIG_IPV6_DST), 16);
         std::memcpy(e.replySrc, nfct_get_attr(ct, ATTR_REPL_IPV6_SRC), 16);
         std::memcpy(e.replyDst, nfct_get_attr(ct, ATTR_REPL_IPV6_DST), 16);
     } else {
-        const quint32 a[4] = {nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC),
-                              nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST),
-                              nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC),
-                              nfct_get_attr_u32(ct, ATTR_REPL_IPV4_DST)};
+        const quint32 a[4] = {
+            nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC), nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST),
+            nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC), nfct_get_attr_u32(ct, ATTR_REPL_IPV4_DST)};
         std::memcpy(e.origSrc, &a[0], 4);
         std::memcpy(e.origDst, &a[1], 4);
         std::memcpy(e.replySrc, &a[2], 4);
@@ -234,18 +238,259 @@ void recordFromConntrack(const nf_conntrack *ct, ctstream::EntryRecord *out) {
         e.startMs = nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START) / 1000000u;
 }
 
-MessageKind parseMessage(const nlmsghdr *nlh, ctstream::EntryRecord *out) {
+namespace {
+
+// The direct parser of the hot path: one callback per nesting level, every attribute's type
+// checked before it is read, straight into the record. libnetfilter_conntrack's parser (kept
+// for parseMessageNfct and the kill path) costs about as much again as the kernel's dump.
+struct TupleOut {
+    quint8 *src;
+    quint8 *dst;
+    quint16 *sport;
+    quint16 *dport;
+    quint8 protocol = 0;
+    quint8 icmpType = 0;
+    quint8 icmpCode = 0;
+    bool icmp = false;
+    bool haveAddress = false;
+};
+
+struct Parse {
+    ctstream::EntryRecord *e;
+    bool haveId = false;
+    bool haveOrig = false;
+};
+
+int ipCb(const nlattr *a, void *data) {
+    auto *t = static_cast<TupleOut *>(data);
+    switch (mnl_attr_get_type(a)) {
+    case CTA_IP_V4_SRC:
+    case CTA_IP_V4_DST:
+        if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+            return MNL_CB_ERROR;
+        std::memcpy(mnl_attr_get_type(a) == CTA_IP_V4_SRC ? t->src : t->dst,
+                    mnl_attr_get_payload(a), 4);
+        t->haveAddress = true;
+        break;
+    case CTA_IP_V6_SRC:
+    case CTA_IP_V6_DST:
+        if (mnl_attr_validate2(a, MNL_TYPE_BINARY, 16) < 0)
+            return MNL_CB_ERROR;
+        std::memcpy(mnl_attr_get_type(a) == CTA_IP_V6_SRC ? t->src : t->dst,
+                    mnl_attr_get_payload(a), 16);
+        t->haveAddress = true;
+        break;
+    }
+    return MNL_CB_OK;
+}
+
+int protoCb(const nlattr *a, void *data) {
+    auto *t = static_cast<TupleOut *>(data);
+    switch (mnl_attr_get_type(a)) {
+    case CTA_PROTO_NUM:
+        if (mnl_attr_validate(a, MNL_TYPE_U8) < 0)
+            return MNL_CB_ERROR;
+        t->protocol = mnl_attr_get_u8(a);
+        break;
+    case CTA_PROTO_SRC_PORT:
+    case CTA_PROTO_DST_PORT:
+    case CTA_PROTO_ICMP_ID:
+    case CTA_PROTO_ICMPV6_ID:
+        if (mnl_attr_validate(a, MNL_TYPE_U16) < 0)
+            return MNL_CB_ERROR;
+        *(mnl_attr_get_type(a) == CTA_PROTO_DST_PORT ? t->dport : t->sport) =
+            ntohs(mnl_attr_get_u16(a));
+        break;
+    case CTA_PROTO_ICMP_TYPE:
+    case CTA_PROTO_ICMPV6_TYPE:
+    case CTA_PROTO_ICMP_CODE:
+    case CTA_PROTO_ICMPV6_CODE: {
+        if (mnl_attr_validate(a, MNL_TYPE_U8) < 0)
+            return MNL_CB_ERROR;
+        const int type = mnl_attr_get_type(a);
+        (type == CTA_PROTO_ICMP_TYPE || type == CTA_PROTO_ICMPV6_TYPE ? t->icmpType : t->icmpCode) =
+            mnl_attr_get_u8(a);
+        t->icmp = true;
+        break;
+    }
+    }
+    return MNL_CB_OK;
+}
+
+int tupleCb(const nlattr *a, void *data) {
+    switch (mnl_attr_get_type(a)) {
+    case CTA_TUPLE_IP:
+        if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+            return MNL_CB_ERROR;
+        return mnl_attr_parse_nested(a, ipCb, data);
+    case CTA_TUPLE_PROTO:
+        if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+            return MNL_CB_ERROR;
+        return mnl_attr_parse_nested(a, protoCb, data);
+    }
+    return MNL_CB_OK;
+}
+
+int countersCb(const nlattr *a, void *data) {
+    auto *c = static_cast<quint64 *>(data); // [packets, bytes]
+    switch (mnl_attr_get_type(a)) {
+    case CTA_COUNTERS_PACKETS:
+    case CTA_COUNTERS_BYTES:
+        if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+            return MNL_CB_ERROR;
+        c[mnl_attr_get_type(a) == CTA_COUNTERS_BYTES] = be64toh(mnl_attr_get_u64(a));
+        break;
+    case CTA_COUNTERS32_PACKETS:
+    case CTA_COUNTERS32_BYTES:
+        if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+            return MNL_CB_ERROR;
+        c[mnl_attr_get_type(a) == CTA_COUNTERS32_BYTES] = ntohl(mnl_attr_get_u32(a));
+        break;
+    }
+    return MNL_CB_OK;
+}
+
+int tcpCb(const nlattr *a, void *data) {
+    if (mnl_attr_get_type(a) == CTA_PROTOINFO_TCP_STATE) {
+        if (mnl_attr_validate(a, MNL_TYPE_U8) < 0)
+            return MNL_CB_ERROR;
+        *static_cast<quint8 *>(data) = mnl_attr_get_u8(a);
+    }
+    return MNL_CB_OK;
+}
+
+int protoinfoCb(const nlattr *a, void *data) {
+    if (mnl_attr_get_type(a) == CTA_PROTOINFO_TCP) {
+        if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+            return MNL_CB_ERROR;
+        return mnl_attr_parse_nested(a, tcpCb, data);
+    }
+    return MNL_CB_OK;
+}
+
+int timestampCb(const nlattr *a, void *data) {
+    if (mnl_attr_get_type(a) == CTA_TIMESTAMP_START) {
+        if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+            return MNL_CB_ERROR;
+        *static_cast<quint64 *>(data) = be64toh(mnl_attr_get_u64(a)) / 1000000u;
+    }
+    return MNL_CB_OK;
+}
+
+int parseTuple(const nlattr *a, TupleOut *t) {
+    if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+        return MNL_CB_ERROR;
+    if (mnl_attr_parse_nested(a, tupleCb, t) < 0)
+        return MNL_CB_ERROR;
+    if (t->icmp)
+        *t->dport = quint16((t->icmpType << 8) | t->icmpCode); // as the kernel's union keeps it
+    return MNL_CB_OK;
+}
+
+int topCb(const nlattr *a, void *data) {
+    auto *p = static_cast<Parse *>(data);
+    ctstream::EntryRecord &e = *p->e;
+    switch (mnl_attr_get_type(a)) {
+    case CTA_TUPLE_ORIG: {
+        TupleOut t{e.origSrc, e.origDst, &e.origSport, &e.origDport};
+        if (parseTuple(a, &t) < 0)
+            return MNL_CB_ERROR;
+        e.protocol = t.protocol;
+        p->haveOrig = t.haveAddress;
+        break;
+    }
+    case CTA_TUPLE_REPLY: {
+        TupleOut t{e.replySrc, e.replyDst, &e.replySport, &e.replyDport};
+        if (parseTuple(a, &t) < 0)
+            return MNL_CB_ERROR;
+        break;
+    }
+    case CTA_STATUS:
+    case CTA_TIMEOUT:
+    case CTA_MARK:
+    case CTA_ID: {
+        if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+            return MNL_CB_ERROR;
+        const quint32 v = ntohl(mnl_attr_get_u32(a));
+        switch (mnl_attr_get_type(a)) {
+        case CTA_STATUS:
+            e.status = v;
+            break;
+        case CTA_TIMEOUT:
+            e.timeout = v;
+            break;
+        case CTA_MARK:
+            e.mark = v;
+            break;
+        default:
+            e.id = v;
+            p->haveId = true;
+        }
+        break;
+    }
+    case CTA_COUNTERS_ORIG:
+    case CTA_COUNTERS_REPLY: {
+        if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+            return MNL_CB_ERROR;
+        quint64 c[2] = {0, 0};
+        if (mnl_attr_parse_nested(a, countersCb, c) < 0)
+            return MNL_CB_ERROR;
+        if (mnl_attr_get_type(a) == CTA_COUNTERS_ORIG) {
+            e.origPackets = c[0];
+            e.origBytes = c[1];
+        } else {
+            e.replyPackets = c[0];
+            e.replyBytes = c[1];
+        }
+        break;
+    }
+    case CTA_PROTOINFO:
+        if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+            return MNL_CB_ERROR;
+        return mnl_attr_parse_nested(a, protoinfoCb, &e.tcpState);
+    case CTA_TIMESTAMP:
+        if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+            return MNL_CB_ERROR;
+        return mnl_attr_parse_nested(a, timestampCb, &e.startMs);
+    }
+    return MNL_CB_OK;
+}
+
+MessageKind kindOf(const nlmsghdr *nlh) {
     if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_CTNETLINK)
         return MessageKind::Other;
     const int type = nlh->nlmsg_type & 0xff;
-    MessageKind kind;
     if (type == IPCTNL_MSG_CT_NEW)
-        kind = nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL) ? MessageKind::New
+        return nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL) ? MessageKind::New
                                                               : MessageKind::Update;
-    else if (type == IPCTNL_MSG_CT_DELETE)
-        kind = MessageKind::Destroy;
-    else
+    if (type == IPCTNL_MSG_CT_DELETE)
+        return MessageKind::Destroy;
+    return MessageKind::Other;
+}
+
+} // namespace
+
+MessageKind parseMessage(const nlmsghdr *nlh, ctstream::EntryRecord *out) {
+    const MessageKind kind = kindOf(nlh);
+    if (kind == MessageKind::Other || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(nfgenmsg)))
         return MessageKind::Other;
+    std::memset(out, 0, sizeof *out);
+    const auto *nfg = static_cast<const nfgenmsg *>(mnl_nlmsg_get_payload(nlh));
+    out->family = nfg->nfgen_family;
+    out->tcpState = ctstream::noTcpState;
+    Parse p{out};
+    if (mnl_attr_parse(nlh, sizeof(nfgenmsg), topCb, &p) < 0 || !p.haveId || !p.haveOrig ||
+        (out->family != AF_INET && out->family != AF_INET6))
+        return MessageKind::Other;
+    if (out->protocol != IPPROTO_TCP)
+        out->tcpState = ctstream::noTcpState;
+    return kind;
+}
+
+MessageKind parseMessageNfct(const nlmsghdr *nlh, ctstream::EntryRecord *out) {
+    const MessageKind kind = kindOf(nlh);
+    if (kind == MessageKind::Other)
+        return kind;
     nf_conntrack *ct = nfct_new();
     if (!ct)
         return MessageKind::Other;
@@ -319,7 +564,9 @@ bool waitReadable(mnl_socket *nl) {
 
 } // namespace
 
-QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks, quint32 *killed) {
+QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks,
+                     const std::function<quint32(const ctstream::EntryRecord &)> &streamId,
+                     quint32 *killed) {
     *killed = 0;
     QString error;
     mnl_socket *nl = openSocket(false, 4 << 20, &error);
@@ -367,10 +614,12 @@ QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks, qu
             }
             ctstream::EntryRecord record;
             recordFromConntrack(ct, &record);
+            const quint32 kernelId = record.id;
+            record.id = streamId(record);
             if (filter.matches(record, forwardMarks)) {
                 nf_conntrack *victim = nfct_new();
                 nfct_copy(victim, ct, NFCT_CP_ORIG);
-                nfct_set_attr_u32(victim, ATTR_ID, record.id);
+                nfct_set_attr_u32(victim, ATTR_ID, kernelId);
                 if (nfct_attr_is_set(ct, ATTR_ZONE) > 0)
                     nfct_set_attr_u16(victim, ATTR_ZONE, nfct_get_attr_u16(ct, ATTR_ZONE));
                 victims.push_back(victim);
@@ -398,6 +647,9 @@ QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks, qu
             nfh->version = NFNETLINK_V0;
             nfh->res_id = 0;
             nfct_nlmsg_build(nlh, victims[next]);
+            // libnetfilter_conntrack leaves the id out; with it the kernel deletes the entry only
+            // if it is still the one the dump showed, not a newer flow with the same tuple.
+            mnl_attr_put_u32(nlh, CTA_ID, htonl(nfct_get_attr_u32(victims[next], ATTR_ID)));
             used += NLMSG_ALIGN(nlh->nlmsg_len);
             ++next;
         }

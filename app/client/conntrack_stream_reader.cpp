@@ -177,8 +177,7 @@ bool ConntrackStreamReader::handleFrame(FrameType type, const char *payload, qui
                             .arg(ctstream::version));
         if (hello.entrySize != sizeof(EntryRecord))
             return fail(u"the helper's connection records are %1 bytes and this client's %2: "
-                        "install matching versions of portico and its helper"_s
-                            .arg(hello.entrySize)
+                        "install matching versions of portico and its helper"_s.arg(hello.entrySize)
                             .arg(sizeof(EntryRecord)));
         m_helloSeen = true;
         m_flags = hello.flags;
@@ -215,7 +214,8 @@ bool ConntrackStreamReader::handleFrame(FrameType type, const char *payload, qui
     }
     case FrameType::Destroyed: {
         if (length % 4)
-            return fail(u"a Destroyed frame of %1 bytes is not a whole number of ids"_s.arg(length));
+            return fail(
+                u"a Destroyed frame of %1 bytes is not a whole number of ids"_s.arg(length));
         const qsizetype count = length / 4;
         if (!count)
             return true;

@@ -91,8 +91,8 @@ private:
     int m_fd = -1;
     QSocketNotifier *m_notifier = nullptr;
     std::vector<char> m_buf;
-    size_t m_start = 0; // parsed up to here
-    size_t m_end = 0;   // read up to here
+    size_t m_start = 0;                           // parsed up to here
+    size_t m_end = 0;                             // read up to here
     std::vector<ctstream::EntryRecord> m_aligned; // for a payload that is not 8-aligned
     qsizetype m_readLimit = 4 << 20;
     quint64 m_bytesRead = 0;

@@ -85,9 +85,9 @@ QString formatEndpoint(const ctstream::EntryRecord &e, const quint8 *address, qu
 }
 
 QString tcpStateName(quint8 state) {
-    static const char *const names[] = {"NONE",      "SYN_SENT", "SYN_RECV",  "ESTABLISHED",
-                                        "FIN_WAIT",  "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT",
-                                        "CLOSE",     "SYN_SENT2"};
+    static const char *const names[] = {"NONE",     "SYN_SENT",   "SYN_RECV", "ESTABLISHED",
+                                        "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT",
+                                        "CLOSE",    "SYN_SENT2"};
     if (state == ctstream::noTcpState)
         return u"-"_s;
     if (state < std::size(names))
@@ -122,12 +122,13 @@ QString translatedDestination(const ctstream::EntryRecord &e) {
 QString formatConnectionTable(const QList<ctstream::EntryRecord> &entries,
                               const ForwardsByMark &forwards) {
     QList<QStringList> rows;
-    rows.append({u"ID"_s, u"PROTO"_s, u"STATE"_s, u"ORIGINAL"_s, u"TRANSLATED TO"_s,
-                 u"FORWARD"_s, u"TIMEOUT"_s, u"PACKETS"_s, u"BYTES"_s});
+    rows.append({u"ID"_s, u"PROTO"_s, u"STATE"_s, u"ORIGINAL"_s, u"TRANSLATED TO"_s, u"FORWARD"_s,
+                 u"TIMEOUT"_s, u"PACKETS"_s, u"BYTES"_s});
     for (const ctstream::EntryRecord &e : entries) {
         const QString to = translatedDestination(e);
         const QString fwd = forwardName(e, forwards);
-        rows.append({QString::number(e.id), protocolText(e.protocol), tcpStateName(e.protocol == IPPROTO_TCP ? e.tcpState : ctstream::noTcpState),
+        rows.append({QString::number(e.id), protocolText(e.protocol),
+                     tcpStateName(e.protocol == IPPROTO_TCP ? e.tcpState : ctstream::noTcpState),
                      formatEndpoint(e, e.origSrc, e.origSport) + u" -> "_s +
                          formatEndpoint(e, e.origDst, e.origDport),
                      to.isEmpty() ? u"-"_s : to, fwd.isEmpty() ? u"-"_s : fwd,
@@ -140,10 +141,9 @@ QString formatConnectionTable(const QList<ctstream::EntryRecord> &entries,
 QString formatConnectionLine(const ctstream::EntryRecord &e, const ForwardsByMark &forwards) {
     const QString to = translatedDestination(e);
     const QString fwd = forwardName(e, forwards);
-    QString line = u"%1 %2 %3 %4 -> %5"_s.arg(QString::number(e.id), protocolText(e.protocol),
-                                               tcpStateName(e.tcpState),
-                                               formatEndpoint(e, e.origSrc, e.origSport),
-                                               formatEndpoint(e, e.origDst, e.origDport));
+    QString line = u"%1 %2 %3 %4 -> %5"_s.arg(
+        QString::number(e.id), protocolText(e.protocol), tcpStateName(e.tcpState),
+        formatEndpoint(e, e.origSrc, e.origSport), formatEndpoint(e, e.origDst, e.origDport));
     if (!to.isEmpty())
         line += u" to "_s + to;
     if (!fwd.isEmpty())
@@ -175,10 +175,10 @@ QJsonObject connectionToJson(const ctstream::EntryRecord &e, const ForwardsByMar
         {u"mark"_s, qint64(e.mark)},
         {u"timeout"_s, qint64(e.timeout)},
         {u"status"_s, QJsonArray::fromStringList(statusFlags(e.status))},
-        {u"packets"_s, QJsonObject{{u"original"_s, qint64(e.origPackets)},
-                                   {u"reply"_s, qint64(e.replyPackets)}}},
-        {u"bytes"_s, QJsonObject{{u"original"_s, qint64(e.origBytes)},
-                                 {u"reply"_s, qint64(e.replyBytes)}}},
+        {u"packets"_s,
+         QJsonObject{{u"original"_s, qint64(e.origPackets)}, {u"reply"_s, qint64(e.replyPackets)}}},
+        {u"bytes"_s,
+         QJsonObject{{u"original"_s, qint64(e.origBytes)}, {u"reply"_s, qint64(e.replyBytes)}}},
         {u"start_ms"_s, qint64(e.startMs)},
     };
     if (e.protocol == IPPROTO_TCP)

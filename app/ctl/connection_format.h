@@ -19,7 +19,7 @@ using ForwardsByMark = QHash<quint32, ConntrackForward>;
 QString formatAddress(quint8 family, const quint8 *address);
 // "203.0.113.10:51234", "[2001:db8::10]:80"; no port for protocols without ports.
 QString formatEndpoint(const ctstream::EntryRecord &e, const quint8 *address, quint16 port);
-QString tcpStateName(quint8 state); // "ESTABLISHED", ...; "-" when not TCP
+QString tcpStateName(quint8 state);      // "ESTABLISHED", ...; "-" when not TCP
 QStringList statusFlags(quint32 status); // "ASSURED", "SEEN_REPLY", "DNAT", ...
 // Where the forward sent the flow ("198.51.100.10:8080"), or empty when not translated.
 QString translatedDestination(const ctstream::EntryRecord &e);
