@@ -569,12 +569,9 @@ HelperService::Outcome HelperService::prepareSetIpForwarding(Call &call) {
 // --- acting: after authorization, against the state as it is now ---
 
 HelperService::Outcome HelperService::actListForwards(Call &) {
-    QList<QVariantMap> list;
-    list.reserve(m_state.forwards.size());
-    for (const Forward &f : std::as_const(m_state.forwards))
-        list.append(forwardToVariantMap(f));
     return Outcome::success(
-        {QVariant::fromValue(list), QVariant::fromValue<qulonglong>(m_state.generation)});
+        {QVariant::fromValue(BusForwardList{m_state.forwards, BusKeys::All, {}}),
+         QVariant::fromValue<qulonglong>(m_state.generation)});
 }
 
 HelperService::Outcome HelperService::actAddForward(Call &call) {

@@ -29,11 +29,7 @@ QString qs(const char *s) {
 }
 
 QVariant forwardListArgument(const QList<Forward> &forwards) {
-    QList<QVariantMap> maps;
-    maps.reserve(forwards.size());
-    for (const Forward &f : forwards)
-        maps.append(forwardToVariantMap(f, BusKeys::Request));
-    return QVariant::fromValue(maps);
+    return QVariant::fromValue(BusForwardList{forwards, BusKeys::Request, {}});
 }
 
 QStringList stringListArgument(const QVariant &v) {
