@@ -190,6 +190,7 @@ void ConnectionsView::buildUi() {
     m_pauseAction->setObjectName(QStringLiteral("actionPauseConnections"));
     m_pauseAction->setCheckable(true);
     m_pauseAction->setShortcut(QKeySequence(Qt::Key_Pause));
+    m_pauseAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     m_pauseAction->setToolTip(tr("Hold the table still; the changes are shown when you resume"));
     connect(m_pauseAction, &QAction::toggled, this, &ConnectionsView::setPaused);
     m_killAction = new QAction(tr("&Kill…"), this);
