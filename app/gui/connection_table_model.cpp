@@ -791,6 +791,8 @@ void ConnectionTableModel::clear() {
     m_fresh = {};
     m_moved = {};
     m_dead = {};
+    m_shown = {};
+    m_lastFlushMs = 0;
     m_count = 0;
     m_changed = false;
     m_loading = false;

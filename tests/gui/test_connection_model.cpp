@@ -289,6 +289,13 @@ void TestConnectionModel::resyncDropsWhatIsGoneWithoutReset() {
     m.clear();
     QCOMPARE(reset.count(), 1);
     QCOMPARE(m.rowCount(), 0);
+    // And the new stream's rows show, in slots the old ones had.
+    QVERIFY(feed(m, hello() + bare(FrameType::Begin) +
+                        entries({simple(7, 0xCB007107, 7), simple(8, 0xCB007108, 8)}) +
+                        bare(FrameType::End)));
+    QCOMPARE(m.rowCount(), 2);
+    QCOMPARE(m.shownCount(), 2);
+    QVERIFY(m.rowForId(7) >= 0 && m.rowForId(8) >= 0);
 }
 
 void TestConnectionModel::badStreamIsRefused_data() {

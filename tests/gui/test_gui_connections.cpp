@@ -346,7 +346,9 @@ void TestGuiConnections::accountingNoticeTurnsItOn() {
     Model *m = view->model();
     QTRY_VERIFY_WITH_TIMEOUT(rowOfFlow(80) >= 0, 2000);
     view->start();
-    QTRY_VERIFY_WITH_TIMEOUT(view->isStreaming() && !m->isLoading() && rowOfFlow(80) >= 0, 15000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        view->isStreaming() && !m->isLoading() && rowOfFlow(80) >= 0,
+        qPrintable(view->messageText() + QLatin1Char(' ') + view->countText()), 15000);
     QVERIFY(!notice->isVisible());
     QVERIFY2(m->index(rowOfFlow(80), Model::PacketsColumn).data(Model::RawValueRole).toULongLong() >
                  0,
