@@ -264,6 +264,14 @@ struct ConnectionTableModel::CompiledFilter {
         quint32 address = 0; // network order
         quint16 port = 0;
         bool v6 = false;
+        // The same, ready for the loop over a million entries: no bounds checks, and the
+        // checks that cannot match skipped.
+        std::vector<quint8> slotHit;
+        bool anySlot = false;
+        bool anyProtocol = false;
+        quint32 v4Mask = 0; // the whole octets, as a mask and a value in network order
+        quint32 v4Value = 0;
+        int partialIndex = -1;
     };
     std::vector<Word> words;
     bool forwardedOnly = false;
@@ -1278,6 +1286,21 @@ void ConnectionTableModel::recompileFilter() {
             w.v4 = valid;
             w.full = full;
         }
+        w.slotHit.assign(size_t(slotCount), 0);
+        for (qsizetype i = 0; i < slotCount; ++i)
+            if (w.forwardMatch.testBit(i)) {
+                w.slotHit[size_t(i)] = 1;
+                w.anySlot = true;
+            }
+        w.anyProtocol = w.protocols.any();
+        if (w.v4) {
+            quint8 mask[4] = {};
+            for (int i = 0; i < w.full; ++i)
+                mask[i] = 0xff;
+            std::memcpy(&w.v4Mask, mask, 4);
+            std::memcpy(&w.v4Value, w.octets, 4);
+            w.partialIndex = w.partial ? w.full : -1;
+        }
         f.words.push_back(std::move(w));
     }
     f.empty = words.isEmpty() && !f.forwardedOnly && f.protocol < 0 && !f.oneForward &&
@@ -1297,9 +1320,9 @@ bool ConnectionTableModel::passes(const Entry &e) const {
     if (f.establishedOnly && !e.established())
         return false;
     for (const CompiledFilter::Word &w : f.words) {
-        if (e.slot < w.forwardMatch.size() && w.forwardMatch.testBit(e.slot))
+        if (w.anySlot && e.slot < w.slotHit.size() && w.slotHit[e.slot])
             continue;
-        if (w.protocols.test(e.protocol))
+        if (w.anyProtocol && w.protocols[e.protocol])
             continue;
         if (w.states & (1u << e.stateCode()))
             continue;
@@ -1308,9 +1331,9 @@ bool ConnectionTableModel::passes(const Entry &e) const {
         if (w.number >= 0) {
             if (e.id == quint32(w.number))
                 continue;
+            const quint16 p = quint16(w.number);
             if (w.number <= 0xffff && hasPorts(e.protocol) &&
-                std::find(std::begin(e.port), std::end(e.port), quint16(w.number)) !=
-                    std::end(e.port))
+                (e.port[0] == p || e.port[1] == p || e.port[2] == p || e.port[3] == p))
                 continue;
         }
         bool hit = false;
@@ -1319,9 +1342,10 @@ bool ConnectionTableModel::passes(const Entry &e) const {
                 hit = e.addr[i] == w.address && e.port[i] == w.port;
         } else if (w.v4 && !e.isV6()) {
             for (int i = 0; i < 4 && !hit; ++i) {
-                const auto *a = reinterpret_cast<const quint8 *>(&e.addr[i]);
-                hit = std::equal(w.octets, w.octets + w.full, a) &&
-                      (!w.partial || w.partialOctets.test(a[w.full]));
+                const quint32 a = e.addr[i];
+                hit = (a & w.v4Mask) == w.v4Value &&
+                      (w.partialIndex < 0 ||
+                       w.partialOctets[reinterpret_cast<const quint8 *>(&a)[w.partialIndex]]);
             }
         } else if (w.v6 && e.isV6()) {
             for (int i = 0; i < 4 && !hit; ++i)

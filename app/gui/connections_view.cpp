@@ -69,7 +69,12 @@ ConnectionsView::ConnectionsView(HelperClient *client, QWidget *parent)
 }
 
 ConnectionsView::~ConnectionsView() {
+    // The reader goes first, while this object is whole: its end must not reach onStreamEnded.
     m_stopping = true;
+    if (m_reader) {
+        disconnect(m_reader, nullptr, this, nullptr);
+        delete m_reader;
+    }
 }
 
 void ConnectionsView::buildUi() {
