@@ -740,16 +740,16 @@ HelperService::Outcome HelperService::prepareWatchConnections(Call &call) {
     call.pipe = qvariant_cast<QDBusUnixFileDescriptor>(args.at(0));
     if (QString e = ConntrackMonitor::checkPipe(call.pipe.fileDescriptor()); !e.isEmpty())
         return Outcome::fail(errors::InvalidArgs, e);
-    if (QString e = conntrack::parseFilter(qdbus_cast<QVariantMap>(args.at(1)), false,
-                                           &call.ctFilter);
+    if (QString e =
+            conntrack::parseFilter(qdbus_cast<QVariantMap>(args.at(1)), false, &call.ctFilter);
         !e.isEmpty())
         return Outcome::fail(errors::InvalidArgs, e);
     return Outcome::success();
 }
 
 HelperService::Outcome HelperService::actWatchConnections(Call &call) {
-    if (QString e = m_conntrack->watch(call.pipe.fileDescriptor(), call.message.service(),
-                                       call.ctFilter);
+    if (QString e =
+            m_conntrack->watch(call.pipe.fileDescriptor(), call.message.service(), call.ctFilter);
         !e.isEmpty())
         return Outcome::fail(errors::Kernel, e);
     return Outcome::success();

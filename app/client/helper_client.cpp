@@ -527,8 +527,8 @@ HelperResult<bool> HelperClient::decodeConntrackAccounting(const QDBusMessage &r
         return r;
     const QVariantList args = reply.arguments();
     if (args.size() != 1 || args.at(0).metaType() != QMetaType::fromType<bool>()) {
-        r.error = protocolError(u"GetConntrackAccounting"_s,
-                                u"signature '%1'"_s.arg(reply.signature()));
+        r.error =
+            protocolError(u"GetConntrackAccounting"_s, u"signature '%1'"_s.arg(reply.signature()));
         return r;
     }
     r.value = args.at(0).toBool();

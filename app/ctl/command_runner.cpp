@@ -531,21 +531,21 @@ int CommandRunner::connections(const Invocation &inv) {
         if (follow && json)
             printJson({}, "begin");
     });
-    QObject::connect(
-        &reader, &ConntrackStreamReader::entriesReceived, &reader,
-        [&](const ctstream::EntryRecord *records, qsizetype count) {
-            const bool delta = !reader.inSnapshot();
-            for (qsizetype i = 0; i < count; ++i) {
-                const ctstream::EntryRecord &e = records[i];
-                if (delta || follow) {
-                    if (json)
-                        printJson(connectionToJson(e, forwards), delta ? "update" : "entry");
-                    else if (delta)
-                        m_out << "+ " << formatConnectionLine(e, forwards) << '\n';
-                }
-                table.insert(e.id, e);
-            }
-        });
+    QObject::connect(&reader, &ConntrackStreamReader::entriesReceived, &reader,
+                     [&](const ctstream::EntryRecord *records, qsizetype count) {
+                         const bool delta = !reader.inSnapshot();
+                         for (qsizetype i = 0; i < count; ++i) {
+                             const ctstream::EntryRecord &e = records[i];
+                             if (delta || follow) {
+                                 if (json)
+                                     printJson(connectionToJson(e, forwards),
+                                               delta ? "update" : "entry");
+                                 else if (delta)
+                                     m_out << "+ " << formatConnectionLine(e, forwards) << '\n';
+                             }
+                             table.insert(e.id, e);
+                         }
+                     });
     QObject::connect(&reader, &ConntrackStreamReader::destroyedReceived, &reader,
                      [&](const quint32 *ids, qsizetype count) {
                          for (qsizetype i = 0; i < count; ++i) {
@@ -588,18 +588,16 @@ int CommandRunner::connections(const Invocation &inv) {
     });
     QObject::connect(&reader, &ConntrackStreamReader::batchDone, &reader,
                      [this]() { m_out.flush(); });
-    QObject::connect(&reader, &ConntrackStreamReader::finished, &reader,
-                     [&](const QString &error) {
-                         if (!error.isEmpty()) {
-                             m_err << "porticoctl: " << error << Qt::endl;
-                             result = ExitFailure;
-                         } else if (!snapshotDone || follow) {
-                             m_err << "porticoctl: the helper ended the connection stream"
-                                   << Qt::endl;
-                             result = ExitFailure;
-                         }
-                         QCoreApplication::exit(result);
-                     });
+    QObject::connect(&reader, &ConntrackStreamReader::finished, &reader, [&](const QString &error) {
+        if (!error.isEmpty()) {
+            m_err << "porticoctl: " << error << Qt::endl;
+            result = ExitFailure;
+        } else if (!snapshotDone || follow) {
+            m_err << "porticoctl: the helper ended the connection stream" << Qt::endl;
+            result = ExitFailure;
+        }
+        QCoreApplication::exit(result);
+    });
     const int loop = QCoreApplication::exec();
     reader.close();
     return result != ExitOk ? result : loop;
