@@ -65,9 +65,9 @@ struct Invocation {
     QString file;                  // export (empty = stdout), import ("-" = stdin)
     int count = 0;                 // watch --count N: stop after N changes; 0 = never
     ConnectionOptions connections; // connections, kill
+    int seconds = 0;               // trace --seconds N (1-60); 0 = the helper's default (30)
     // accounting on|off; unset = print the state
     std::optional<bool> accounting;
-    int seconds = 0;               // trace --seconds N (1-60); 0 = the helper's default (30)
 };
 
 struct ParseResult {
