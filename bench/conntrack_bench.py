@@ -54,7 +54,18 @@ def fill(lab, tool, n, start=0):
     return time.perf_counter() - t
 
 
+def ensurePolkit(lab):
+    """polkitd has been seen to leave the bus during a long run on a busy machine: start it
+    again (and say so) rather than lose the run."""
+    if not lab.hasOwner(labmod.POLKIT_NAME):
+        print("note: polkitd had left the bus; starting it again:\n" + lab.logTail("polkitd"),
+              file=sys.stderr)
+        lab._stopProc("polkitd")
+        lab.startPolkit()
+
+
 def readTable(lab, reader, follow=0):
+    ensurePolkit(lab)
     cmd = [reader, "--bus", lab.busAddress]
     if follow:
         cmd += ["--follow", str(follow)]
@@ -73,6 +84,7 @@ def tableBench(lab, tools, sizes, reps):
             # Alternated, so that neither gets the warmer cache.
             theirs.append(timedMs(lab, lab.gw, ["conntrack", "-L"]))
             ours.append(readTable(lab, tools["conntrack_read"]))
+        ensurePolkit(lab)
         ctl = timedMs(lab, None, [lab.ctlPath, "--bus", lab.busAddress, "connections"],
                       user=labmod.ADMIN_USER)
         best = min(ours, key=lambda r: r["snapshot_ms"])

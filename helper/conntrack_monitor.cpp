@@ -22,6 +22,7 @@
 
 #include <QDBusServiceWatcher>
 #include <QDateTime>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -546,6 +547,14 @@ void ConntrackMonitor::flushPending(Stream *s) {
 void ConntrackMonitor::startDump(Stream *s) {
     s->resyncWanted = false;
     s->pending.clear();
+    // Room for the whole table at once: growing the id table step by step through a million
+    // entries costs more than the dump's own parsing.
+    QFile count(QStringLiteral("/proc/sys/net/netfilter/nf_conntrack_count"));
+    if (count.open(QIODevice::ReadOnly)) {
+        const qsizetype n = count.readAll().trimmed().toLongLong();
+        if (n > 0 && n < maxSeen && m_seen.capacity() < n + n / 4)
+            m_seen.reserve(n + n / 4);
+    }
     QString error;
     s->dump = conntrack::openSocket(false, 0, &error);
     if (s->dump)

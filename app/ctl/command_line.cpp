@@ -35,6 +35,9 @@ constexpr CommandInfo commands[] = {
     {Command::Connections, "connections"},
     {Command::Kill, "kill"},
     {Command::Accounting, "accounting"},
+    // issue 5
+    {Command::Chains, "chains"},
+    {Command::Trace, "trace"},
 };
 
 std::optional<Command> commandFromName(const QString &name) {
@@ -53,7 +56,7 @@ bool isForwardCommand(Command c) {
 
 bool takesJson(Command c) {
     return c == Command::List || c == Command::Show || c == Command::Counters ||
-           c == Command::Connections;
+           c == Command::Connections || c == Command::Chains || c == Command::Trace;
 }
 
 // Issue 4: the options of connections and kill. Returns whether `name` is one of them; sets
@@ -299,6 +302,11 @@ QString checkPositionals(Invocation &inv, const QStringList &pos) {
                 return u"accounting takes 'on' or 'off', not '%1'"_s.arg(pos.first());
         }
         return {};
+    case Command::Chains:
+        if (!pos.isEmpty())
+            return tooMany(0);
+        return {};
+    case Command::Trace:
     case Command::Show:
     case Command::Update:
     case Command::Remove:
@@ -349,6 +357,8 @@ bool mayNeedAuthorization(const Invocation &inv) {
     case Command::Disable:
     case Command::Import:
     case Command::Counters:
+    case Command::Chains:
+    case Command::Trace:
         return true;
     case Command::IpForward:
         return inv.ipForward.has_value();
@@ -476,6 +486,17 @@ ParseResult parseCommandLine(const QStringList &args) {
                 }
                 continue;
             }
+        }
+        if (name == "seconds"_L1 && inv.command == Command::Trace) {
+            QString value;
+            bool ok = false;
+            if (takeValue(&value))
+                inv.seconds = value.toInt(&ok);
+            if (!ok || inv.seconds < 1 || inv.seconds > 60) {
+                r.error = u"--seconds needs a number of seconds from 1 to 60"_s;
+                return r;
+            }
+            continue;
         }
         const ForwardOption *opt =
             isForwardCommand(inv.command) ? findForwardOption(name) : nullptr;
@@ -616,9 +637,13 @@ QString usage(Command c) {
                "                             the connections through this host (conntrack)\n"
                "  kill FILTER | --id N...    end the connections that match\n"
                "  accounting [on|off]        per-connection packet and byte counters\n"
+               "  chains [--json]            every table's base chains, by hook and priority\n"
+               "  trace NAME|ID [--seconds N] [--json]\n"
+               "                             the path of one forward's packets through the chains\n"
                "\n"
-               "Changes need the polkit action io.github.portico.manage (counters need\n"
-               "io.github.portico.monitor). At a terminal, porticoctl starts pkttyagent so that\n"
+               "Changes need the polkit action io.github.portico.manage (counters, chains\n"
+               "and trace need io.github.portico.monitor). At a terminal, porticoctl starts "
+               "pkttyagent so that\n"
                "polkit can ask for a password; --no-ask-password turns that off.\n"
                "\n"
                "Run 'porticoctl COMMAND --help' for the options of a command.\n"
@@ -713,6 +738,17 @@ QString usage(Command c) {
         return u"Usage: porticoctl accounting [on|off]\n\nShows or switches per-connection "
                "packet and byte counters (net.netfilter.\nnf_conntrack_acct). They count "
                "connections that start after they are on.\n"_s;
+    case Command::Chains:
+        return u"Usage: porticoctl chains [--json]\n\nLists the base chains of every nftables "
+               "table (Portico's, firewalld's, Docker's, ...)\nby hook, in the order the kernel "
+               "runs them (lowest priority first), with their\npolicy, rules and counters. "
+               "Portico's own are marked with *.\n"_s;
+    case Command::Trace:
+        return u"Usage: porticoctl trace NAME|ID [--seconds N] [--json]\n\nTraces the packets "
+               "of one forward for N seconds (1-60, default 30): send\ntraffic to it meanwhile, "
+               "and each packet's steps through the chains of every\ntable are printed as they "
+               "happen, with the verdict of each. Ctrl-C stops it.\nThe trace leaves the "
+               "ruleset as it was. --json prints the helper's JSON lines.\n"_s;
     case Command::Import:
         return u"Usage: porticoctl import FILE\n\nReplaces all forwards with those in FILE (the "
                "export or list --json format; - for\nstandard input). All or nothing: if any "

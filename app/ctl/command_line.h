@@ -31,6 +31,9 @@ enum class Command {
     Connections,
     Kill,
     Accounting,
+    // issue 5
+    Chains,
+    Trace,
 };
 
 // Issue 4: the filter of connections and kill, as given (the helper validates it again).
@@ -62,7 +65,9 @@ struct Invocation {
     QString file;                  // export (empty = stdout), import ("-" = stdin)
     int count = 0;                 // watch --count N: stop after N changes; 0 = never
     ConnectionOptions connections; // connections, kill
-    std::optional<bool> accounting; // accounting on|off; unset = print the state
+    int seconds = 0;               // trace --seconds N (1-60); 0 = the helper's default (30)
+    // accounting on|off; unset = print the state
+    std::optional<bool> accounting;
 };
 
 struct ParseResult {

@@ -37,6 +37,9 @@ private:
     int accounting(const Invocation &inv);
     // The bus filter of connections/kill; resolves --forward by name. False: printed, *exitCode.
     bool connectionFilter(const Invocation &inv, QVariantMap *filter, int *exitCode);
+    // issue 5
+    int chains(const Invocation &inv);
+    int trace(const Invocation &inv);
 
     // Finds a forward by name, else by id. On failure prints the error and returns false.
     bool resolve(const QString &ref, Forward *out, int *exitCode);
@@ -57,5 +60,7 @@ QString formatForwardTable(const QList<Forward> &forwards);
 QString formatExternal(const Forward &f);
 // "198.51.100.10:8080", "this host :1234", ...
 QString formatTargetColumn(const Forward &f);
+// issue 5: `porticoctl chains`: the base chains by hook in packet-path order, then priority.
+QString formatChainTable(const RulesetSummary &summary);
 
 } // namespace portico::ctl
