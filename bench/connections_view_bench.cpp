@@ -13,11 +13,11 @@
 #include "helper_client.h"
 
 #include <QApplication>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QHeaderView>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTableView>
 #include <QTimer>
 #include <QtEndian>
