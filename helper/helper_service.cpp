@@ -14,6 +14,7 @@
 // order their authorizations arrive. A failed change leaves the kernel and the file as before.
 #include "helper_service.h"
 
+#include "conntrack_monitor.h"
 #include "dbus_types.h"
 #include "diagnosis.h"
 #include "errors.h"
@@ -98,6 +99,9 @@ struct HelperService::Call {
     quint32 preparedNextMark = 0;
     IpForwarding ipForwarding;
     QElapsedTimer timer;
+    // Issue 4: conntrack (WatchConnections takes `pipe` below too).
+    conntrack::Filter ctFilter;
+    bool on = false;
     // issue 5: StartTrace, StopTrace
     QDBusUnixFileDescriptor pipe;
     int seconds = 0;
@@ -132,6 +136,16 @@ const QList<HelperService::Method> &HelperService::methodTable() {
          &HelperService::prepareNone, &HelperService::actGetCounters},
         {QStringLiteral("Ruleset"), nullptr, nullptr, &HelperService::prepareNone,
          &HelperService::actRuleset},
+        // Issue 4: conntrack.
+        {QStringLiteral("WatchConnections"), monitorAction, "watching connections",
+         &HelperService::prepareWatchConnections, &HelperService::actWatchConnections},
+        {QStringLiteral("KillConnections"), manageAction, "killing connections",
+         &HelperService::prepareKillConnections, &HelperService::actKillConnections},
+        {QStringLiteral("GetConntrackAccounting"), nullptr, nullptr, &HelperService::prepareNone,
+         &HelperService::actGetConntrackAccounting},
+        {QStringLiteral("SetConntrackAccounting"), manageAction,
+         "switching per-connection counters", &HelperService::prepareSetConntrackAccounting,
+         &HelperService::actSetConntrackAccounting},
         // issue 5
         {QStringLiteral("Diagnose"), monitorAction, "diagnosing a forward",
          &HelperService::prepareDiagnose, &HelperService::actDiagnose},
@@ -155,6 +169,7 @@ HelperService::HelperService(const QDBusConnection &bus, const StateStore &store
     , m_sysctl(sysctl)
     , m_idle(idle)
     , m_polkit(new PolkitAuthority(bus, this))
+    , m_conntrack(new ConntrackMonitor(bus, idle, this))
     , m_reader(std::make_unique<RulesetReader>()) {
     m_traceOwners = new QDBusServiceWatcher(this);
     m_traceOwners->setConnection(m_bus);
@@ -175,6 +190,7 @@ bool HelperService::init(const SavedState &state, const QString &loadReport, QSt
     m_state = state;
     m_claims.rebuild(m_state.forwards);
     m_pendingReport = loadReport;
+    m_conntrack->setForwards(m_state.forwards);
 
     QFile file(QStringLiteral(":/portico/io.github.portico.Helper1.xml"));
     if (!file.open(QIODevice::ReadOnly)) {
@@ -751,6 +767,75 @@ HelperService::Outcome HelperService::actDiagnose(Call &call) {
     return Outcome::success({QVariant::fromValue(list)});
 }
 
+// --- issue 4: conntrack ---
+
+HelperService::Outcome HelperService::prepareWatchConnections(Call &call) {
+    const QVariantList args = call.message.arguments();
+    call.pipe = qvariant_cast<QDBusUnixFileDescriptor>(args.at(0));
+    if (QString e = ConntrackMonitor::checkPipe(call.pipe.fileDescriptor()); !e.isEmpty())
+        return Outcome::fail(errors::InvalidArgs, e);
+    if (QString e =
+            conntrack::parseFilter(qdbus_cast<QVariantMap>(args.at(1)), false, &call.ctFilter);
+        !e.isEmpty())
+        return Outcome::fail(errors::InvalidArgs, e);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actWatchConnections(Call &call) {
+    if (QString e =
+            m_conntrack->watch(call.pipe.fileDescriptor(), call.message.service(), call.ctFilter);
+        !e.isEmpty())
+        return Outcome::fail(errors::Kernel, e);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::prepareKillConnections(Call &call) {
+    if (QString e = conntrack::parseFilter(qdbus_cast<QVariantMap>(call.message.arguments().at(0)),
+                                           true, &call.ctFilter);
+        !e.isEmpty())
+        return Outcome::fail(errors::InvalidArgs, e);
+    if (call.ctFilter.isEmpty())
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("KillConnections needs a filter: an empty one would "
+                                            "kill every connection"));
+    if (!call.ctFilter.ids.isEmpty())
+        call.details.insert(QStringLiteral("connections"),
+                            QString::number(call.ctFilter.ids.size()));
+    if (!call.ctFilter.forwardId.isEmpty())
+        call.details.insert(QStringLiteral("forward"), call.ctFilter.forwardId);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actKillConnections(Call &call) {
+    quint32 killed = 0;
+    if (QString e = m_conntrack->kill(call.ctFilter, &killed); !e.isEmpty())
+        return Outcome::fail(errors::Kernel, e);
+    qInfo("KillConnections from %s: %u connections killed", qPrintable(call.message.service()),
+          killed);
+    return Outcome::success({QVariant::fromValue(killed)});
+}
+
+HelperService::Outcome HelperService::actGetConntrackAccounting(Call &) {
+    bool on = false;
+    if (QString e = m_conntrack->accounting(&on); !e.isEmpty())
+        return Outcome::fail(errors::Sysctl, e);
+    return Outcome::success({on});
+}
+
+HelperService::Outcome HelperService::prepareSetConntrackAccounting(Call &call) {
+    call.on = call.message.arguments().at(0).toBool();
+    call.details.insert(QStringLiteral("accounting"), onOff(call.on));
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actSetConntrackAccounting(Call &call) {
+    if (QString e = m_conntrack->setAccounting(call.on); !e.isEmpty())
+        return Outcome::fail(errors::Sysctl, e);
+    qInfo("SetConntrackAccounting from %s: per-connection counters %s",
+          qPrintable(call.message.service()), qPrintable(onOff(call.on)));
+    return Outcome::success();
+}
+
 // --- the one way a change is made ---
 
 QStringList HelperService::enableForwarding(const QList<Forward> &forwards,
@@ -991,6 +1076,7 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
         m_pendingReport.clear();
         notices->append(forwardingNotices);
     }
+    m_conntrack->setForwards(forwards);
     // issue 5: a change that wrote our table whole took the trace chains with it.
     for (PacketTrace *t : std::as_const(m_traces))
         t->tableRewritten();

@@ -191,6 +191,24 @@ public:
     // Subscribes to the helper's ForwardsChanged signal (emitted as forwardsChanged()).
     HelperError watchForwardsChanged();
 
+    // --- Issue 4: conntrack ---
+    // WatchConnections: makes a pipe, hands the helper its write end and returns the read end
+    // (the caller owns it; give it to a ConntrackStreamReader), or the error. `filter` takes
+    // the keys of docs/dbus-api.md (forwarded b, forward s, address s, port u, protocol s).
+    HelperResult<int> watchConnections(const QVariantMap &filter);
+    // KillConnections: the same filter keys plus ids (au); returns how many were killed.
+    HelperResult<quint32> killConnections(const QVariantMap &filter);
+    HelperResult<bool> conntrackAccounting();
+    HelperError setConntrackAccounting(bool on);
+    // Asynchronous forms. watchConnectionsAsync sets *readFd to the read end (or -1); on an
+    // error reply the caller closes it.
+    QDBusPendingCall watchConnectionsAsync(const QVariantMap &filter, int *readFd);
+    QDBusPendingCall killConnectionsAsync(const QVariantMap &filter);
+    QDBusPendingCall conntrackAccountingAsync();
+    QDBusPendingCall setConntrackAccountingAsync(bool on);
+    HelperResult<quint32> decodeKillConnections(const QDBusMessage &reply) const;
+    HelperResult<bool> decodeConntrackAccounting(const QDBusMessage &reply) const;
+
 signals:
     void forwardsChanged(quint64 generation);
 
@@ -198,6 +216,10 @@ private slots:
     void onForwardsChanged(qulonglong generation); // QtDBus matches the slot by type name
 
 private:
+    // Issue 4: the pipe for WatchConnections and the call's arguments; false and *error if the
+    // pipe cannot be made or the bus cannot pass it.
+    bool makeWatchPipe(int *readFd, QVariant *writeEnd, HelperError *error);
+
     bool ensureConnected();
     QDBusMessage makeCall(const QString &method, const QVariantList &args, bool mutating) const;
     QDBusMessage callBlocking(const QString &method, const QVariantList &args, bool mutating);

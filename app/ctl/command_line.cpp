@@ -33,6 +33,9 @@ constexpr CommandInfo commands[] = {
     {Command::Import, "import"},
     {Command::Watch, "watch"},
     {Command::Diagnose, "diagnose"}, // issue 5
+    {Command::Connections, "connections"},
+    {Command::Kill, "kill"},
+    {Command::Accounting, "accounting"},
     // issue 5
     {Command::Chains, "chains"},
     {Command::Trace, "trace"},
@@ -54,7 +57,77 @@ bool isForwardCommand(Command c) {
 
 bool takesJson(Command c) {
     return c == Command::List || c == Command::Show || c == Command::Counters ||
-           c == Command::Diagnose || c == Command::Chains || c == Command::Trace;
+           c == Command::Diagnose || c == Command::Connections || c == Command::Chains ||
+           c == Command::Trace;
+}
+
+// Issue 4: the options of connections and kill. Returns whether `name` is one of them; sets
+// *error for a bad value.
+bool applyConnectionOption(Invocation &inv, const QString &name,
+                           const std::function<bool(QString *)> &takeValue, bool hasInline,
+                           QString *error) {
+    const bool connections = inv.command == Command::Connections;
+    if (!connections && inv.command != Command::Kill)
+        return false;
+    ConnectionOptions &o = inv.connections;
+    QString value;
+    const auto need = [&](const char *what) {
+        if (!takeValue(&value) || value.isEmpty()) {
+            *error = u"--%1 needs %2"_s.arg(name, QLatin1StringView(what));
+            return false;
+        }
+        return true;
+    };
+    if (name == "forward"_L1) {
+        if (need("the NAME or ID of a forward"))
+            o.forward = value;
+    } else if (name == "proto"_L1 || name == "protocol"_L1) {
+        static const QStringList known = {u"tcp"_s,  u"udp"_s,  u"icmp"_s,    u"icmpv6"_s,
+                                          u"sctp"_s, u"dccp"_s, u"udplite"_s, u"gre"_s};
+        if (need("a protocol such as tcp or udp")) {
+            if (!known.contains(value))
+                *error = u"--proto takes one of %1, not '%2'"_s.arg(known.join(u", "_s), value);
+            o.protocol = value;
+        }
+    } else if (name == "address"_L1) {
+        if (need("an IPv4 or IPv6 address")) {
+            QHostAddress a;
+            if (!a.setAddress(value) || value.contains(u'/'))
+                *error = u"--address takes one IPv4 or IPv6 address, not '%1'"_s.arg(value);
+            o.address = value;
+        }
+    } else if (name == "port"_L1) {
+        if (need("a port number")) {
+            bool ok = false;
+            const uint port = value.toUInt(&ok);
+            if (!ok || port == 0 || port > 65535)
+                *error = u"--port takes a port from 1 to 65535, not '%1'"_s.arg(value);
+            o.port = quint16(port);
+        }
+    } else if (name == "forwarded"_L1) {
+        if (hasInline)
+            *error = u"--forwarded takes no value"_s;
+        o.forwarded = true;
+    } else if (name == "follow"_L1 && connections) {
+        if (hasInline)
+            *error = u"--follow takes no value"_s;
+        o.follow = true;
+    } else if (name == "id"_L1 && !connections) {
+        if (need("a conntrack id (see porticoctl connections)")) {
+            for (const QString &part : value.split(u',', Qt::SkipEmptyParts)) {
+                bool ok = false;
+                const uint id = part.trimmed().toUInt(&ok);
+                if (!ok) {
+                    *error = u"--id takes conntrack ids (numbers), not '%1'"_s.arg(part);
+                    break;
+                }
+                o.ids.append(id);
+            }
+        }
+    } else {
+        return false;
+    }
+    return true;
 }
 
 // One option of add/update: applies its value (or its presence) to the invocation.
@@ -214,6 +287,23 @@ QString checkPositionals(Invocation &inv, const QStringList &pos) {
     case Command::Ruleset:
     case Command::Add:
     case Command::Watch:
+    case Command::Connections:
+    case Command::Kill:
+        if (!pos.isEmpty())
+            return tooMany(0);
+        return {};
+    case Command::Accounting:
+        if (pos.size() > 1)
+            return tooMany(1);
+        if (pos.size() == 1) {
+            if (pos.first() == "on"_L1)
+                inv.accounting = true;
+            else if (pos.first() == "off"_L1)
+                inv.accounting = false;
+            else
+                return u"accounting takes 'on' or 'off', not '%1'"_s.arg(pos.first());
+        }
+        return {};
     case Command::Chains:
         if (!pos.isEmpty())
             return tooMany(0);
@@ -276,6 +366,11 @@ bool mayNeedAuthorization(const Invocation &inv) {
         return true;
     case Command::IpForward:
         return inv.ipForward.has_value();
+    case Command::Connections:
+    case Command::Kill:
+        return true;
+    case Command::Accounting:
+        return inv.accounting.has_value();
     default:
         return false;
     }
@@ -386,6 +481,16 @@ ParseResult parseCommandLine(const QStringList &args) {
             }
             continue;
         }
+        {
+            QString error;
+            if (applyConnectionOption(inv, name, takeValue, inlineValue.has_value(), &error)) {
+                if (!error.isEmpty()) {
+                    r.error = error;
+                    return r;
+                }
+                continue;
+            }
+        }
         if (name == "seconds"_L1 && inv.command == Command::Trace) {
             QString value;
             bool ok = false;
@@ -450,6 +555,9 @@ ParseResult parseCommandLine(const QStringList &args) {
         else if (!inv.givenKeys.contains(u"target_address"_s))
             r.error = u"add needs --to: the target, e.g. --to 198.51.100.10:8080, or --to :1234 "
                       "for a port on this host"_s;
+    } else if (inv.command == Command::Kill && inv.connections.isEmpty()) {
+        r.error = u"kill needs a filter (--id, --forward, --proto, --address, --port or "
+                  "--forwarded); it never kills every connection"_s;
     } else if (inv.command == Command::Update && inv.givenKeys.isEmpty()) {
         r.error = u"update needs at least one option to change, e.g. --port 8080"_s;
     }
@@ -542,6 +650,10 @@ QString usage(Command c) {
                "  watch [--count N]          print the generation each time the forwards change\n"
                "  diagnose NAME|ID [--trace N] [--json]\n"
                "                             why a forward does not work, and how to fix it\n"
+               "  connections [--json] [--follow] [FILTER]\n"
+               "                             the connections through this host (conntrack)\n"
+               "  kill FILTER | --id N...    end the connections that match\n"
+               "  accounting [on|off]        per-connection packet and byte counters\n"
                "  chains [--json]            every table's base chains, by hook and priority\n"
                "  trace NAME|ID [--seconds N] [--json]\n"
                "                             the path of one forward's packets through the chains\n"
@@ -630,6 +742,32 @@ QString usage(Command c) {
                "fate is reported: which chain dropped it, or that it\npassed (with --json as "
                "\"trace_result\").\n\nExit status: 0 when no problem was found (warnings "
                "allowed), 1 when one was\n(or when the trace saw a packet dropped).\n"_s;
+    case Command::Connections:
+    case Command::Kill: {
+        const QString filter =
+            u"  --forward NAME|ID      flows of this forward\n"
+            "  --forwarded            flows of any of our forwards\n"
+            "  --proto PROTO          tcp, udp, icmp, icmpv6, sctp, dccp, udplite or gre\n"
+            "  --address ADDR         either side of the flow has this address\n"
+            "  --port N               either side of the flow has this port\n"_s;
+        if (c == Command::Kill)
+            return u"Usage: porticoctl kill [--id N]... [FILTER]\n\nEnds the connections that "
+                   "match all options given (their conntrack entries are\ndeleted) and says how "
+                   "many. Needs at least one option.\n\n"
+                   "  --id N                 the entry with this id (repeat, or separate with "
+                   "commas)\n"_s +
+                   filter;
+        return u"Usage: porticoctl connections [--json] [--follow] [FILTER]\n\nLists the "
+               "connections through this host: protocol, state, original source and\n"
+               "destination, where the forward sent it, the forward, the timeout, and packets\n"
+               "and bytes (original/reply). --json prints one JSON object per line; --follow\n"
+               "keeps printing changes as they happen (\"+\" new or changed, \"-\" gone).\n\n"_s +
+               filter;
+    }
+    case Command::Accounting:
+        return u"Usage: porticoctl accounting [on|off]\n\nShows or switches per-connection "
+               "packet and byte counters (net.netfilter.\nnf_conntrack_acct). They count "
+               "connections that start after they are on.\n"_s;
     case Command::Chains:
         return u"Usage: porticoctl chains [--json]\n\nLists the base chains of every nftables "
                "table (Portico's, firewalld's, Docker's, ...)\nby hook, in the order the kernel "

@@ -2,6 +2,8 @@
 // What each porticoctl command does, in terms of HelperClient calls.
 #include "command_runner.h"
 
+#include "connection_format.h"
+#include "conntrack_stream_reader.h"
 #include "errors.h"
 #include "serialization.h"
 #include "trace_reader.h"
@@ -146,6 +148,12 @@ int CommandRunner::run(const Invocation &inv) {
         return watch(inv);
     case Command::Diagnose:
         return diagnose(inv);
+    case Command::Connections:
+        return connections(inv);
+    case Command::Kill:
+        return kill(inv);
+    case Command::Accounting:
+        return accounting(inv);
     case Command::Chains:
         return chains(inv);
     case Command::Trace:
@@ -664,6 +672,163 @@ int CommandRunner::watch(const Invocation &inv) {
     // Say when we are listening, so that a script can make a change only after that.
     m_err << "watching " << m_client.busDescription() << Qt::endl;
     return QCoreApplication::exec();
+}
+
+// --- Issue 4: conntrack ----------------------------------------------------------------------
+
+bool CommandRunner::connectionFilter(const Invocation &inv, QVariantMap *filter, int *exitCode) {
+    const ConnectionOptions &o = inv.connections;
+    if (!o.forward.isEmpty()) {
+        Forward f;
+        if (!resolve(o.forward, &f, exitCode))
+            return false;
+        filter->insert(u"forward"_s, f.id);
+    }
+    if (o.forwarded)
+        filter->insert(u"forwarded"_s, true);
+    if (!o.protocol.isEmpty())
+        filter->insert(u"protocol"_s, o.protocol);
+    if (!o.address.isEmpty())
+        filter->insert(u"address"_s, o.address);
+    if (o.port)
+        filter->insert(u"port"_s, uint(o.port));
+    if (!o.ids.isEmpty())
+        filter->insert(u"ids"_s, QVariant::fromValue(QList<uint>(o.ids.cbegin(), o.ids.cend())));
+    return true;
+}
+
+int CommandRunner::connections(const Invocation &inv) {
+    QVariantMap filter;
+    int code = ExitOk;
+    if (!connectionFilter(inv, &filter, &code))
+        return code;
+    const HelperResult<int> fd = m_client.watchConnections(filter);
+    if (!fd.ok())
+        return fail(fd.error);
+
+    ConntrackStreamReader reader(fd.value);
+    ForwardsByMark forwards;
+    // The snapshot, by id; printed at its End (without --follow, that is the end).
+    QHash<quint32, ctstream::EntryRecord> table;
+    const bool follow = inv.connections.follow;
+    const bool json = inv.json;
+    bool snapshotDone = false;
+    int result = ExitOk;
+    const auto printJson = [this](QJsonObject o, const char *event) {
+        if (event)
+            o.insert(u"event"_s, QLatin1StringView(event));
+        m_out << QJsonDocument(o).toJson(QJsonDocument::Compact) << '\n';
+    };
+
+    QObject::connect(&reader, &ConntrackStreamReader::forwardsReceived, &reader,
+                     [&](const QList<ConntrackForward> &list) {
+                         forwards.clear();
+                         for (const ConntrackForward &f : list)
+                             forwards.insert(f.mark, f);
+                     });
+    QObject::connect(&reader, &ConntrackStreamReader::noticeReceived, &reader,
+                     [this](const QString &text) { m_err << "note: " << text << Qt::endl; });
+    QObject::connect(&reader, &ConntrackStreamReader::snapshotBegun, &reader, [&]() {
+        table.clear();
+        if (follow && snapshotDone)
+            json ? printJson({}, "resync") : void(m_out << "* resync: a new snapshot follows\n");
+        if (follow && json)
+            printJson({}, "begin");
+    });
+    QObject::connect(&reader, &ConntrackStreamReader::entriesReceived, &reader,
+                     [&](const ctstream::EntryRecord *records, qsizetype count) {
+                         const bool delta = !reader.inSnapshot();
+                         for (qsizetype i = 0; i < count; ++i) {
+                             const ctstream::EntryRecord &e = records[i];
+                             if (delta || follow) {
+                                 if (json)
+                                     printJson(connectionToJson(e, forwards),
+                                               delta ? "update" : "entry");
+                                 else if (delta)
+                                     m_out << "+ " << formatConnectionLine(e, forwards) << '\n';
+                             }
+                             table.insert(e.id, e);
+                         }
+                     });
+    QObject::connect(&reader, &ConntrackStreamReader::destroyedReceived, &reader,
+                     [&](const quint32 *ids, qsizetype count) {
+                         for (qsizetype i = 0; i < count; ++i) {
+                             const auto it = table.constFind(ids[i]);
+                             if (it == table.cend())
+                                 continue; // a repeated id, or one the filter never showed
+                             if (json)
+                                 printJson({{u"id"_s, qint64(ids[i])}}, "destroy");
+                             else
+                                 m_out << "- " << formatConnectionLine(*it, forwards) << '\n';
+                             table.erase(it);
+                         }
+                     });
+    QObject::connect(&reader, &ConntrackStreamReader::snapshotEnded, &reader, [&]() {
+        snapshotDone = true;
+        if (follow) {
+            if (json) {
+                printJson({}, "end");
+            } else {
+                QList<ctstream::EntryRecord> list = table.values();
+                std::sort(list.begin(), list.end(),
+                          [](const auto &a, const auto &b) { return a.id < b.id; });
+                m_out << formatConnectionTable(list, forwards);
+                m_out << "* following; \"+\" new or changed, \"-\" gone\n";
+            }
+            m_out.flush();
+            return;
+        }
+        QList<ctstream::EntryRecord> list = table.values();
+        std::sort(list.begin(), list.end(),
+                  [](const auto &a, const auto &b) { return a.id < b.id; });
+        if (json) {
+            for (const ctstream::EntryRecord &e : list)
+                printJson(connectionToJson(e, forwards), nullptr);
+        } else {
+            m_out << formatConnectionTable(list, forwards);
+        }
+        reader.setPaused(true);
+        QCoreApplication::exit(ExitOk);
+    });
+    QObject::connect(&reader, &ConntrackStreamReader::batchDone, &reader,
+                     [this]() { m_out.flush(); });
+    QObject::connect(&reader, &ConntrackStreamReader::finished, &reader, [&](const QString &error) {
+        if (!error.isEmpty()) {
+            m_err << "porticoctl: " << error << Qt::endl;
+            result = ExitFailure;
+        } else if (!snapshotDone || follow) {
+            m_err << "porticoctl: the helper ended the connection stream" << Qt::endl;
+            result = ExitFailure;
+        }
+        QCoreApplication::exit(result);
+    });
+    const int loop = QCoreApplication::exec();
+    reader.close();
+    return result != ExitOk ? result : loop;
+}
+
+int CommandRunner::kill(const Invocation &inv) {
+    QVariantMap filter;
+    int code = ExitOk;
+    if (!connectionFilter(inv, &filter, &code))
+        return code;
+    const HelperResult<quint32> r = m_client.killConnections(filter);
+    if (!r.ok())
+        return fail(r.error);
+    m_out << "killed " << r.value << (r.value == 1 ? " connection" : " connections") << Qt::endl;
+    return ExitOk;
+}
+
+int CommandRunner::accounting(const Invocation &inv) {
+    if (inv.accounting) {
+        if (const HelperError e = m_client.setConntrackAccounting(*inv.accounting); !e.ok())
+            return fail(e);
+    }
+    const HelperResult<bool> r = m_client.conntrackAccounting();
+    if (!r.ok())
+        return fail(r.error);
+    m_out << "per-connection accounting: " << (r.value ? "on" : "off") << Qt::endl;
+    return ExitOk;
 }
 
 // --- issue 5: chains and trace ---------------------------------------------------------------
