@@ -16,6 +16,7 @@
 
 #include "conntrack_monitor.h"
 #include "dbus_types.h"
+#include "diagnosis.h"
 #include "errors.h"
 #include "idle_guard.h"
 #include "packet_trace.h"
@@ -146,6 +147,8 @@ const QList<HelperService::Method> &HelperService::methodTable() {
          "switching per-connection counters", &HelperService::prepareSetConntrackAccounting,
          &HelperService::actSetConntrackAccounting},
         // issue 5
+        {QStringLiteral("Diagnose"), monitorAction, "diagnosing a forward",
+         &HelperService::prepareDiagnose, &HelperService::actDiagnose},
         {QStringLiteral("RulesetSummary"), monitorAction, "reading the ruleset summary",
          &HelperService::prepareNone, &HelperService::actRulesetSummary},
         {QStringLiteral("StartTrace"), monitorAction, "tracing packets",
@@ -800,6 +803,37 @@ HelperService::Outcome HelperService::actSetConntrackAccounting(Call &call) {
     qInfo("SetConntrackAccounting from %s: per-connection counters %s",
           qPrintable(call.message.service()), qPrintable(onOff(call.on)));
     return Outcome::success();
+}
+
+// --- issue 5: Diagnose ---
+
+HelperService::Outcome HelperService::prepareDiagnose(Call &call) {
+    call.id = call.message.arguments().at(0).toString();
+    if (call.id.isEmpty())
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("Diagnose needs the id of a forward, not an empty "
+                                            "string"));
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id.left(64)));
+    call.details.insert(QStringLiteral("forward"), m_state.forwards.at(index).name);
+    call.details.insert(QStringLiteral("id"), call.id);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actDiagnose(Call &call) {
+    // The forward may have gone while polkit was asked.
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id));
+    const QList<Finding> findings = Diagnosis().run(m_state.forwards.at(index));
+    QList<QVariantMap> list;
+    list.reserve(findings.size());
+    for (const Finding &f : findings)
+        list.append(f.toVariantMap());
+    return Outcome::success({QVariant::fromValue(list)});
 }
 
 // --- the one way a change is made ---

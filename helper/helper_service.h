@@ -83,6 +83,9 @@ private:
     Outcome actGetConntrackAccounting(Call &call);
     Outcome prepareSetConntrackAccounting(Call &call);
     Outcome actSetConntrackAccounting(Call &call);
+    // issue 5: Diagnose
+    Outcome prepareDiagnose(Call &call);
+    Outcome actDiagnose(Call &call);
     // issue 5: the ruleset summary and the packet trace (helper/packet_trace.*)
     Outcome actRulesetSummary(Call &call);
     Outcome prepareStartTrace(Call &call);

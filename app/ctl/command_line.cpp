@@ -35,6 +35,7 @@ constexpr CommandInfo commands[] = {
     {Command::Connections, "connections"},
     {Command::Kill, "kill"},
     {Command::Accounting, "accounting"},
+    {Command::Diagnose, "diagnose"}, // issue 5
     // issue 5
     {Command::Chains, "chains"},
     {Command::Trace, "trace"},
@@ -56,7 +57,8 @@ bool isForwardCommand(Command c) {
 
 bool takesJson(Command c) {
     return c == Command::List || c == Command::Show || c == Command::Counters ||
-           c == Command::Connections || c == Command::Chains || c == Command::Trace;
+           c == Command::Connections || c == Command::Diagnose || c == Command::Chains ||
+           c == Command::Trace;
 }
 
 // Issue 4: the options of connections and kill. Returns whether `name` is one of them; sets
@@ -312,6 +314,7 @@ QString checkPositionals(Invocation &inv, const QStringList &pos) {
     case Command::Remove:
     case Command::Enable:
     case Command::Disable:
+    case Command::Diagnose:
         if (pos.isEmpty())
             return u"%1 needs the NAME or ID of a forward"_s.arg(cmd);
         if (pos.size() > 1)
@@ -357,6 +360,7 @@ bool mayNeedAuthorization(const Invocation &inv) {
     case Command::Disable:
     case Command::Import:
     case Command::Counters:
+    case Command::Diagnose:
     case Command::Chains:
     case Command::Trace:
         return true;
@@ -494,6 +498,17 @@ ParseResult parseCommandLine(const QStringList &args) {
                 inv.seconds = value.toInt(&ok);
             if (!ok || inv.seconds < 1 || inv.seconds > 60) {
                 r.error = u"--seconds needs a number of seconds from 1 to 60"_s;
+                return r;
+            }
+            continue;
+        }
+        if (name == "trace"_L1 && inv.command == Command::Diagnose) { // issue 5
+            QString value;
+            bool ok = false;
+            if (takeValue(&value))
+                inv.traceSeconds = value.toInt(&ok);
+            if (!ok || inv.traceSeconds < 1 || inv.traceSeconds > 60) {
+                r.error = u"--trace needs a number of seconds from 1 to 60"_s;
                 return r;
             }
             continue;
@@ -637,13 +652,15 @@ QString usage(Command c) {
                "                             the connections through this host (conntrack)\n"
                "  kill FILTER | --id N...    end the connections that match\n"
                "  accounting [on|off]        per-connection packet and byte counters\n"
+               "  diagnose NAME|ID [--trace N] [--json]\n"
+               "                             why a forward does not work, and how to fix it\n"
                "  chains [--json]            every table's base chains, by hook and priority\n"
                "  trace NAME|ID [--seconds N] [--json]\n"
                "                             the path of one forward's packets through the chains\n"
                "\n"
-               "Changes need the polkit action io.github.portico.manage (counters, chains\n"
-               "and trace need io.github.portico.monitor). At a terminal, porticoctl starts "
-               "pkttyagent so that\n"
+               "Changes need the polkit action io.github.portico.manage (counters, diagnose,\n"
+               "chains and trace need io.github.portico.monitor). At a terminal, porticoctl "
+               "starts pkttyagent so that\n"
                "polkit can ask for a password; --no-ask-password turns that off.\n"
                "\n"
                "Run 'porticoctl COMMAND --help' for the options of a command.\n"
@@ -738,6 +755,19 @@ QString usage(Command c) {
         return u"Usage: porticoctl accounting [on|off]\n\nShows or switches per-connection "
                "packet and byte counters (net.netfilter.\nnf_conntrack_acct). They count "
                "connections that start after they are on.\n"_s;
+    case Command::Diagnose:
+        return u"Usage: porticoctl diagnose NAME|ID [--trace N] [--json]\n\nChecks why a forward "
+               "may not "
+               "work: IP forwarding, routes, the return path, hairpin,\nrp_filter, loopback "
+               "services, other tables' chains that drop or DNAT its traffic, and\nlocal "
+               "services on its ports. Prints the problems first, then the warnings, then the\n"
+               "checks that passed, each with how to fix it. --json prints {\"forward\": NAME, "
+               "\"id\": ID,\n\"problems\": N, \"warnings\": N, \"findings\": [{\"check\", "
+               "\"severity\", \"message\", \"fix\",\n\"chain\"}...]}.\n\n--trace N then traces the "
+               "forward for N seconds (1-60): send traffic to it\nmeanwhile, and each packet's "
+               "fate is reported: which chain dropped it, or that it\npassed (with --json as "
+               "\"trace_result\").\n\nExit status: 0 when no problem was found (warnings "
+               "allowed), 1 when one was\n(or when the trace saw a packet dropped).\n"_s;
     case Command::Chains:
         return u"Usage: porticoctl chains [--json]\n\nLists the base chains of every nftables "
                "table (Portico's, firewalld's, Docker's, ...)\nby hook, in the order the kernel "

@@ -31,6 +31,7 @@ enum class Command {
     Connections,
     Kill,
     Accounting,
+    Diagnose, // issue 5
     // issue 5
     Chains,
     Trace,
@@ -66,6 +67,7 @@ struct Invocation {
     int count = 0;                 // watch --count N: stop after N changes; 0 = never
     ConnectionOptions connections; // connections, kill
     int seconds = 0;               // trace --seconds N (1-60); 0 = the helper's default (30)
+    int traceSeconds = 0;          // diagnose --trace N (1-60): trace after diagnosing; 0 = no
     // accounting on|off; unset = print the state
     std::optional<bool> accounting;
 };

@@ -6,6 +6,7 @@
 #include "command_line.h"
 #include "helper_client.h"
 
+#include <QJsonObject>
 #include <QTextStream>
 
 namespace portico::ctl {
@@ -37,6 +38,10 @@ private:
     int accounting(const Invocation &inv);
     // The bus filter of connections/kill; resolves --forward by name. False: printed, *exitCode.
     bool connectionFilter(const Invocation &inv, QVariantMap *filter, int *exitCode);
+    int diagnose(const Invocation &inv); // issue 5
+    // diagnose --trace: traces the forward and reports each packet's fate; false on a drop.
+    bool traceForDiagnosis(const Forward &f, int seconds, bool json, QJsonObject *result,
+                           int *exitCode);
     // issue 5
     int chains(const Invocation &inv);
     int trace(const Invocation &inv);
