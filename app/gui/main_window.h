@@ -25,6 +25,7 @@ namespace portico {
 
 class ForwardTableModel;
 class ForwardDialog;
+class FlowView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -51,6 +52,10 @@ public:
     bool importFrom(const QString &path);
     bool exportTo(const QString &path);
 
+    // The chain-flow tab and the diagnosis of the selected forward (issue 5).
+    FlowView *flowView() const { return m_flowView; }
+    QAction *diagnoseAction() const { return m_diagnoseAction; }
+
 public slots:
     void reload();
     void apply();
@@ -63,6 +68,7 @@ public slots:
     void importForwards();
     void exportForwards();
     void about();
+    void diagnoseSelected();
 
 signals:
     // For tests and the status bar: each finished round trip.
@@ -99,6 +105,8 @@ private:
     void updateStatus();
     void openDialog(const Forward &f, const QString &key, bool isNew);
     qsizetype workingIndexOf(const QString &key) const;
+    void setupFlow();
+    void updateFlowSelection();
 
     std::unique_ptr<Ui::MainWindow> m_ui;
     HelperClient *m_client;
@@ -120,6 +128,8 @@ private:
     bool m_countersInFlight = false;
     bool m_countersDenied = false;
     std::optional<IpForwarding> m_forwarding;
+    FlowView *m_flowView = nullptr;
+    QAction *m_diagnoseAction = nullptr;
 };
 
 } // namespace portico
