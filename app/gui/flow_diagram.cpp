@@ -65,7 +65,8 @@ QString bytes(quint64 n) {
 }
 
 QString rate(double perSecond) {
-    return FlowDiagram::tr("%1 pkt/s").arg(QLocale().toString(perSecond, 'f', 1));
+    return FlowDiagram::tr("%1 pkt/s")
+        .arg(QLocale().toString(perSecond, 'f', perSecond < 10 ? 1 : 0));
 }
 
 } // namespace
@@ -142,7 +143,7 @@ void FlowDiagram::updateAnimation() {
 void FlowDiagram::relayout() {
     const QFontMetricsF fm(font());
     const qreal line = fm.height();
-    m_chainWidth = qMax<qreal>(200, fm.averageCharWidth() * 30);
+    m_chainWidth = qMax<qreal>(230, fm.averageCharWidth() * 36);
     m_chainHeight = line * 3 + 12;
     const qreal header = line + 8;
     const qreal caption = line * 2 + 8;
@@ -441,17 +442,22 @@ void FlowDiagram::paintEdge(QPainter &p, const QList<QPointF> &points, const QSt
                            : mix(pal.color(QPalette::Base), pal.color(QPalette::Text), 0.55);
     QPen pen(colour, onPath ? qMax<qreal>(width, 3) : width);
     pen.setCapStyle(Qt::FlatCap);
-    if (r > 0) {
-        // Dashes that move along the edge, faster with more traffic.
-        pen.setDashPattern({3, 2});
-        pen.setDashOffset(-m_phase * (2.0 + std::log10(1.0 + r) * 3.0) * 5.0 / pen.widthF());
-    }
     QPainterPath path(points.first());
     for (qsizetype i = 1; i < points.size(); ++i)
         path.lineTo(points.at(i));
     p.setBrush(Qt::NoBrush);
     p.setPen(pen);
     p.drawPath(path);
+    if (r > 0) {
+        // Light stripes that move along the edge, faster with more traffic: packets flowing.
+        QPen stripes(mix(colour, pal.color(QPalette::Base), 0.55), pen.widthF() * 0.6);
+        stripes.setCapStyle(Qt::FlatCap);
+        stripes.setDashPattern({2, 4});
+        stripes.setDashOffset(-m_phase * (2.0 + std::log10(1.0 + r) * 3.0) * 5.0 /
+                              stripes.widthF());
+        p.setPen(stripes);
+        p.drawPath(path);
+    }
     // The arrow head.
     const QPointF tip = points.last();
     const QPointF from = points.at(points.size() - 2);
@@ -504,9 +510,15 @@ void FlowDiagram::paintChain(QPainter &p, const Item &item, const FlowChain &c) 
         border = red;
         borderWidth = c.policyDrops() ? 2.5 : 1.5;
     }
-    if (m_model->isHighlighted(c.key()) || traced) {
-        border = droppedHere ? red : highlight;
+    if (droppedHere) {
+        border = red;
         borderWidth = 3;
+    }
+    if (m_model->isHighlighted(c.key()) || traced) {
+        // On the path: a ring around the box, so that a drop mark on the box itself stays seen.
+        p.setPen(QPen(droppedHere ? red : highlight, 3));
+        p.setBrush(Qt::NoBrush);
+        p.drawRoundedRect(r.adjusted(-3.5, -3.5, 3.5, 3.5), 8, 8);
     }
     QPen pen(border, borderWidth);
     if (c.mayDrop() && !c.policyDrops() && !traced)
@@ -592,12 +604,12 @@ void FlowDiagram::paintChain(QPainter &p, const Item &item, const FlowChain &c) 
     p.restore();
 
     if (tracedHere) {
-        // The packet itself: a dot on the box's left edge.
+        // The packet itself: a dot just left of the box, where it came in.
         p.save();
         p.setRenderHint(QPainter::Antialiasing);
         p.setPen(QPen(pal.color(QPalette::Base), 2));
         p.setBrush(droppedHere ? red : pal.color(QPalette::Link));
-        p.drawEllipse(QPointF(r.left(), r.center().y()), 8, 8);
+        p.drawEllipse(QPointF(r.left() - 13, r.center().y()), 8, 8);
         p.restore();
     }
 }
@@ -769,7 +781,7 @@ void FlowDiagram::paintDiagram(QPainter &p) const {
     swatch(red, pal.color(QPalette::Window), 2.5, Qt::SolidLine, tr("policy drop"));
     swatch(red, pal.color(QPalette::Window), 1.5, Qt::DashLine, tr("has drop or reject rules"));
     swatch(highlight, pal.color(QPalette::Window), 3, Qt::SolidLine,
-           tr("on the selected forward's path"));
+           tr("on the forward's path, or where the traced packet went"));
     p.setPen(quiet);
     p.drawText(QPointF(x, y + fm.ascent()), tr("Edges widen and move with the packet rate."));
     const QList<FlowChain> others = m_model->otherChains();
