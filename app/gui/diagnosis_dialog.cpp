@@ -150,10 +150,10 @@ void DiagnosisDialog::showFindings() {
     const int warnings = int(std::count_if(m_findings.cbegin(), m_findings.cend(),
                                            [](const auto &f) { return f.isWarning(); }));
     if (problems)
-        m_headline->setText(tr("%n problems found that stop '%1' from working.", nullptr, problems)
-                                .arg(m_forward.name));
+        m_headline->setText(
+            tr("Problems that stop '%1' from working: %2.").arg(m_forward.name).arg(problems));
     else if (warnings)
-        m_headline->setText(tr("No problem found, but %n things to look at.", nullptr, warnings));
+        m_headline->setText(tr("No problem found; warnings: %1.").arg(warnings));
     else
         m_headline->setText(
             tr("Nothing wrong found with '%1'. If it still does not work, run a trace.")
@@ -215,16 +215,16 @@ void DiagnosisDialog::onTraceChanged() {
         if (named != m_findings.cend() && !named->fix.isEmpty())
             text += QLatin1Char(' ') + tr("That is the chain named above: %1").arg(named->fix);
     } else if (model->tracing()) {
-        text = packets ? tr("Tracing: %n packets seen, none dropped so far.", nullptr, packets)
+        text = packets ? tr("Tracing: no packet dropped so far (seen: %1).").arg(packets)
                        : tr("Tracing for %1 seconds: send traffic to port %2 of this gateway now.")
                              .arg(FlowView::defaultTraceSeconds)
                              .arg(portText(m_forward));
     } else if (model->traceEnd() == QLatin1StringView("error")) {
         text = tr("The trace failed: %1").arg(model->traceMessage());
     } else if (packets) {
-        text = tr("The trace saw %n packets and none was dropped: netfilter lets this forward's "
-                  "traffic through. Look at the target host and its answers.",
-                  nullptr, packets);
+        text = tr("No traced packet was dropped (seen: %1): netfilter lets this forward's "
+                  "traffic through. Look at the target host and its answers.")
+                   .arg(packets);
     } else {
         text = tr("No packet of '%1' arrived during the trace: the traffic does not reach this "
                   "gateway, or comes to another address, port or interface than the forward's.")

@@ -566,7 +566,7 @@ void FlowDiagram::paintChain(QPainter &p, const Item &item, const FlowChain &c) 
     if (c.policyDrops())
         mark = tr("policy drop");
     else if (c.dropRules > 0)
-        mark = tr("may drop (%n rules)", nullptr, int(c.dropRules));
+        mark = tr("drop rules: %1").arg(c.dropRules);
     const qreal markWidth = mark.isEmpty() ? 0 : fm.horizontalAdvance(mark) + 6;
     p.setPen(quiet);
     p.drawText(row.adjusted(0, 0, -markWidth, 0), Qt::AlignLeft | Qt::AlignVCenter,
@@ -636,7 +636,7 @@ void FlowDiagram::paintDiagram(QPainter &p) const {
                           .arg(m_model->traceForwardName(), tp.dropChain);
             captionColour = red;
         } else {
-            caption = tr("Traced packet %1 of '%2': %n steps.", nullptr, int(tp.steps.size()))
+            caption = tr("Traced packet %1 of '%2', on its way through the chains.")
                           .arg(tp.id)
                           .arg(m_model->traceForwardName());
         }

@@ -191,8 +191,8 @@ void FlowView::refresh() {
         int foreign = 0;
         for (const FlowChain &c : m_model->chains())
             foreign += c.ours ? 0 : 1;
-        m_statusLabel->setText(tr("%n base chains, %1 of other programs · ruleset generation %2",
-                                  nullptr, int(m_model->chains().size()))
+        m_statusLabel->setText(tr("Base chains: %1, of other programs: %2 · ruleset generation %3")
+                                   .arg(m_model->chains().size())
                                    .arg(foreign)
                                    .arg(r.value.generation));
         emit summaryUpdated(true);
@@ -335,7 +335,7 @@ void FlowView::rebuildTraceList() {
             item->setForeground(0, red);
         } else {
             item->setText(
-                0, tr("Packet %1: passed %n chains", nullptr, int(p.chainPath().size())).arg(p.id));
+                0, tr("Packet %1: not dropped (chains: %2)").arg(p.id).arg(p.chainPath().size()));
         }
         item->setToolTip(0, item->text(0));
         int n = 0;
@@ -362,17 +362,19 @@ void FlowView::rebuildTraceList() {
     else if (m_traceStarting)
         text = tr("Starting the trace of '%1'…").arg(m_model->traceForwardName());
     else if (m_model->tracing())
-        text = tr("Tracing '%1': send traffic to it now. %n packets so far.", nullptr, packets)
-                   .arg(m_model->traceForwardName());
+        text = tr("Tracing '%1': send traffic to it now. Packets so far: %2.")
+                   .arg(m_model->traceForwardName())
+                   .arg(packets);
     else if (m_model->traceEnd() == QLatin1StringView("error"))
         text = tr("The trace of '%1' failed: %2")
                    .arg(m_model->traceForwardName(), m_model->traceMessage());
     else
-        text = tr("The trace of '%1' ended: %n packets.", nullptr, packets)
-                   .arg(m_model->traceForwardName());
+        text = tr("The trace of '%1' ended. Packets: %2.")
+                   .arg(m_model->traceForwardName())
+                   .arg(packets);
     if (dropped)
-        text += QLatin1Char(' ') + tr("%n of them dropped; the last by %1.", nullptr, dropped)
-                                       .arg(m_model->lastDropChain());
+        text += QLatin1Char(' ') +
+                tr("Dropped: %1, the last by %2.").arg(dropped).arg(m_model->lastDropChain());
     m_traceSummary->setText(text);
 }
 
