@@ -15,6 +15,7 @@
 #include "helper_service.h"
 
 #include "dbus_types.h"
+#include "diagnosis.h"
 #include "errors.h"
 #include "idle_guard.h"
 #include "packet_trace.h"
@@ -138,6 +139,8 @@ const QList<HelperService::Method> &HelperService::methodTable() {
          &HelperService::prepareStartTrace, &HelperService::actStartTrace},
         {QStringLiteral("StopTrace"), monitorAction, "tracing packets",
          &HelperService::prepareStopTrace, &HelperService::actStopTrace},
+        {QStringLiteral("Diagnose"), monitorAction, "diagnosing a forward",
+         &HelperService::prepareDiagnose, &HelperService::actDiagnose},
     };
     return table;
 }
@@ -701,6 +704,37 @@ HelperService::Outcome HelperService::actGetCounters(Call &) {
 
 HelperService::Outcome HelperService::actRuleset(Call &) {
     return Outcome::success({renderRuleset(m_state.forwards)});
+}
+
+// --- issue 5: Diagnose ---
+
+HelperService::Outcome HelperService::prepareDiagnose(Call &call) {
+    call.id = call.message.arguments().at(0).toString();
+    if (call.id.isEmpty())
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("Diagnose needs the id of a forward, not an empty "
+                                            "string"));
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id.left(64)));
+    call.details.insert(QStringLiteral("forward"), m_state.forwards.at(index).name);
+    call.details.insert(QStringLiteral("id"), call.id);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actDiagnose(Call &call) {
+    // The forward may have gone while polkit was asked.
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id));
+    const QList<Finding> findings = Diagnosis().run(m_state.forwards.at(index));
+    QList<QVariantMap> list;
+    list.reserve(findings.size());
+    for (const Finding &f : findings)
+        list.append(f.toVariantMap());
+    return Outcome::success({QVariant::fromValue(list)});
 }
 
 // --- the one way a change is made ---

@@ -81,6 +81,9 @@ private:
     Outcome actStopTrace(Call &call);
     void traceFinished(quint64 id);
     void callerLeft(const QString &name);
+    // issue 5: Diagnose
+    Outcome prepareDiagnose(Call &call);
+    Outcome actDiagnose(Call &call);
 
     // Shared by the mutating methods.
     Outcome parseNewForward(const QVariantMap &map, Forward *out) const;

@@ -415,6 +415,48 @@ HelperResult<QString> HelperClient::ruleset() {
     return decodeRuleset(callBlocking(u"Ruleset"_s, {}, false));
 }
 
+// --- issue 5: Diagnose ----------------------------------------------------------------------
+
+HelperResult<QList<DiagnosisFinding>>
+HelperClient::decodeDiagnose(const QDBusMessage &reply) const {
+    HelperResult<QList<DiagnosisFinding>> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    if (reply.signature() != "aa{sv}"_L1) {
+        r.error = protocolError(u"Diagnose"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    QList<QVariantMap> maps;
+    qvariant_cast<QDBusArgument>(reply.arguments().at(0)) >> maps;
+    for (const QVariantMap &m : std::as_const(maps)) {
+        DiagnosisFinding f;
+        f.check = m.value(u"check"_s).toString();
+        f.severity = m.value(u"severity"_s).toString();
+        f.message = m.value(u"message"_s).toString();
+        f.fix = m.value(u"fix"_s).toString();
+        f.chain = m.value(u"chain"_s).toString();
+        if (f.check.isEmpty() ||
+            (f.severity != "problem"_L1 && f.severity != "warning"_L1 && f.severity != "ok"_L1)) {
+            r.error =
+                protocolError(u"Diagnose"_s,
+                              u"a finding without a check or with severity '%1'"_s.arg(f.severity));
+            return r;
+        }
+        r.value.append(f);
+    }
+    return r;
+}
+
+QDBusPendingCall HelperClient::diagnoseAsync(const QString &id) {
+    // The monitor action may prompt, like the counters.
+    return callAsync(u"Diagnose"_s, {id}, true);
+}
+
+HelperResult<QList<DiagnosisFinding>> HelperClient::diagnose(const QString &id) {
+    return decodeDiagnose(callBlocking(u"Diagnose"_s, {id}, true));
+}
+
 // --- signal ---------------------------------------------------------------------------------
 
 HelperError HelperClient::watchForwardsChanged() {

@@ -63,6 +63,19 @@ struct IpForwarding {
     bool v6 = false;
 };
 
+// issue 5: one finding of Diagnose (docs/dbus-api.md). The helper sends problems first, then
+// warnings, then the checks that passed.
+struct DiagnosisFinding {
+    QString check;    // stable key: ip_forward, foreign_drop, route, ...
+    QString severity; // problem, warning or ok
+    QString message;
+    QString fix;
+    QString chain; // "family table chain" when another table's chain is the cause, else empty
+
+    bool isProblem() const { return severity == QLatin1String("problem"); }
+    bool isWarning() const { return severity == QLatin1String("warning"); }
+};
+
 // Keyed by forward id; the types of common/dbus_types.h, so that the GUI shares them.
 using ForwardCounter = CounterPair;
 using ForwardCounters = CounterMap;
@@ -132,6 +145,8 @@ public:
     HelperError setIpForwarding(bool v4, bool v6);
     HelperResult<ForwardCounters> counters();
     HelperResult<QString> ruleset();
+    // issue 5: the diagnosis of one forward (needs io.github.portico.monitor).
+    HelperResult<QList<DiagnosisFinding>> diagnose(const QString &id);
 
     // Asynchronous forms: start the call, then decode the finished reply with decode*().
     // An empty `QDBusPendingCall` error means the connection could not be made.
@@ -145,6 +160,7 @@ public:
     QDBusPendingCall setIpForwardingAsync(bool v4, bool v6);
     QDBusPendingCall countersAsync();
     QDBusPendingCall rulesetAsync();
+    QDBusPendingCall diagnoseAsync(const QString &id); // issue 5
 
     HelperResult<ForwardList> decodeListForwards(const QDBusMessage &reply) const;
     HelperResult<AddedForward> decodeAddForward(const QDBusMessage &reply) const;
@@ -154,6 +170,7 @@ public:
     HelperResult<IpForwarding> decodeIpForwarding(const QDBusMessage &reply) const;
     HelperResult<ForwardCounters> decodeCounters(const QDBusMessage &reply) const;
     HelperResult<QString> decodeRuleset(const QDBusMessage &reply) const;
+    HelperResult<QList<DiagnosisFinding>> decodeDiagnose(const QDBusMessage &reply) const;
 
     // --- issue 5: the ruleset summary and the packet trace ---
     HelperResult<RulesetSummary> rulesetSummary();

@@ -35,6 +35,7 @@ constexpr CommandInfo commands[] = {
     // issue 5
     {Command::Chains, "chains"},
     {Command::Trace, "trace"},
+    {Command::Diagnose, "diagnose"}, // issue 5
 };
 
 std::optional<Command> commandFromName(const QString &name) {
@@ -53,7 +54,7 @@ bool isForwardCommand(Command c) {
 
 bool takesJson(Command c) {
     return c == Command::List || c == Command::Show || c == Command::Counters ||
-           c == Command::Chains || c == Command::Trace;
+           c == Command::Chains || c == Command::Trace || c == Command::Diagnose;
 }
 
 // One option of add/update: applies its value (or its presence) to the invocation.
@@ -223,6 +224,7 @@ QString checkPositionals(Invocation &inv, const QStringList &pos) {
     case Command::Remove:
     case Command::Enable:
     case Command::Disable:
+    case Command::Diagnose:
         if (pos.isEmpty())
             return u"%1 needs the NAME or ID of a forward"_s.arg(cmd);
         if (pos.size() > 1)
@@ -270,6 +272,7 @@ bool mayNeedAuthorization(const Invocation &inv) {
     case Command::Counters:
     case Command::Chains:
     case Command::Trace:
+    case Command::Diagnose:
         return true;
     case Command::IpForward:
         return inv.ipForward.has_value();
@@ -529,10 +532,11 @@ QString usage(Command c) {
                "  chains [--json]            every table's base chains, by hook and priority\n"
                "  trace NAME|ID [--seconds N] [--json]\n"
                "                             the path of one forward's packets through the chains\n"
+               "  diagnose NAME|ID [--json]  why a forward does not work, and how to fix it\n"
                "\n"
-               "Changes need the polkit action io.github.portico.manage (counters, chains\n"
-               "and trace need io.github.portico.monitor). At a terminal, porticoctl starts "
-               "pkttyagent so that\n"
+               "Changes need the polkit action io.github.portico.manage (counters, chains,\n"
+               "trace and diagnose need io.github.portico.monitor). At a terminal, porticoctl "
+               "starts pkttyagent so that\n"
                "polkit can ask for a password; --no-ask-password turns that off.\n"
                "\n"
                "Run 'porticoctl COMMAND --help' for the options of a command.\n"
@@ -612,6 +616,15 @@ QString usage(Command c) {
                "and each packet's steps through the chains of every\ntable are printed as they "
                "happen, with the verdict of each. Ctrl-C stops it.\nThe trace leaves the "
                "ruleset as it was. --json prints the helper's JSON lines.\n"_s;
+    case Command::Diagnose:
+        return u"Usage: porticoctl diagnose NAME|ID [--json]\n\nChecks why a forward may not "
+               "work: IP forwarding, routes, the return path, hairpin,\nrp_filter, loopback "
+               "services, other tables' chains that drop or DNAT its traffic, and\nlocal "
+               "services on its ports. Prints the problems first, then the warnings, then the\n"
+               "checks that passed, each with how to fix it. --json prints {\"forward\": NAME, "
+               "\"id\": ID,\n\"problems\": N, \"warnings\": N, \"findings\": [{\"check\", "
+               "\"severity\", \"message\", \"fix\",\n\"chain\"}...]}.\n\nExit status: 0 when "
+               "no problem was found (warnings allowed), 1 when one was.\n"_s;
     case Command::Import:
         return u"Usage: porticoctl import FILE\n\nReplaces all forwards with those in FILE (the "
                "export or list --json format; - for\nstandard input). All or nothing: if any "

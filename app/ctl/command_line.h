@@ -30,6 +30,7 @@ enum class Command {
     // issue 5
     Chains,
     Trace,
+    Diagnose, // issue 5
 };
 
 struct Invocation {

@@ -146,8 +146,100 @@ int CommandRunner::run(const Invocation &inv) {
         return chains(inv);
     case Command::Trace:
         return trace(inv);
+    case Command::Diagnose:
+        return diagnose(inv);
     }
     return ExitFailure;
+}
+
+// --- issue 5: diagnose ----------------------------------------------------------------------
+
+namespace {
+
+// Words wrapped to `width` columns, every line after the first indented by `indent`.
+QString wrapped(const QString &text, int indent, int width = 100) {
+    QString out, line;
+    for (const QString &word : text.split(u' ', Qt::SkipEmptyParts)) {
+        if (!line.isEmpty() && indent + line.size() + 1 + word.size() > width) {
+            out += line + u'\n' + QString(indent, u' ');
+            line.clear();
+        }
+        line += (line.isEmpty() ? QString() : u" "_s) + word;
+    }
+    return out + line;
+}
+
+} // namespace
+
+int CommandRunner::diagnose(const Invocation &inv) {
+    Forward f;
+    int code = ExitOk;
+    if (!resolve(inv.ref, &f, &code))
+        return code;
+    const auto r = m_client.diagnose(f.id);
+    if (!r.ok())
+        return fail(r.error);
+    int problems = 0, warnings = 0, passed = 0;
+    for (const DiagnosisFinding &d : r.value) {
+        problems += d.isProblem();
+        warnings += d.isWarning();
+        passed += !d.isProblem() && !d.isWarning();
+    }
+    const int status = problems ? ExitFailure : ExitOk;
+    // A trace shows each packet's way through every chain; it needs the forward in the kernel.
+    const bool traceHint = f.enabled && (problems || warnings);
+    if (inv.json) {
+        QJsonArray findings;
+        for (const DiagnosisFinding &d : r.value) {
+            QJsonObject o{{u"check"_s, d.check},
+                          {u"severity"_s, d.severity},
+                          {u"message"_s, d.message},
+                          {u"fix"_s, d.fix}};
+            if (!d.chain.isEmpty())
+                o.insert(u"chain"_s, d.chain);
+            findings.append(o);
+        }
+        QJsonObject obj{{u"forward"_s, f.name},
+                        {u"id"_s, f.id},
+                        {u"problems"_s, problems},
+                        {u"warnings"_s, warnings},
+                        {u"findings"_s, findings}};
+        if (traceHint)
+            obj.insert(u"trace"_s, u"porticoctl trace %1"_s.arg(f.name));
+        m_out << toJson(obj);
+        m_out.flush();
+        return status;
+    }
+    const auto count = [](int n, const char *one, const char *many) {
+        return u"%1 %2"_s.arg(n).arg(QLatin1StringView(n == 1 ? one : many));
+    };
+    m_out << "Forward '" << f.name << "' (" << f.id
+          << "): " << count(problems, "problem", "problems") << ", "
+          << count(warnings, "warning", "warnings") << ", "
+          << count(passed, "check passed", "checks passed") << ".\n";
+    for (const DiagnosisFinding &d : r.value) {
+        if (!d.isProblem() && !d.isWarning())
+            continue;
+        m_out << '\n' << (d.isProblem() ? "PROBLEM  " : "WARNING  ") << d.check;
+        if (!d.chain.isEmpty())
+            m_out << " (" << d.chain << ')';
+        m_out << "\n  " << wrapped(d.message, 2) << '\n';
+        if (!d.fix.isEmpty())
+            m_out << "  Fix: " << wrapped(d.fix, 7) << '\n';
+    }
+    if (passed) {
+        m_out << "\nPassed:\n";
+        for (const DiagnosisFinding &d : r.value) {
+            if (!d.isProblem() && !d.isWarning())
+                m_out << "  ok  " << d.check << ": " << wrapped(d.message, 6) << '\n';
+        }
+    }
+    if (traceHint)
+        m_out << "\nTo see where its packets go, trace the forward while you send traffic: "
+                 "porticoctl trace "
+              << f.name << '\n';
+    m_out.flush();
+    return status;
 }
 
 int CommandRunner::fail(const HelperError &e) {

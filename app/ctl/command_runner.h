@@ -34,6 +34,7 @@ private:
     // issue 5
     int chains(const Invocation &inv);
     int trace(const Invocation &inv);
+    int diagnose(const Invocation &inv); // issue 5
 
     // Finds a forward by name, else by id. On failure prints the error and returns false.
     bool resolve(const QString &ref, Forward *out, int *exitCode);
