@@ -115,11 +115,11 @@ void DiagnosisDialog::run() {
     m_done = false;
     m_againButton->setEnabled(false);
     m_headline->setText(tr("Checking '%1'…").arg(m_forward.name));
-    auto *w = new QDBusPendingCallWatcher(m_view->bus()->diagnoseAsync(m_forward.id), this);
+    auto *w = new QDBusPendingCallWatcher(m_view->client()->diagnoseAsync(m_forward.id), this);
     connect(w, &QDBusPendingCallWatcher::finished, this, [this, w] {
         w->deleteLater();
         m_againButton->setEnabled(true);
-        const auto r = m_view->bus()->decodeDiagnose(w->reply());
+        const auto r = m_view->client()->decodeDiagnose(w->reply());
         m_done = true;
         if (!r.ok()) {
             m_findings.clear();

@@ -4,8 +4,8 @@
 // chain-flow view, so the diagram shows it too) and says where the traced packets went.
 #pragma once
 
-#include "flow_bus.h"
 #include "forward.h"
+#include "helper_client.h"
 
 #include <QDialog>
 

@@ -398,14 +398,14 @@ QString FlowDiagram::traceStoppedAt() const {
 QString FlowDiagram::drawnChainForStep(int packetIndex, int stepIndex) const {
     const TracePacket &p = m_model->tracePackets().at(packetIndex);
     const TraceStep &s = p.steps.at(stepIndex);
-    if (!chainRect(s.chainKey()).isNull())
-        return s.chainKey();
+    if (!chainRect(traceChainKey(s)).isNull())
+        return traceChainKey(s);
     // A regular chain reached by a jump: drawn at the base chain of its table that jumped.
     for (int i = stepIndex - 1; i >= 0; --i) {
         const TraceStep &before = p.steps.at(i);
         if (before.table == s.table && before.family == s.family && before.hook == s.hook &&
-            !chainRect(before.chainKey()).isNull())
-            return before.chainKey();
+            !chainRect(traceChainKey(before)).isNull())
+            return traceChainKey(before);
     }
     for (const FlowChain &c : m_model->chainsAt(s.hook))
         if (c.table == s.table && c.family == s.family)

@@ -12,32 +12,6 @@ namespace portico {
 
 namespace {
 
-QString str(const QVariantMap &m, const char *key) {
-    return m.value(QLatin1StringView(key)).toString();
-}
-
-quint64 u64(const QVariantMap &m, const char *key) {
-    return m.value(QLatin1StringView(key)).toULongLong();
-}
-
-FlowChain chainFromMap(const QVariantMap &m) {
-    FlowChain c;
-    c.family = str(m, "family");
-    c.table = str(m, "table");
-    c.chain = str(m, "chain");
-    c.hook = str(m, "hook");
-    c.type = str(m, "type");
-    c.policy = str(m, "policy");
-    c.priority = m.value(QStringLiteral("priority")).toInt();
-    c.rules = m.value(QStringLiteral("rules")).toUInt();
-    c.dropRules = m.value(QStringLiteral("drop_rules")).toUInt();
-    c.natRules = m.value(QStringLiteral("nat_rules")).toUInt();
-    c.packets = u64(m, "packets");
-    c.bytes = u64(m, "bytes");
-    c.ours = m.value(QStringLiteral("ours")).toBool();
-    return c;
-}
-
 bool chainOrder(const FlowChain &a, const FlowChain &b) {
     if (a.priority != b.priority)
         return a.priority < b.priority;
@@ -61,7 +35,7 @@ bool familyMatches(const QString &family, bool v4, bool v6) {
 } // namespace
 
 QString FlowChain::key() const {
-    return family + QLatin1Char(' ') + table + QLatin1Char(' ') + chain;
+    return label();
 }
 
 bool FlowChain::onIpPath() const {
@@ -69,15 +43,15 @@ bool FlowChain::onIpPath() const {
            family == QLatin1StringView("inet");
 }
 
-QString TraceStep::chainKey() const {
-    return family + QLatin1Char(' ') + table + QLatin1Char(' ') + chain;
+QString traceChainKey(const TraceStep &s) {
+    return s.family + QLatin1Char(' ') + s.table + QLatin1Char(' ') + s.chain;
 }
 
 QStringList TracePacket::chainPath() const {
     QStringList path;
     for (const TraceStep &s : steps)
-        if (path.isEmpty() || path.last() != s.chainKey())
-            path << s.chainKey();
+        if (path.isEmpty() || path.last() != traceChainKey(s))
+            path << traceChainKey(s);
     return path;
 }
 
@@ -92,11 +66,15 @@ const QStringList &FlowModel::hooks() {
 FlowModel::FlowModel(QObject *parent)
     : QObject(parent) {}
 
-void FlowModel::setSummary(quint64 generation, const QList<QVariantMap> &maps, qint64 msecs) {
+void FlowModel::setSummary(const RulesetSummary &summary, qint64 msecs) {
+    const quint64 generation = summary.generation;
     QList<FlowChain> fresh;
-    fresh.reserve(maps.size());
-    for (const QVariantMap &m : maps)
-        fresh << chainFromMap(m);
+    fresh.reserve(summary.chains.size());
+    for (const ChainSummary &c : summary.chains) {
+        FlowChain f;
+        static_cast<ChainSummary &>(f) = c;
+        fresh << f;
+    }
     std::sort(fresh.begin(), fresh.end(), [](const FlowChain &a, const FlowChain &b) {
         if (a.hook != b.hook)
             return a.hook < b.hook;
@@ -283,19 +261,11 @@ bool FlowModel::addTraceLine(const QByteArray &line, QString *error) {
             *error = tr("a trace line without packet or chain");
         return false;
     }
-    TraceStep s;
-    s.packet = o.value(QStringLiteral("packet")).toInt();
-    s.timeMs = qint64(o.value(QStringLiteral("time_ms")).toDouble());
-    s.family = o.value(QStringLiteral("family")).toString();
-    s.hook = o.value(QStringLiteral("hook")).toString();
-    s.table = o.value(QStringLiteral("table")).toString();
-    s.chain = o.value(QStringLiteral("chain")).toString();
-    s.handle = quint64(o.value(QStringLiteral("handle")).toDouble());
-    s.type = o.value(QStringLiteral("type")).toString();
-    s.verdict = o.value(QStringLiteral("verdict")).toString();
-    s.iif = o.value(QStringLiteral("iif")).toString();
-    s.oif = o.value(QStringLiteral("oif")).toString();
+    addTraceStep(TraceStep::fromJson(o));
+    return true;
+}
 
+void FlowModel::addTraceStep(const TraceStep &s) {
     auto it = std::find_if(m_packets.begin(), m_packets.end(),
                            [&](const TracePacket &p) { return p.id == s.packet; });
     if (it == m_packets.end()) {
@@ -306,12 +276,11 @@ bool FlowModel::addTraceLine(const QByteArray &line, QString *error) {
     }
     it->steps << s;
     // A drop (or reject) ends the packet's way through netfilter wherever it comes.
-    if (s.verdict == QLatin1StringView("drop") || s.verdict == QLatin1StringView("reject")) {
+    if (s.dropped()) {
         it->dropped = true;
-        it->dropChain = s.chainKey();
+        it->dropChain = traceChainKey(s);
     }
     emit traceChanged();
-    return true;
 }
 
 void FlowModel::endTrace(const QString &reason, const QString &message) {

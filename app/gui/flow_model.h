@@ -5,6 +5,8 @@
 #pragma once
 
 #include "forward.h"
+#include "helper_client.h"
+#include "trace_reader.h"
 
 #include <QList>
 #include <QObject>
@@ -14,21 +16,9 @@
 
 namespace portico {
 
-// One base chain, as RulesetSummary reports it, with rates worked out here.
-struct FlowChain {
-    QString family; // ip, ip6, inet, arp, bridge, netdev
-    QString table;
-    QString chain;
-    QString hook;   // prerouting, input, forward, output, postrouting, ingress
-    QString type;   // filter, nat, route
-    QString policy; // accept, drop
-    int priority = 0;
-    quint32 rules = 0;
-    quint32 dropRules = 0;
-    quint32 natRules = 0;
-    quint64 packets = 0;
-    quint64 bytes = 0;
-    bool ours = false;
+// One base chain, as RulesetSummary reports it (HelperClient's ChainSummary), with rates
+// worked out here.
+struct FlowChain : ChainSummary {
     // Per second, between the last two summaries; hasRate is false until there are two.
     double packetRate = 0;
     double byteRate = 0;
@@ -42,22 +32,8 @@ struct FlowChain {
     bool onIpPath() const;
 };
 
-// One event of a trace, one JSON line of the StartTrace pipe.
-struct TraceStep {
-    int packet = 0;
-    qint64 timeMs = 0;
-    QString family;
-    QString hook;
-    QString table;
-    QString chain;
-    quint64 handle = 0;
-    QString type;    // rule, policy, return
-    QString verdict; // accept, drop, continue, jump, ...
-    QString iif;
-    QString oif;
-
-    QString chainKey() const;
-};
+// "family table chain" of the chain a trace step was in.
+QString traceChainKey(const TraceStep &s);
 
 struct TracePacket {
     int id = 0;
@@ -78,9 +54,9 @@ public:
     explicit FlowModel(QObject *parent = nullptr);
 
     // --- the summary ----------------------------------------------------------------------
-    // One RulesetSummary reply (the a{sv} of each chain) taken at `msecs` (a monotonic clock).
-    // The chain list is rebuilt when the generation changes; otherwise only counters move.
-    void setSummary(quint64 generation, const QList<QVariantMap> &chains, qint64 msecs);
+    // One RulesetSummary reply taken at `msecs` (a monotonic clock). The chain list is rebuilt
+    // when the generation changes; otherwise only counters move.
+    void setSummary(const RulesetSummary &summary, qint64 msecs);
     void clear();
     quint64 generation() const { return m_generation; }
     bool hasSummary() const { return m_hasSummary; }
@@ -113,7 +89,9 @@ public:
 
     // --- trace ----------------------------------------------------------------------------
     void beginTrace(const QString &forwardId, const QString &forwardName);
-    // One line of the pipe; false (and the reason in *error) when it is not a trace object.
+    void addTraceStep(const TraceStep &step);
+    // One line of the pipe as the helper writes it (for tests and recorded traces); false (and
+    // the reason in *error) when it is not a trace object.
     bool addTraceLine(const QByteArray &line, QString *error = nullptr);
     void endTrace(const QString &reason, const QString &message);
     bool tracing() const { return m_tracing; }

@@ -5,6 +5,7 @@
 
 #include "flow_diagram.h"
 #include "flow_model.h"
+#include "trace_reader.h"
 
 #include <QDBusPendingCallWatcher>
 #include <QFileDialog>
@@ -45,7 +46,7 @@ QString stepText(int n, const TraceStep &s) {
 
 FlowView::FlowView(HelperClient *client, QWidget *parent)
     : QWidget(parent)
-    , m_bus(new FlowBus(client, this))
+    , m_client(client)
     , m_model(new FlowModel(this))
     , m_diagram(new FlowDiagram(m_model))
     , m_forwardLabel(new QLabel(this))
@@ -141,7 +142,7 @@ FlowView::FlowView(HelperClient *client, QWidget *parent)
 
 FlowView::~FlowView() {
     if (tracing() && m_traceId)
-        m_bus->stopTraceAsync(m_traceId); // the helper also ends it when our connection goes
+        m_client->stopTraceAsync(m_traceId); // the helper also ends it when our name goes
 }
 
 QString FlowView::statusText() const {
@@ -171,9 +172,9 @@ void FlowView::refresh() {
     if (m_inFlight || m_denied)
         return;
     m_inFlight = true;
-    whenDone(this, m_bus->rulesetSummaryAsync(), [this](const QDBusMessage &reply) {
+    whenDone(this, m_client->rulesetSummaryAsync(), [this](const QDBusMessage &reply) {
         m_inFlight = false;
-        const auto r = m_bus->decodeRulesetSummary(reply);
+        const auto r = m_client->decodeRulesetSummary(reply);
         if (!r.ok()) {
             m_error = r.error.message;
             if (r.error.kind == HelperError::Kind::NotAuthorized ||
@@ -187,7 +188,7 @@ void FlowView::refresh() {
             return;
         }
         m_error.clear();
-        m_model->setSummary(r.value.generation, r.value.chains, m_clock.elapsed());
+        m_model->setSummary(r.value, m_clock.elapsed());
         int foreign = 0;
         for (const FlowChain &c : m_model->chains())
             foreign += c.ours ? 0 : 1;
@@ -249,30 +250,33 @@ void FlowView::startTraceOf(const Forward &forward, uint seconds) {
     m_traceStarting = true;
     m_model->beginTrace(forward.id, forward.name);
     int fd = -1;
-    const QDBusPendingCall call = m_bus->startTraceAsync(forward.id, seconds, &fd);
+    const QDBusPendingCall call = m_client->startTraceAsync(forward.id, seconds, &fd);
     if (fd >= 0) {
-        m_reader = new TracePipeReader(fd, this);
-        connect(m_reader, &TracePipeReader::line, this, [this](const QByteArray &line) {
-            m_model->addTraceLine(line);
+        m_reader = new TraceReader(fd, this);
+        connect(m_reader, &TraceReader::step, this, [this](const TraceStep &step) {
+            m_model->addTraceStep(step);
             if (m_model->tracePackets().size() > m_shownPackets)
                 QTimer::singleShot(150, this, &FlowView::showLatestPacket);
         });
-        connect(m_reader, &TracePipeReader::closed, this, [this] {
-            m_reader->deleteLater();
-            m_reader = nullptr;
-            if (m_model->tracing())
-                m_model->endTrace(QStringLiteral("error"),
-                                  tr("the helper closed the trace without saying why"));
-            updatePolling();
-            updateControls();
-        });
+        connect(m_reader, &TraceReader::ended, this,
+                [this](const QString &reason, const QString &message) {
+                    m_reader->deleteLater();
+                    m_reader = nullptr;
+                    if (reason == QLatin1StringView("closed"))
+                        m_model->endTrace(QStringLiteral("error"),
+                                          tr("the helper closed the trace without saying why"));
+                    else
+                        m_model->endTrace(reason, message);
+                    updatePolling();
+                    updateControls();
+                });
     }
     updatePolling();
     updateControls();
     m_traceSummary->setText(tr("Starting the trace of '%1'…").arg(forward.name));
     whenDone(this, call, [this, seconds](const QDBusMessage &reply) {
         m_traceStarting = false;
-        const auto r = m_bus->decodeStartTrace(reply);
+        const auto r = m_client->decodeStartTrace(reply);
         if (!r.ok()) {
             delete m_reader;
             m_model->endTrace(QStringLiteral("error"), r.error.message);
@@ -293,8 +297,8 @@ void FlowView::stopTrace() {
     if (!m_traceId || !m_model->tracing())
         return;
     m_stopButton->setEnabled(false);
-    whenDone(this, m_bus->stopTraceAsync(m_traceId), [this](const QDBusMessage &reply) {
-        const HelperError e = m_bus->client()->decodeEmpty(reply);
+    whenDone(this, m_client->stopTraceAsync(m_traceId), [this](const QDBusMessage &reply) {
+        const HelperError e = m_client->decodeEmpty(reply);
         if (!e.ok())
             m_statusLabel->setText(tr("The trace could not be stopped: %1").arg(e.message));
         updateControls();

@@ -2,10 +2,11 @@
 // The "Chain flow" tab: the diagram in a scroll area, the trace list beside it, and the controls
 // for the selected forward (trace, diagnosis, export). It polls RulesetSummary about once a
 // second while it is shown or a trace runs, and owns the one trace the window can run.
+// The calls go through the window's HelperClient; the trace pipe is read by TraceReader.
 #pragma once
 
-#include "flow_bus.h"
 #include "forward.h"
+#include "helper_client.h"
 
 #include <QElapsedTimer>
 #include <QPointer>
@@ -21,6 +22,7 @@ namespace portico {
 
 class FlowDiagram;
 class FlowModel;
+class TraceReader;
 
 class FlowView : public QWidget {
     Q_OBJECT
@@ -32,7 +34,7 @@ public:
 
     FlowModel *model() const { return m_model; }
     FlowDiagram *diagram() const { return m_diagram; }
-    FlowBus *bus() const { return m_bus; }
+    HelperClient *client() const { return m_client; }
     QTreeWidget *traceList() const { return m_traceList; }
     QPushButton *traceButton() const { return m_traceButton; }
     QPushButton *diagnoseButton() const { return m_diagnoseButton; }
@@ -72,7 +74,7 @@ private:
     void rebuildTraceList();
     void showLatestPacket();
 
-    FlowBus *m_bus;
+    HelperClient *m_client;
     FlowModel *m_model;
     FlowDiagram *m_diagram;
     QLabel *m_forwardLabel;
@@ -91,7 +93,7 @@ private:
     QString m_error;
     std::optional<Forward> m_forward;
 
-    QPointer<TracePipeReader> m_reader;
+    QPointer<TraceReader> m_reader;
     quint64 m_traceId = 0;
     bool m_traceStarting = false;
     bool m_wasTracing = false;

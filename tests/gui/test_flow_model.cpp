@@ -17,26 +17,31 @@ using namespace portico;
 
 namespace {
 
-QVariantMap chain(const char *family, const char *table, const char *name, const char *hook,
-                  int priority, const char *type, const char *policy, uint rules = 1,
-                  uint dropRules = 0, quint64 packets = 0, quint64 bytes = 0, bool ours = false) {
-    return {{QStringLiteral("family"), QLatin1StringView(family)},
-            {QStringLiteral("table"), QLatin1StringView(table)},
-            {QStringLiteral("chain"), QLatin1StringView(name)},
-            {QStringLiteral("hook"), QLatin1StringView(hook)},
-            {QStringLiteral("priority"), priority},
-            {QStringLiteral("type"), QLatin1StringView(type)},
-            {QStringLiteral("policy"), QLatin1StringView(policy)},
-            {QStringLiteral("rules"), rules},
-            {QStringLiteral("drop_rules"), dropRules},
-            {QStringLiteral("nat_rules"), 0u},
-            {QStringLiteral("packets"), QVariant::fromValue<qulonglong>(packets)},
-            {QStringLiteral("bytes"), QVariant::fromValue<qulonglong>(bytes)},
-            {QStringLiteral("ours"), ours}};
+ChainSummary chain(const char *family, const char *table, const char *name, const char *hook,
+                   int priority, const char *type, const char *policy, uint rules = 1,
+                   uint dropRules = 0, quint64 packets = 0, quint64 bytes = 0, bool ours = false) {
+    ChainSummary c;
+    c.family = QLatin1StringView(family);
+    c.table = QLatin1StringView(table);
+    c.chain = QLatin1StringView(name);
+    c.hook = QLatin1StringView(hook);
+    c.priority = priority;
+    c.type = QLatin1StringView(type);
+    c.policy = QLatin1StringView(policy);
+    c.rules = rules;
+    c.dropRules = dropRules;
+    c.packets = packets;
+    c.bytes = bytes;
+    c.ours = ours;
+    return c;
+}
+
+RulesetSummary summary(quint64 generation, const QList<ChainSummary> &chains) {
+    return {generation, chains};
 }
 
 // A gateway with Portico, a firewalld-shaped table (policy drop at forward) and a bridge table.
-QList<QVariantMap> gateway(quint64 forwardPackets) {
+QList<ChainSummary> gateway(quint64 forwardPackets) {
     return {
         chain("inet", "portico", "prerouting", "prerouting", -100, "nat", "accept", 2, 0, 0, 0,
               true),
@@ -100,7 +105,7 @@ private slots:
 
 void TestFlowModel::chainsInPriorityOrderPerHook() {
     FlowModel m;
-    m.setSummary(1, gateway(0), 0);
+    m.setSummary(summary(1, gateway(0)), 0);
     QStringList pre;
     for (const FlowChain &c : m.chainsAt(QStringLiteral("prerouting")))
         pre << c.key();
@@ -119,7 +124,7 @@ void TestFlowModel::chainsInPriorityOrderPerHook() {
 
 void TestFlowModel::marksOursAndDrops() {
     FlowModel m;
-    m.setSummary(1, gateway(0), 0);
+    m.setSummary(summary(1, gateway(0)), 0);
     const FlowChain *fw = m.chain(QStringLiteral("inet firewalld filter_FORWARD"));
     QVERIFY(fw);
     QVERIFY(!fw->ours);
@@ -131,16 +136,16 @@ void TestFlowModel::marksOursAndDrops() {
 
 void TestFlowModel::ratesFromSuccessiveSummaries() {
     FlowModel m;
-    m.setSummary(1, gateway(100), 1000);
+    m.setSummary(summary(1, gateway(100)), 1000);
     QVERIFY(!m.chain(QStringLiteral("inet firewalld filter_FORWARD"))->hasRate);
-    m.setSummary(1, gateway(300), 3000);
+    m.setSummary(summary(1, gateway(300)), 3000);
     const FlowChain *fw = m.chain(QStringLiteral("inet firewalld filter_FORWARD"));
     QVERIFY(fw->hasRate);
     QCOMPARE(fw->packetRate, 100.0);
     QCOMPARE(fw->byteRate, 6000.0);
     QCOMPARE(m.hookPacketRate(QStringLiteral("forward")), 100.0);
     // Counters that went down belong to a chain made anew: no rate, rather than a wild one.
-    m.setSummary(2, gateway(10), 4000);
+    m.setSummary(summary(2, gateway(10)), 4000);
     QVERIFY(!m.chain(QStringLiteral("inet firewalld filter_FORWARD"))->hasRate);
 }
 
@@ -148,14 +153,14 @@ void TestFlowModel::structureOnlyOnNewGeneration() {
     FlowModel m;
     QSignalSpy structure(&m, &FlowModel::structureChanged);
     QSignalSpy counters(&m, &FlowModel::countersChanged);
-    m.setSummary(5, gateway(1), 0);
-    m.setSummary(5, gateway(2), 1000);
-    m.setSummary(5, gateway(3), 2000);
+    m.setSummary(summary(5, gateway(1)), 0);
+    m.setSummary(summary(5, gateway(2)), 1000);
+    m.setSummary(summary(5, gateway(3)), 2000);
     QCOMPARE(structure.count(), 1);
     QCOMPARE(counters.count(), 3);
-    QList<QVariantMap> more = gateway(3);
+    QList<ChainSummary> more = gateway(3);
     more << chain("ip", "docker", "DOCKER-USER", "forward", -1, "filter", "accept");
-    m.setSummary(6, more, 3000);
+    m.setSummary(summary(6, more), 3000);
     QCOMPARE(structure.count(), 2);
     QCOMPARE(m.chainsAt(QStringLiteral("forward")).first().key(),
              QStringLiteral("ip docker DOCKER-USER"));
@@ -187,7 +192,7 @@ void TestFlowModel::forwardPathHighlighted() {
     QFETCH(QStringList, hooks);
     QFETCH(QString, postroutingRole);
     FlowModel m;
-    m.setSummary(1, gateway(0), 0);
+    m.setSummary(summary(1, gateway(0)), 0);
     Forward f = webForward(masquerade);
     if (local)
         f.targetAddress = QHostAddress();
@@ -211,7 +216,7 @@ void TestFlowModel::forwardPathHighlighted() {
 
 void TestFlowModel::traceEndsAtTheDroppingChain() {
     FlowModel m;
-    m.setSummary(1, gateway(0), 0);
+    m.setSummary(summary(1, gateway(0)), 0);
     FlowDiagram d(&m);
     m.beginTrace(QStringLiteral("f1"), QStringLiteral("web"));
     QVERIFY(m.tracing());
@@ -240,7 +245,7 @@ void TestFlowModel::traceEndsAtTheDroppingChain() {
 
 void TestFlowModel::traceOfJumpedChainDrawnAtItsBaseChain() {
     FlowModel m;
-    m.setSummary(1, gateway(0), 0);
+    m.setSummary(summary(1, gateway(0)), 0);
     FlowDiagram d(&m);
     m.beginTrace(QStringLiteral("f1"), QStringLiteral("web"));
     // firewalld jumps from its base chain to a zone chain, which drops.
@@ -264,7 +269,7 @@ void TestFlowModel::badTraceLinesRefused() {
 
 void TestFlowModel::diagramTabWalksChains() {
     FlowModel m;
-    m.setSummary(1, gateway(0), 0);
+    m.setSummary(summary(1, gateway(0)), 0);
     QWidget window;
     auto *before = new QWidget(&window);
     before->setFocusPolicy(Qt::StrongFocus);
@@ -292,8 +297,8 @@ void TestFlowModel::diagramTabWalksChains() {
 
 void TestFlowModel::exportsPngAndSvg() {
     FlowModel m;
-    m.setSummary(1, gateway(100), 0);
-    m.setSummary(1, gateway(400), 1000);
+    m.setSummary(summary(1, gateway(100)), 0);
+    m.setSummary(summary(1, gateway(400)), 1000);
     m.setHighlightedForward(webForward(true));
     FlowDiagram d(&m);
     QTemporaryDir dir;
