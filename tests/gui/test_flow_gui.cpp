@@ -19,6 +19,7 @@
 #include <QJsonObject>
 #include <QLocalSocket>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -198,7 +199,11 @@ QString TestFlowGui::http() {
 
 QString TestFlowGui::ruleset() {
     const DriverReply r = drive(op("ruleset"));
-    return r.ok ? r.result.toString() : QStringLiteral("driver error: ") + r.error;
+    // Our table as text without its counter values: traffic moves those, a trace must not
+    // change anything else.
+    static const QRegularExpression counts(QStringLiteral("packets \\d+ bytes \\d+"));
+    return r.ok ? r.result.toString().replace(counts, QStringLiteral("packets N bytes N"))
+                : QStringLiteral("driver error: ") + r.error;
 }
 
 FlowView *TestFlowGui::showFlow() {
@@ -341,7 +346,7 @@ void TestFlowGui::traceStopsRedAtForeignDrop() {
     view->stopTrace();
     QVERIFY(ended.wait(10000));
     QCOMPARE(model->traceEnd(), QStringLiteral("stopped"));
-    QCOMPARE(ruleset(), before); // the trace rule is gone again
+    QCOMPARE(ruleset(), before); // the trace's own chains are gone again
 }
 
 void TestFlowGui::diagnosisNamesForeignChain() {
