@@ -95,7 +95,7 @@ DiagnosisDialog::DiagnosisDialog(FlowView *view, const Forward &forward, QWidget
     layout->addWidget(scroll, 1);
     layout->addWidget(traceBox);
     layout->addWidget(buttons);
-    resize(640, 520);
+    resize(700, 600);
 
     const bool traceable = !forward.id.isEmpty() && forward.enabled;
     m_traceButton->setEnabled(traceable && !m_view->tracing());
@@ -210,6 +210,11 @@ void DiagnosisDialog::onTraceChanged() {
     QString text;
     if (!drop.isEmpty()) {
         text = tr("The trace shows it: the packet was dropped by %1.").arg(drop);
+        m_traceResult->setFont([this] {
+            QFont f = font();
+            f.setBold(true);
+            return f;
+        }());
         const auto named = std::find_if(m_findings.cbegin(), m_findings.cend(),
                                         [&](const auto &f) { return f.chain == drop; });
         if (named != m_findings.cend() && !named->fix.isEmpty())

@@ -24,7 +24,7 @@ namespace portico {
 namespace {
 
 constexpr qreal margin = 16;
-constexpr qreal columnGap = 46;
+constexpr qreal columnGap = 36;
 constexpr qreal chainGap = 16;
 constexpr int stepMs = 450;
 
@@ -143,11 +143,12 @@ void FlowDiagram::updateAnimation() {
 void FlowDiagram::relayout() {
     const QFontMetricsF fm(font());
     const qreal line = fm.height();
-    m_chainWidth = qMax<qreal>(230, fm.averageCharWidth() * 36);
+    m_chainWidth = qMax<qreal>(210, fm.averageCharWidth() * 32);
     m_chainHeight = line * 3 + 12;
     const qreal header = line + 8;
     const qreal caption = line * 2 + 8;
-    const qreal pillWidth = fm.horizontalAdvance(tr("out")) + fm.averageCharWidth() * 6;
+    const qreal pillWidth =
+        qMax(fm.horizontalAdvance(tr("out")), fm.horizontalAdvance(tr("in"))) + line * 1.4;
 
     m_items.clear();
     m_stations.clear();
@@ -186,11 +187,12 @@ void FlowDiagram::relayout() {
     x += pillWidth + columnGap;
     hookStation(QStringLiteral("prerouting"), x, top);
     x += m_chainWidth + columnGap;
+    // The routing decision is narrower than a chain column; input hangs below it, centred.
+    const qreal routingWidth = qMax(m_chainWidth * 0.6, fm.horizontalAdvance(tr("local process")));
     const qreal routingX = x;
-    shapeStation(QStringLiteral("routing"), tr("routing\ndecision"), x + m_chainWidth * 0.15,
-                 m_chainWidth * 0.7, centre, m_chainHeight);
-    x += m_chainWidth + columnGap;
-    const qreal forwardX = x;
+    shapeStation(QStringLiteral("routing"), tr("routing\ndecision"), x, routingWidth, centre,
+                 m_chainHeight);
+    x += routingWidth + columnGap;
     hookStation(QStringLiteral("forward"), x, top);
     x += m_chainWidth + columnGap;
     const qreal postX = x;
@@ -203,16 +205,19 @@ void FlowDiagram::relayout() {
     for (const Station &s : std::as_const(m_stations))
         topBottom = qMax(topBottom, s.rect.bottom());
     const qreal bottomTop = topBottom + columnGap;
-    hookStation(QStringLiteral("input"), routingX, bottomTop);
-    shapeStation(QStringLiteral("local"), tr("local process"), forwardX + m_chainWidth * 0.1,
-                 m_chainWidth * 0.8, bottomTop + header + m_chainHeight / 2, m_chainHeight);
+    const qreal inputX = routingX + routingWidth / 2 - m_chainWidth / 2;
+    hookStation(QStringLiteral("input"), inputX, bottomTop);
+    const qreal localX = inputX + m_chainWidth + columnGap;
+    shapeStation(QStringLiteral("local"), tr("local process"), localX, postX - columnGap - localX,
+                 bottomTop + header + m_chainHeight / 2, m_chainHeight);
     hookStation(QStringLiteral("output"), postX, bottomTop);
 
     qreal bottom = 0;
     for (const Station &s : std::as_const(m_stations))
         bottom = qMax(bottom, s.rect.bottom());
     // The legend, and chains off the IP path, one line each.
-    bottom += line * 1.5 + line * (1 + (m_model->otherChains().isEmpty() ? 0 : 1));
+    // (the legend may take two lines when the diagram is narrow)
+    bottom += line * 1.2 + line * 1.3 * (2 + (m_model->otherChains().isEmpty() ? 0 : 1));
     m_size = QSize(int(qCeil(right)), int(qCeil(bottom + margin)));
     if (m_focus >= m_items.size())
         m_focus = m_items.isEmpty() ? -1 : int(m_items.size()) - 1;
@@ -348,7 +353,8 @@ QString FlowDiagram::chainDetails(const QString &key) const {
     if (c->hasRate)
         lines
             << tr("Now: %1, %2/s").arg(rate(c->packetRate), bytes(quint64(qMax(0.0, c->byteRate))));
-    lines << (c->ours ? tr("This chain is Portico's own.")
+    lines << (c->ours ? tr("This chain is Portico's own; Portico counts per forward (the Hits "
+                           "column), not per chain.")
                       : tr("This chain belongs to another program; Portico only reads it."));
     if (m_model->ourRoles().contains(key))
         lines << tr("For '%1': %2")
@@ -383,6 +389,18 @@ void FlowDiagram::stepTrace() {
     else
         m_traceTimer.stop(); // it stays where it ended
     update();
+}
+
+QStringList FlowDiagram::shownPath() const {
+    if (m_tracePacket < 0 || m_tracePacket >= m_model->tracePackets().size())
+        return m_model->highlightedHooks();
+    // While a traced packet is shown, the path is where it really went, not where it should.
+    QStringList hooks;
+    const TracePacket &p = m_model->tracePackets().at(m_tracePacket);
+    for (int i = 0; i <= m_traceStep && i < p.steps.size(); ++i)
+        if (!hooks.contains(p.steps.at(i).hook))
+            hooks << p.steps.at(i).hook;
+    return hooks;
 }
 
 QString FlowDiagram::traceStoppedAt() const {
@@ -477,7 +495,9 @@ void FlowDiagram::paintChain(QPainter &p, const Item &item, const FlowChain &c) 
     const QColor quiet = mix(pal.color(QPalette::Base), text, 0.65);
     const QColor red = dropColor(pal);
     const QColor highlight = pal.color(QPalette::Highlight);
-    const bool dim = m_model->hasHighlight() && !m_model->isHighlighted(c.key());
+    const bool showingTrace = m_tracePacket >= 0 && m_tracePacket < m_model->tracePackets().size();
+    const bool onPath = !showingTrace && m_model->isHighlighted(c.key());
+    const bool dim = (showingTrace || m_model->hasHighlight()) && !onPath;
     const QRectF r = item.rect;
 
     // Where the shown trace packet has been, and whether it was dropped here.
@@ -514,7 +534,7 @@ void FlowDiagram::paintChain(QPainter &p, const Item &item, const FlowChain &c) 
         border = red;
         borderWidth = 3;
     }
-    if (m_model->isHighlighted(c.key()) || traced) {
+    if (onPath || traced) {
         // On the path: a ring around the box, so that a drop mark on the box itself stays seen.
         p.setPen(QPen(droppedHere ? red : highlight, 3));
         p.setBrush(Qt::NoBrush);
@@ -543,18 +563,24 @@ void FlowDiagram::paintChain(QPainter &p, const Item &item, const FlowChain &c) 
     p.setPen(text);
     QString tag;
     if (c.ours)
-        tag = tr("ours");
+        tag = c.chain.startsWith(QLatin1StringView("trace")) ? tr("trace") : tr("ours");
     if (m_model->ourRoles().contains(c.key()))
         tag = m_model->ourRoles().value(c.key());
-    const qreal tagWidth = tag.isEmpty() ? 0 : QFontMetricsF(bold).horizontalAdvance(tag) + 10;
     const QString name = c.table + QLatin1Char(' ') + c.chain;
-    p.drawText(row.adjusted(0, 0, -tagWidth, 0), Qt::AlignLeft | Qt::AlignVCenter,
-               QFontMetricsF(bold).elidedText(name, Qt::ElideRight, row.width() - tagWidth));
+    p.drawText(row, Qt::AlignLeft | Qt::AlignVCenter,
+               QFontMetricsF(bold).elidedText(name, Qt::ElideRight, row.width()));
     if (!tag.isEmpty()) {
-        const QRectF tagRect(row.right() - tagWidth + 4, row.top(), tagWidth - 4, line);
+        // A badge on the top border, so that it never takes room from the chain's name.
+        QFont small = bold;
+        small.setPointSizeF(bold.pointSizeF() * 0.85);
+        const QFontMetricsF sfm(small);
+        const qreal tagWidth = sfm.horizontalAdvance(tag) + 10;
+        const QRectF tagRect(r.right() - tagWidth - 8, r.top() - sfm.height() / 2 - 1, tagWidth,
+                             sfm.height() + 2);
         p.setPen(Qt::NoPen);
         p.setBrush(highlight);
         p.drawRoundedRect(tagRect, 4, 4);
+        p.setFont(small);
         p.setPen(pal.color(QPalette::HighlightedText));
         p.drawText(tagRect, Qt::AlignCenter, tag);
     }
@@ -594,7 +620,7 @@ void FlowDiagram::paintChain(QPainter &p, const Item &item, const FlowChain &c) 
         if (c.packets || c.bytes)
             third = packets(c.packets) + QStringLiteral(" · ") + bytes(c.bytes);
         else
-            third = tr("no counters");
+            third = tr("no rule counters");
         if (c.hasRate && c.packetRate > 0)
             third += QStringLiteral(" · ") + rate(c.packetRate);
         p.setPen(c.hasRate && c.packetRate > 0 ? text : quiet);
@@ -673,7 +699,7 @@ void FlowDiagram::paintDiagram(QPainter &p) const {
     titleFont.setLetterSpacing(QFont::PercentageSpacing, 105);
     for (const Station &s : m_stations) {
         const bool hook = FlowModel::hooks().contains(s.id);
-        const bool onPath = m_model->highlightedHooks().contains(s.id);
+        const bool onPath = shownPath().contains(s.id);
         if (hook) {
             p.setFont(titleFont);
             p.setPen(onPath ? pal.color(QPalette::Highlight) : text);
@@ -717,7 +743,7 @@ void FlowDiagram::paintDiagram(QPainter &p) const {
     const auto *input = station(QStringLiteral("input"));
     const auto *local = station(QStringLiteral("local"));
     const auto *output = station(QStringLiteral("output"));
-    const QStringList path = m_model->highlightedHooks();
+    const QStringList path = shownPath();
     const bool viaForward = path.contains(QStringLiteral("forward"));
     const bool viaInput = path.contains(QStringLiteral("input"));
     const auto across = [](const Station *a, const Station *b) {
@@ -727,8 +753,9 @@ void FlowDiagram::paintDiagram(QPainter &p) const {
     paintEdge(p, across(in, pre), QStringLiteral("prerouting"), !path.isEmpty());
     paintEdge(p, across(pre, routing), QStringLiteral("prerouting"), !path.isEmpty());
     paintEdge(p, across(routing, fwd), QStringLiteral("forward"), viaForward);
-    paintEdge(p, across(fwd, post), QStringLiteral("forward"), viaForward);
-    paintEdge(p, across(post, out), QStringLiteral("postrouting"), viaForward);
+    const bool viaPost = viaForward && path.contains(QStringLiteral("postrouting"));
+    paintEdge(p, across(fwd, post), QStringLiteral("forward"), viaPost);
+    paintEdge(p, across(post, out), QStringLiteral("postrouting"), viaPost);
     paintEdge(p,
               {QPointF(routing->anchor.center().x(), routing->anchor.bottom()),
                QPointF(routing->anchor.center().x(), input->rect.top() - 2)},
@@ -765,8 +792,15 @@ void FlowDiagram::paintDiagram(QPainter &p) const {
         y = qMax(y, s.rect.bottom());
     y += line * 1.2;
     qreal x = margin;
+    const auto wrap = [&](qreal needed) {
+        if (x > margin && x + needed > m_size.width() - margin) {
+            x = margin;
+            y += line * 1.3;
+        }
+    };
     const auto swatch = [&](const QColor &border, const QColor &fill, qreal width,
                             Qt::PenStyle style, const QString &label) {
+        wrap(28 + fm.horizontalAdvance(label));
         p.setPen(QPen(border, width, style));
         p.setBrush(fill);
         p.drawRoundedRect(QRectF(x, y + 2, 22, line - 4), 3, 3);
@@ -782,8 +816,10 @@ void FlowDiagram::paintDiagram(QPainter &p) const {
     swatch(red, pal.color(QPalette::Window), 1.5, Qt::DashLine, tr("has drop or reject rules"));
     swatch(highlight, pal.color(QPalette::Window), 3, Qt::SolidLine,
            tr("on the forward's path, or where the traced packet went"));
+    const QString edges = tr("Edges widen and move with the packet rate.");
+    wrap(fm.horizontalAdvance(edges));
     p.setPen(quiet);
-    p.drawText(QPointF(x, y + fm.ascent()), tr("Edges widen and move with the packet rate."));
+    p.drawText(QPointF(x, y + fm.ascent()), edges);
     const QList<FlowChain> others = m_model->otherChains();
     if (!others.isEmpty()) {
         QStringList names;

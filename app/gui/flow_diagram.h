@@ -79,6 +79,8 @@ private:
     void updateAnimation();
     void stepTrace();
     const Station *station(const QString &id) const;
+    // The hooks drawn as the path: the traced packet's so far, else the selected forward's.
+    QStringList shownPath() const;
     // The drawn chain a trace step belongs to: the chain itself, or the base chain of its table
     // at that hook that jumped to it.
     QString drawnChainForStep(int packetIndex, int stepIndex) const;

@@ -8,6 +8,7 @@
 #include "trace_reader.h"
 
 #include <QDBusPendingCallWatcher>
+#include <QEvent>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -104,6 +105,8 @@ FlowView::FlowView(HelperClient *client, QWidget *parent)
     splitter->setStretchFactor(0, 4);
     splitter->setStretchFactor(1, 1);
     splitter->setChildrenCollapsible(false);
+    // Wide enough for "Packet 12: dropped by inet firewalld filter_FORWARD" without eliding.
+    side->setMinimumWidth(fontMetrics().averageCharWidth() * 50);
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(controls);
@@ -158,6 +161,12 @@ void FlowView::showEvent(QShowEvent *event) {
 void FlowView::hideEvent(QHideEvent *event) {
     QWidget::hideEvent(event);
     updatePolling();
+}
+
+void FlowView::changeEvent(QEvent *event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange)
+        rebuildTraceList(); // the red of a drop is chosen for the palette
 }
 
 void FlowView::updatePolling() {

@@ -430,6 +430,7 @@ void TestFlowGui::screenshots() {
     QVERIFY2(addWeb(true, &out), qPrintable(out));
     QVERIFY(loadTable(firewalldCount));
     QVERIFY(openWindow());
+    m_window->resize(1440, 820); // the diagram and the trace list side by side
     QVERIFY(QTest::qWaitForWindowExposed(m_window));
     FlowView *view = showFlow();
     QVERIFY(view);
@@ -465,16 +466,45 @@ void TestFlowGui::screenshots() {
     QVERIFY(m_window->grab().save(dir + QStringLiteral("/chain-flow-trace.png")));
     view->exportTo(dir + QStringLiteral("/chain-flow-trace.svg"));
 
+    // The same with a dark palette: every colour but the drop's red comes from the palette.
+    const QPalette light = QApplication::palette();
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(0x2b, 0x2d, 0x30));
+    dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::Base, QColor(0x1e, 0x1f, 0x22));
+    dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x28, 0x2b));
+    dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::Button, QColor(0x35, 0x37, 0x3b));
+    dark.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::Highlight, QColor(0x3d, 0x6e, 0xb4));
+    dark.setColor(QPalette::HighlightedText, Qt::white);
+    dark.setColor(QPalette::Link, QColor(0x6c, 0xa8, 0xf0));
+    dark.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
+    QApplication::setPalette(dark);
+    QTest::qWait(300);
+    QVERIFY(m_window->grab().save(dir + QStringLiteral("/chain-flow-trace-dark.png")));
+    QApplication::setPalette(light);
+
+    QSignalSpy ended(view, &FlowView::traceEnded);
+    view->stopTrace();
+    QVERIFY(ended.wait(10000));
+
+    // The diagnosis, with the result of its own trace.
     m_window->diagnoseAction()->trigger();
     DiagnosisDialog *d = nullptr;
     QTRY_VERIFY((d = m_window->findChild<DiagnosisDialog *>(QStringLiteral("diagnosisDialog"))));
     QTRY_VERIFY_WITH_TIMEOUT(d->finished(), 15000);
     QVERIFY(QTest::qWaitForWindowExposed(d));
+    QTRY_VERIFY(d->traceButton()->isEnabled());
+    QTest::mouseClick(d->traceButton(), Qt::LeftButton);
+    QTest::qWait(500);
+    http();
+    QTRY_VERIFY_WITH_TIMEOUT(d->traceResult().contains(foreignChain), 10000);
     QTest::qWait(300);
     QVERIFY(d->grab().save(dir + QStringLiteral("/diagnosis.png")));
-    QSignalSpy ended(view, &FlowView::traceEnded);
+    QSignalSpy ended2(view, &FlowView::traceEnded);
     view->stopTrace();
-    ended.wait(10000);
+    QVERIFY(ended2.wait(10000));
     d->close();
 }
 
