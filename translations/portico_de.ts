@@ -426,10 +426,6 @@ Entscheidung</translation>
         <translation>Jetzt: %1, %2/s</translation>
     </message>
     <message>
-        <source>This chain is Portico&apos;s own.</source>
-        <translation>Diese Kette gehört Portico.</translation>
-    </message>
-    <message>
         <source>This chain belongs to another program; Portico only reads it.</source>
         <translation>Diese Kette gehört einem anderen Programm; Portico liest sie nur.</translation>
     </message>
@@ -460,10 +456,6 @@ Entscheidung</translation>
     <message>
         <source>✕ dropped in %1</source>
         <translation>✕ verworfen in %1</translation>
-    </message>
-    <message>
-        <source>no counters</source>
-        <translation>keine Zähler</translation>
     </message>
     <message>
         <source>Traced packet %1 of &apos;%2&apos; was dropped by %3.</source>
@@ -512,6 +504,18 @@ Entscheidung</translation>
     <message>
         <source>Portico chain flow</source>
         <translation>Portico-Kettenfluss</translation>
+    </message>
+    <message>
+        <source>This chain is Portico&apos;s own; Portico counts per forward (the Hits column), not per chain.</source>
+        <translation>Diese Kette gehört Portico; Portico zählt je Weiterleitung (Spalte „Treffer“), nicht je Kette.</translation>
+    </message>
+    <message>
+        <source>trace</source>
+        <translation>Trace</translation>
+    </message>
+    <message>
+        <source>no rule counters</source>
+        <translation>keine Regelzähler</translation>
     </message>
 </context>
 <context>
