@@ -144,7 +144,7 @@ FlowView::FlowView(HelperClient *client, QWidget *parent)
 }
 
 FlowView::~FlowView() {
-    if (tracing() && m_traceId)
+    if (tracing() && m_traceId && m_client)
         m_client->stopTraceAsync(m_traceId); // the helper also ends it when our name goes
 }
 

@@ -75,7 +75,8 @@ private:
     void rebuildTraceList();
     void showLatestPacket();
 
-    HelperClient *m_client;
+    // The window's client; it may go first when the window closes (it is an older child).
+    QPointer<HelperClient> m_client;
     FlowModel *m_model;
     FlowDiagram *m_diagram;
     QLabel *m_forwardLabel;
