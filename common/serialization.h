@@ -6,6 +6,7 @@
 #include "forward.h"
 #include "validation.h"
 
+#include <QDBusArgument>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QVariantMap>
@@ -20,7 +21,24 @@ namespace portico {
 // left unchanged and the error's key is the offending bus key.
 // `sources` may be a QStringList or a QDBusArgument of signature "as" (as QtDBus delivers it).
 ValidationError forwardFromVariantMap(const QVariantMap &map, Forward *out);
-QVariantMap forwardToVariantMap(const Forward &f);
+// All: every key, as ListForwards returns them. Request: only name, external_port and the keys
+// whose value differs from the default, which is how clients send new and replaced forwards:
+// about half the bytes for a typical forward, and a big ReplaceForwards is mostly bytes.
+enum class BusKeys { All, Request };
+QVariantMap forwardToVariantMap(const Forward &f, BusKeys keys = BusKeys::All);
+
+// A list of forwards that QtDBus writes straight into a message as aa{sv}, key by key, without
+// a QVariantMap per forward (at 10,000 forwards building those maps cost more than sending
+// them): ListForwards' reply, and the list a client sends to ReplaceForwards. Reading one back
+// parses each entry with forwardFromVariantMap; the first bad entry empties `forwards` and
+// sets `error`. Registered by registerDBusTypes().
+struct BusForwardList {
+    QList<Forward> forwards;
+    BusKeys keys = BusKeys::All;
+    QString error;
+};
+QDBusArgument &operator<<(QDBusArgument &arg, const BusForwardList &list);
+const QDBusArgument &operator>>(const QDBusArgument &arg, BusForwardList &list);
 
 // File form: the same keys, as JSON values of the matching types (sources: array of strings),
 // with the same merge rule. forwardToJson writes every key.
@@ -33,3 +51,5 @@ ValidationError forwardsFromJson(const QJsonArray &array, QList<Forward> *out);
 QJsonArray forwardsToJson(const QList<Forward> &forwards);
 
 } // namespace portico
+
+Q_DECLARE_METATYPE(portico::BusForwardList)
