@@ -517,6 +517,10 @@ Entscheidung</translation>
         <source>no rule counters</source>
         <translation>keine Regelzähler</translation>
     </message>
+    <message>
+        <source>&apos;%1&apos;: %2</source>
+        <translation>„%1“: %2</translation>
+    </message>
 </context>
 <context>
     <name>portico::FlowModel</name>

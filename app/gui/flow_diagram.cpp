@@ -617,13 +617,23 @@ void FlowDiagram::paintChain(QPainter &p, const Item &item, const FlowChain &c) 
         p.setFont(f);
         p.setPen(red);
     } else {
-        if (c.packets || c.bytes)
+        bool live = c.hasRate && c.packetRate > 0;
+        if (c.packets || c.bytes) {
             third = packets(c.packets) + QStringLiteral(" · ") + bytes(c.bytes);
-        else
+            if (live)
+                third += QStringLiteral(" · ") + rate(c.packetRate);
+        } else if (c.ours && m_model->hasForwardCounters() &&
+                   m_model->ourRoles().contains(c.key())) {
+            // Our chains count per forward: show the selected forward's own numbers.
+            third =
+                tr("'%1': %2").arg(m_model->highlightedName(), packets(m_model->forwardPackets()));
+            if (m_model->forwardPacketRate() > 0)
+                third += QStringLiteral(" · ") + rate(m_model->forwardPacketRate());
+            live = m_model->forwardPacketRate() > 0;
+        } else {
             third = tr("no rule counters");
-        if (c.hasRate && c.packetRate > 0)
-            third += QStringLiteral(" · ") + rate(c.packetRate);
-        p.setPen(c.hasRate && c.packetRate > 0 ? text : quiet);
+        }
+        p.setPen(live ? text : quiet);
     }
     p.drawText(row, Qt::AlignLeft | Qt::AlignVCenter,
                p.fontMetrics().elidedText(third, Qt::ElideRight, int(row.width())));
@@ -677,6 +687,9 @@ void FlowDiagram::paintDiagram(QPainter &p) const {
         }
         caption = tr("Path of '%1': %2")
                       .arg(m_model->highlightedName(), parts.join(QStringLiteral(" → ")));
+        if (m_model->hasForwardCounters())
+            caption += QStringLiteral("  (%1, %2)")
+                           .arg(packets(m_model->forwardPackets()), bytes(m_model->forwardBytes()));
     } else if (!m_model->hasSummary()) {
         caption = tr("Waiting for the ruleset summary from the helper…");
     } else {

@@ -178,7 +178,19 @@ void FlowModel::setHighlightedForward(const Forward &f) {
     emit highlightChanged();
 }
 
+void FlowModel::setForwardCounters(bool has, quint64 packets, quint64 bytes, double packetRate) {
+    if (has == m_fwdCounters && packets == m_fwdPackets && bytes == m_fwdBytes &&
+        packetRate == m_fwdRate)
+        return;
+    m_fwdCounters = has;
+    m_fwdPackets = packets;
+    m_fwdBytes = bytes;
+    m_fwdRate = packetRate;
+    emit countersChanged();
+}
+
 void FlowModel::clearHighlight() {
+    m_fwdCounters = false;
     m_highlightSet = false;
     m_highlightName.clear();
     rebuildPath();

@@ -86,6 +86,13 @@ public:
     // key of one of our chains on the path -> "DNAT", "accept", "masquerade", ...
     QMap<QString, QString> ourRoles() const { return m_ourRoles; }
     bool isHighlighted(const QString &chainKey) const;
+    // The highlighted forward's own counters (Portico counts per forward, not per chain), from
+    // the forwards table's GetCounters polling.
+    void setForwardCounters(bool has, quint64 packets, quint64 bytes, double packetRate);
+    bool hasForwardCounters() const { return m_fwdCounters; }
+    quint64 forwardPackets() const { return m_fwdPackets; }
+    quint64 forwardBytes() const { return m_fwdBytes; }
+    double forwardPacketRate() const { return m_fwdRate; }
 
     // --- trace ----------------------------------------------------------------------------
     void beginTrace(const QString &forwardId, const QString &forwardName);
@@ -124,6 +131,10 @@ private:
     QString m_highlightName;
     QStringList m_pathHooks;
     QMap<QString, QString> m_ourRoles;
+    bool m_fwdCounters = false;
+    quint64 m_fwdPackets = 0;
+    quint64 m_fwdBytes = 0;
+    double m_fwdRate = 0;
 
     bool m_tracing = false;
     QString m_traceForwardId;

@@ -6,6 +6,7 @@
 
 #include "diagnosis_dialog.h"
 #include "errors.h"
+#include "flow_model.h"
 #include "flow_view.h"
 #include "forward_dialog.h"
 #include "forward_list_decoder.h"
@@ -874,6 +875,7 @@ void MainWindow::setupFlow() {
     m_ui->forwardView->addAction(m_diagnoseAction);
     connect(m_diagnoseAction, &QAction::triggered, this, &MainWindow::diagnoseSelected);
     connect(m_flowView, &FlowView::diagnoseRequested, this, &MainWindow::diagnoseSelected);
+    connect(this, &MainWindow::countersUpdated, this, &MainWindow::updateFlowSelection);
 }
 
 void MainWindow::updateFlowSelection() {
@@ -889,6 +891,11 @@ void MainWindow::updateFlowSelection() {
     }
     if (f != m_flowView->forward())
         m_flowView->setForward(f);
+    if (row >= 0) {
+        const auto &r = m_model->rowAt(row);
+        m_flowView->model()->setForwardCounters(r.hasCounters, r.counters.packets, r.counters.bytes,
+                                                r.packetRate);
+    }
     if (m_diagnoseAction)
         m_diagnoseAction->setEnabled(showingTable() && f && !f->id.isEmpty());
 }

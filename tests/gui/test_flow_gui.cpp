@@ -306,6 +306,10 @@ void TestFlowGui::selectingForwardHighlightsPath() {
     QCOMPARE(roles.value(QStringLiteral("inet portico forward")), FlowModel::tr("accept"));
     QCOMPARE(roles.value(QStringLiteral("inet portico postrouting")), FlowModel::tr("masquerade"));
     QVERIFY(!model->isHighlighted(QStringLiteral("inet portico input")));
+    // Our chains count per forward: the diagram carries the selected forward's own counters.
+    for (int i = 0; i < 2; ++i)
+        QVERIFY(http().contains(QStringLiteral("lan-server")));
+    QTRY_VERIFY_WITH_TIMEOUT(model->hasForwardCounters() && model->forwardPackets() > 0, 10000);
     m_window->ui()->forwardView->clearSelection();
     QTRY_VERIFY(!model->hasHighlight());
 }
