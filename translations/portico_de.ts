@@ -564,10 +564,6 @@ Entscheidung</translation>
 <context>
     <name>portico::FlowView</name>
     <message>
-        <source>%1. %2: %3 %4 %5</source>
-        <translation>%1. %2: %3 %4 %5</translation>
-    </message>
-    <message>
         <source> · policy %1</source>
         <translation> · Policy %1</translation>
     </message>
@@ -708,6 +704,10 @@ herein: %1, hinaus: %2</translation>
     <message>
         <source>PNG image (*.png);;SVG image (*.svg)</source>
         <translation>PNG-Bild (*.png);;SVG-Bild (*.svg)</translation>
+    </message>
+    <message>
+        <source>%1. %2 · %3 %4</source>
+        <translation>%1. %2 · %3 %4</translation>
     </message>
 </context>
 <context>

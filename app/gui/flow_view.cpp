@@ -18,6 +18,7 @@
 #include <QSplitter>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include <utility>
 
 namespace portico {
 
@@ -33,7 +34,8 @@ template <typename F> void whenDone(QObject *owner, const QDBusPendingCall &call
 }
 
 QString stepText(int n, const TraceStep &s) {
-    QString text = FlowView::tr("%1. %2: %3 %4 %5").arg(n).arg(s.hook, s.family, s.table, s.chain);
+    // The family is in the tooltip: the list stays narrow enough to read beside the diagram.
+    QString text = FlowView::tr("%1. %2 · %3 %4").arg(n).arg(s.hook, s.table, s.chain);
     if (s.type == QLatin1StringView("policy"))
         text += FlowView::tr(" · policy %1").arg(s.verdict);
     else if (s.type == QLatin1StringView("return"))
@@ -106,7 +108,7 @@ FlowView::FlowView(HelperClient *client, QWidget *parent)
     splitter->setStretchFactor(1, 1);
     splitter->setChildrenCollapsible(false);
     // Wide enough for "Packet 12: dropped by inet firewalld filter_FORWARD" without eliding.
-    side->setMinimumWidth(fontMetrics().averageCharWidth() * 50);
+    side->setMinimumWidth(fontMetrics().averageCharWidth() * 58);
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(controls);
@@ -257,6 +259,7 @@ void FlowView::startTraceOf(const Forward &forward, uint seconds) {
     m_shownPackets = 0;
     m_diagram->showTracePacket(-1);
     m_traceStarting = true;
+    m_stopWhenStarted = false;
     m_model->beginTrace(forward.id, forward.name);
     int fd = -1;
     const QDBusPendingCall call = m_client->startTraceAsync(forward.id, seconds, &fd);
@@ -286,6 +289,8 @@ void FlowView::startTraceOf(const Forward &forward, uint seconds) {
     whenDone(this, call, [this, seconds](const QDBusMessage &reply) {
         m_traceStarting = false;
         const auto r = m_client->decodeStartTrace(reply);
+        if (!r.ok())
+            m_stopWhenStarted = false;
         if (!r.ok()) {
             delete m_reader;
             m_model->endTrace(QStringLiteral("error"), r.error.message);
@@ -299,10 +304,17 @@ void FlowView::startTraceOf(const Forward &forward, uint seconds) {
         updateControls();
         rebuildTraceList();
         emit traceStarted(true, QString());
+        if (std::exchange(m_stopWhenStarted, false))
+            stopTrace();
     });
 }
 
 void FlowView::stopTrace() {
+    if (m_traceStarting) {
+        // Packets may come before StartTrace's reply: stop as soon as the id is known.
+        m_stopWhenStarted = true;
+        return;
+    }
     if (!m_traceId || !m_model->tracing())
         return;
     m_stopButton->setEnabled(false);
@@ -319,9 +331,10 @@ void FlowView::showLatestPacket() {
     if (n <= m_shownPackets || m_diagram->traceAnimating())
         return;
     m_shownPackets = n;
-    if (QTreeWidgetItem *item = m_traceList->topLevelItem(n - 1))
+    if (QTreeWidgetItem *item = m_traceList->topLevelItem(n - 1)) {
         m_traceList->setCurrentItem(item);
-    else
+        m_traceList->expandItem(item);
+    } else
         m_diagram->showTracePacket(n - 1);
 }
 
@@ -355,7 +368,7 @@ void FlowView::rebuildTraceList() {
         for (const TraceStep &s : p.steps) {
             auto *child = new QTreeWidgetItem(item);
             child->setText(0, stepText(++n, s));
-            QString tip = child->text(0);
+            QString tip = traceChainKey(s) + QLatin1Char('\n') + child->text(0);
             if (!s.iif.isEmpty() || !s.oif.isEmpty())
                 tip +=
                     tr("\nin: %1, out: %2")
@@ -365,8 +378,10 @@ void FlowView::rebuildTraceList() {
                 child->setForeground(0, red);
         }
     }
-    if (current >= 0 && current < m_traceList->topLevelItemCount())
+    if (current >= 0 && current < m_traceList->topLevelItemCount()) {
         m_traceList->setCurrentItem(m_traceList->topLevelItem(current));
+        m_traceList->expandItem(m_traceList->topLevelItem(current)); // its steps
+    }
 
     const int packets = int(m_model->tracePackets().size());
     QString text;

@@ -99,6 +99,7 @@ private:
     quint64 m_traceId = 0;
     bool m_traceStarting = false;
     bool m_wasTracing = false;
+    bool m_stopWhenStarted = false;
     int m_shownPackets = 0;
     QTimer m_traceTimeout; // if the helper never says the trace ended
 };

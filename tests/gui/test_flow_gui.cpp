@@ -434,7 +434,7 @@ void TestFlowGui::screenshots() {
     QVERIFY2(addWeb(true, &out), qPrintable(out));
     QVERIFY(loadTable(firewalldCount));
     QVERIFY(openWindow());
-    m_window->resize(1440, 820); // the diagram and the trace list side by side
+    m_window->resize(1520, 820); // the diagram and the trace list side by side
     QVERIFY(QTest::qWaitForWindowExposed(m_window));
     FlowView *view = showFlow();
     QVERIFY(view);
@@ -500,8 +500,9 @@ void TestFlowGui::screenshots() {
     QTRY_VERIFY_WITH_TIMEOUT(d->finished(), 15000);
     QVERIFY(QTest::qWaitForWindowExposed(d));
     QTRY_VERIFY(d->traceButton()->isEnabled());
+    QSignalSpy started2(view, &FlowView::traceStarted);
     QTest::mouseClick(d->traceButton(), Qt::LeftButton);
-    QTest::qWait(500);
+    QVERIFY(started2.wait(15000));
     http();
     QTRY_VERIFY_WITH_TIMEOUT(d->traceResult().contains(foreignChain), 10000);
     QTest::qWait(300);
