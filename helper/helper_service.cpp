@@ -231,6 +231,12 @@ bool HelperService::init(const SavedState &state, const QString &loadReport, QSt
             return false;
         }
     }
+    // issue 5: a helper that was killed during a trace could not take its chains out.
+    QString leftover;
+    if (const int n = PacketTrace::removeLeftovers(m_writer, &leftover); n > 0)
+        qInfo("removed %d trace chains that an earlier run left in table inet portico", n);
+    else if (n < 0)
+        qWarning("could not look for leftover trace chains: %s", qPrintable(leftover));
     return true;
 }
 
@@ -965,6 +971,9 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
                         .arg(back.message);
         if (changed)
             m_sysctl.write(before);
+        // issue 5: putting the ruleset back may have written our table whole.
+        for (PacketTrace *t : std::as_const(m_traces))
+            t->tableRewritten();
         qWarning("%s", qPrintable(text));
         return Outcome::fail(errors::State, text);
     }
@@ -1051,11 +1060,18 @@ HelperService::Outcome HelperService::actStartTrace(Call &call) {
             QStringLiteral("forward '%1' is disabled; enable it first").arg(f.name));
     const QString owner = call.message.service();
     // One trace per client: a new one ends the one it had.
-    for (PacketTrace *t : std::as_const(m_traces)) {
+    // (stop() takes the trace out of m_traces, so not while iterating over it)
+    const QList<PacketTrace *> running = m_traces.values();
+    for (PacketTrace *t : running) {
         if (t->owner() == owner)
             t->stop(QStringLiteral("stopped"),
                     QStringLiteral("the same client started another trace"));
     }
+    // Each trace is a listener and two chains; a few are plenty for the few people who watch.
+    if (m_traces.size() >= PacketTrace::maxTraces)
+        return Outcome::fail("org.freedesktop.DBus.Error.LimitsExceeded",
+                             QStringLiteral("%1 traces are running already; wait until one ends")
+                                 .arg(PacketTrace::maxTraces));
     const int fd = fcntl(call.pipe.fileDescriptor(), F_DUPFD_CLOEXEC, 3);
     if (fd < 0)
         return Outcome::fail(errors::InvalidArgs,

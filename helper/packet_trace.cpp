@@ -15,6 +15,7 @@
 
 #include <QHostAddress>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSocketNotifier>
 
 #include <cerrno>
@@ -125,7 +126,9 @@ void endpoints(const nftnl_trace *t, QJsonObject *out) {
 } // namespace
 
 bool PacketTrace::parseEvent(const nlmsghdr *nlh, QJsonObject *out, quint32 *traceId) {
-    if (nlh->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_TRACE))
+    // (libnftnl aborts on a message of another kind)
+    if (nlh->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_TRACE) ||
+        nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(nfgenmsg))
         return false;
     nftnl_trace *t = nftnl_trace_alloc();
     const bool ok = nftnl_trace_nlmsg_parse(nlh, t) == 0 && nftnl_trace_is_set(t, NFTNL_TRACE_ID) &&
@@ -202,6 +205,29 @@ PacketTrace::~PacketTrace() {
     stop(QStringLiteral("stopped"), QStringLiteral("the helper is exiting"));
 }
 
+int PacketTrace::removeLeftovers(RulesetWriter *writer, QString *error) {
+    RulesetReader reader;
+    RulesetSnapshot s;
+    if (QString err = reader.read(&s); !err.isEmpty()) {
+        *error = err;
+        return -1;
+    }
+    static const QRegularExpression name(QStringLiteral("^trace[0-9]+_(pre|out)$"));
+    int removed = 0;
+    for (const ChainView &c : std::as_const(s.chains)) {
+        if (!c.ours || !name.match(c.name).hasMatch())
+            continue;
+        RulesetWriter::TraceChains t;
+        (c.name.endsWith(QLatin1String("_pre")) ? t.prerouting : t.output) = c.name;
+        if (const ApplyError e = writer->removeTraceChains(t); !e.ok()) {
+            *error = e.message;
+            return -1;
+        }
+        ++removed;
+    }
+    return removed;
+}
+
 QString PacketTrace::start() {
     // A write to a pipe whose reader has gone must fail with EPIPE, not end the helper.
     ::signal(SIGPIPE, SIG_IGN);
@@ -250,13 +276,22 @@ QString PacketTrace::start() {
     return {};
 }
 
+bool PacketTrace::chainsPresent() {
+    RulesetSnapshot now;
+    if (!m_reader.read(&now).isEmpty())
+        return true; // unknown: assume the worst
+    const QString inet = QStringLiteral("inet"), table = QLatin1String(ourTable);
+    return now.find(inet, table, m_chains.prerouting) || now.find(inet, table, m_chains.output);
+}
+
 void PacketTrace::tableRewritten() {
     if (!m_running)
         return;
     // The chains are added only when they are gone: one that exists refuses the whole batch.
     const ApplyError e = m_writer->addTraceChains(m_chains);
     m_installed = true;
-    if (!e.ok() && !e.message.contains(QLatin1String("File exists")))
+    // (refused with EEXIST when they are still there; the errno's words depend on the locale)
+    if (!e.ok() && !chainsPresent())
         qWarning("trace %llu: %s", m_id, qPrintable(e.message));
 }
 
@@ -286,12 +321,26 @@ void PacketTrace::stop(const QString &reason, const QString &message) {
     m_nl = nullptr;
     QString text = message;
     if (m_installed) {
-        if (const ApplyError e = m_writer->removeTraceChains(m_chains); !e.ok()) {
-            // The table was replaced whole in the meantime, taking the chains with it: fine.
-            if (!e.message.contains(QLatin1String("No such file"))) {
-                qWarning("trace %llu: %s", m_id, qPrintable(e.message));
-                text += (text.isEmpty() ? QString() : QStringLiteral("; ")) + e.message;
+        ApplyError e = m_writer->removeTraceChains(m_chains);
+        if (!e.ok()) {
+            // The table was replaced whole in the meantime and took one or both chains with it:
+            // the batch was refused for the missing one, so the other goes on its own.
+            RulesetSnapshot now;
+            if (m_reader.read(&now).isEmpty()) {
+                const QString inet = QStringLiteral("inet"), table = QLatin1String(ourTable);
+                RulesetWriter::TraceChains left;
+                if (now.find(inet, table, m_chains.prerouting))
+                    left.prerouting = m_chains.prerouting;
+                if (now.find(inet, table, m_chains.output))
+                    left.output = m_chains.output;
+                e = left.prerouting.isEmpty() && left.output.isEmpty()
+                        ? ApplyError()
+                        : m_writer->removeTraceChains(left);
             }
+        }
+        if (!e.ok()) {
+            qWarning("trace %llu: %s", m_id, qPrintable(e.message));
+            text += (text.isEmpty() ? QString() : QStringLiteral("; ")) + e.message;
         }
         m_installed = false;
     }
@@ -350,12 +399,15 @@ void PacketTrace::drain() {
 
 QString PacketTrace::hookOf(const QString &family, const QString &table, const QString &chain) {
     const ChainView *c = m_snapshot.find(family, table, chain);
-    if (!c) {
+    const QString label = family + QLatin1Char(' ') + table + QLatin1Char(' ') + chain;
+    if (!c && !m_unknownChains.contains(label)) {
         // A chain made after the trace started: read the ruleset again, once per unknown chain.
         RulesetSnapshot fresh;
         if (m_reader.read(&fresh).isEmpty())
             m_snapshot = fresh;
         c = m_snapshot.find(family, table, chain);
+        if (!c)
+            m_unknownChains.insert(label);
     }
     return c && c->base ? c->hook : QString();
 }
@@ -384,11 +436,24 @@ void PacketTrace::handle(const nlmsghdr *nlh) {
         m_packets.insert(traceId, Packet{++m_packetCount, QString(), true});
         return;
     }
+    // Another client's trace of the same packets: its chain is no step of the path either.
+    static const QRegularExpression traceChain(QStringLiteral("^trace[0-9]+_(pre|out)$"));
+    if (ours && traceChain.match(chain).hasMatch())
+        return;
     auto it = m_packets.find(traceId);
     if (it == m_packets.end() || m_limitReached)
         return; // traced by someone else's nftrace rule
     it->inTraceChain = false;
     QString hook = hookOf(family, table, chain);
+    // The kernel marks the end of a chain's rules with a rule event without a handle: before
+    // the policy of a base chain (which follows as its own event, so this one says nothing) and
+    // when a jump target runs out of rules (a return to the caller).
+    if (o.value(QLatin1String("type")) == QLatin1String("rule") &&
+        o.value(QLatin1String("handle")).toInteger() == 0) {
+        if (!hook.isEmpty())
+            return;
+        o.insert(QStringLiteral("type"), QStringLiteral("return"));
+    }
     // A regular chain (a jump target) is at the hook of the base chain that jumped to it.
     if (hook.isEmpty())
         hook = it->lastHook;

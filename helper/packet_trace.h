@@ -12,6 +12,7 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 #include <memory>
@@ -29,6 +30,8 @@ public:
     static constexpr int maxSeconds = 60;
     // More packets than anyone reads in a list: the trace ends there rather than flood the pipe.
     static constexpr int maxPackets = 1000;
+    // Running at once, over all clients (one each).
+    static constexpr int maxTraces = 16;
 
     // `pipeFd` is the write end of the client's pipe; the trace owns it from here on.
     PacketTrace(RulesetWriter *writer, quint64 id, const QString &owner, int pipeFd,
@@ -51,6 +54,10 @@ public:
     // The names of this trace's chains, "trace<id>_pre" and "trace<id>_out".
     const RulesetWriter::TraceChains &chains() const { return m_chains; }
 
+    // Chains of traces that a killed helper left in our table (a trace that ends removes its
+    // own): deleted at start. Returns how many, or -1 with *error.
+    static int removeLeftovers(RulesetWriter *writer, QString *error);
+
     // One NFT_MSG_TRACE event as a JSON object of the contract, without the packet number,
     // time and hook that only the running trace knows; *traceId is the kernel's packet id.
     static bool parseEvent(const nlmsghdr *nlh, QJsonObject *out, quint32 *traceId);
@@ -65,6 +72,7 @@ private:
     void handle(const nlmsghdr *nlh);
     void write(const QJsonObject &line);
     QString hookOf(const QString &family, const QString &table, const QString &chain);
+    bool chainsPresent(); // either of this trace's chains is in the kernel
 
     RulesetWriter *m_writer;
     RulesetReader m_reader;
@@ -95,6 +103,7 @@ private:
         bool inTraceChain = false; // no step since our chain: its further events are the same pass
     };
     QHash<quint32, Packet> m_packets; // by the kernel's trace id
+    QSet<QString> m_unknownChains;    // not in the ruleset even after reading it again
     int m_packetCount = 0;
 };
 

@@ -473,6 +473,8 @@ public:
             m_out->verdict = QStringLiteral("reject");
         } else if (name == "queue") {
             m_out->verdict = QStringLiteral("queue");
+        } else if (name == "target") {
+            xtTarget(QByteArray(nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME)));
         } else if (name == "log" || name == "notrack" || name == "objref" || name == "dynset" ||
                    name == "dup" || name == "last" || name == "flow_offload" || name == "secmark") {
             // Statements that neither match nor end the rule.
@@ -486,6 +488,23 @@ public:
 
 private:
     void load(quint32 reg, const Load &l) { m_regs[reg] = l; }
+
+    // An iptables-nft rule with an xtables target (-j REJECT, -j DNAT, ...) that nft has no
+    // native form for.
+    void xtTarget(const QByteArray &target) {
+        if (target == "REJECT") {
+            m_out->verdict = QStringLiteral("reject");
+        } else if (target == "DNAT" || target == "SNAT" || target == "MASQUERADE" ||
+                   target == "REDIRECT") {
+            (target == "DNAT"         ? m_out->dnat
+             : target == "SNAT"       ? m_out->snat
+             : target == "MASQUERADE" ? m_out->masquerade
+                                      : m_out->redirect) = true;
+            m_out->verdict = QStringLiteral("accept");
+        } else {
+            m_out->opaque = true; // LOG, MARK, NFQUEUE, ...: whether it ends the chain is unknown
+        }
+    }
 
     const Load *reg(quint32 r) const {
         const auto it = m_regs.find(r);
@@ -725,7 +744,17 @@ QString ruleComment(const nftnl_rule *r) {
 
 } // namespace
 
+// libnftnl reads a message as the object it is asked for, and aborts on attributes that do not
+// fit; so the message type is checked first.
+static bool isMessage(const nlmsghdr *nlh, uint16_t type) {
+    return nlh->nlmsg_type == (NFNL_SUBSYS_NFTABLES << 8 | type) &&
+           nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(nfgenmsg);
+}
+
 bool reader::parseTable(const nlmsghdr *nlh, TableView *out) {
+    if (!isMessage(nlh, NFT_MSG_NEWTABLE))
+        return false;
+    *out = TableView();
     nftnl_table *t = nftnl_table_alloc();
     const bool ok = nftnl_table_nlmsg_parse(nlh, t) == 0 && nftnl_table_is_set(t, NFTNL_TABLE_NAME);
     if (ok) {
@@ -744,6 +773,9 @@ bool reader::parseTable(const nlmsghdr *nlh, TableView *out) {
 }
 
 bool reader::parseChain(const nlmsghdr *nlh, ChainView *out) {
+    if (!isMessage(nlh, NFT_MSG_NEWCHAIN))
+        return false;
+    *out = ChainView();
     nftnl_chain *c = nftnl_chain_alloc();
     const bool ok = nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
                     nftnl_chain_is_set(c, NFTNL_CHAIN_NAME) &&
@@ -786,6 +818,8 @@ bool reader::parseChain(const nlmsghdr *nlh, ChainView *out) {
 
 bool reader::parseRule(const nlmsghdr *nlh, QString *family, QString *table, QString *chain,
                        RuleView *out, const SetElements *sets) {
+    if (!isMessage(nlh, NFT_MSG_NEWRULE))
+        return false;
     nftnl_rule *r = nftnl_rule_alloc();
     const bool ok = nftnl_rule_nlmsg_parse(nlh, r) == 0 && nftnl_rule_is_set(r, NFTNL_RULE_TABLE) &&
                     nftnl_rule_is_set(r, NFTNL_RULE_CHAIN);
@@ -812,6 +846,8 @@ bool reader::parseRule(const nlmsghdr *nlh, QString *family, QString *table, QSt
 }
 
 bool reader::parseGeneration(const nlmsghdr *nlh, quint32 *out) {
+    if (!isMessage(nlh, NFT_MSG_NEWGEN))
+        return false;
     nftnl_gen *g = nftnl_gen_alloc();
     const bool ok = nftnl_gen_nlmsg_parse(nlh, g) == 0 && nftnl_gen_is_set(g, NFTNL_GEN_ID);
     if (ok)

@@ -1655,8 +1655,10 @@ ApplyError RulesetWriter::removeTraceChains(const TraceChains &t) {
         return ApplyError{{}, {}, {}, d->socket.openError()};
     netlink::Batch batch(d->socket.nextSeq());
     batch.begin();
-    traceChain(batch, t.prerouting, 0, false);
-    traceChain(batch, t.output, 0, false);
+    for (const QString &name : {t.prerouting, t.output}) {
+        if (!name.isEmpty())
+            traceChain(batch, name, 0, false);
+    }
     batch.end();
     const netlink::BatchResult result = d->socket.send(batch);
     if (result.ok())

@@ -78,7 +78,7 @@ public:
     // One batch that creates both chains and their rules; refused (nothing changed) when the
     // table is missing or a chain of that name exists.
     ApplyError addTraceChains(const TraceChains &t);
-    // One batch that deletes both chains with their rules.
+    // One batch that deletes both chains with their rules (an empty name is skipped).
     ApplyError removeTraceChains(const TraceChains &t);
 
 private:

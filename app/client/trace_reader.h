@@ -5,6 +5,7 @@
 
 #include <QByteArray>
 #include <QJsonObject>
+#include <QMetaType>
 #include <QObject>
 #include <QString>
 
@@ -61,3 +62,5 @@ private:
 };
 
 } // namespace portico
+
+Q_DECLARE_METATYPE(portico::TraceStep)

@@ -680,14 +680,18 @@ int CommandRunner::trace(const Invocation &inv) {
             where << u"in "_s + s.iif;
         if (!s.oif.isEmpty())
             where << u"out "_s + s.oif;
-        m_out << "  " << QString::number(s.timeMs).rightJustified(6) << " ms  "
-              << s.hook.leftJustified(11) << ' '
-              << (s.family + u' ' + s.table + u' ' + s.chain).leftJustified(32) << ' '
-              << what.leftJustified(9) << ' ' << verdict.leftJustified(8)
-              << (where.isEmpty() ? QString() : u"  "_s + where.join(u", "_s));
-        if (s.dst.size() && s.type != "policy"_L1)
-            m_out << "  " << s.dst;
-        m_out << Qt::endl;
+        QString line = u"  "_s + QString::number(s.timeMs).rightJustified(6) + u" ms  "_s +
+                       s.hook.leftJustified(11) + u' ' +
+                       (s.family + u' ' + s.table + u' ' + s.chain).leftJustified(32) + u' ' +
+                       what.leftJustified(9) + u' ' + verdict.leftJustified(8);
+        if (!where.isEmpty())
+            line += u"  "_s + where.join(u", "_s);
+        if (!s.dst.isEmpty() && s.type != "policy"_L1)
+            line += u"  "_s + s.dst;
+        // Trailing blanks of the padding are no use to anyone.
+        while (line.endsWith(u' '))
+            line.chop(1);
+        m_out << line << Qt::endl;
         if (s.dropped())
             m_out << "  DROPPED by " << s.family << ' ' << s.table << ' ' << s.chain
                   << (s.type == "policy"_L1 ? u" (its policy)"_s : u" (rule %1)"_s.arg(s.handle))

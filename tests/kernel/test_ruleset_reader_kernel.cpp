@@ -5,6 +5,8 @@
 #include "ruleset_reader.h"
 #include "ruleset_writer.h"
 
+#include "kernel_netns.h"
+
 #include <QProcess>
 #include <QTest>
 
@@ -17,85 +19,9 @@
 #include <unistd.h>
 
 using namespace portico;
+using portico::kerneltest::Netns;
 
 namespace {
-
-QString run(const QString &program, const QStringList &args, int *exitCode = nullptr,
-            const QByteArray &input = {}) {
-    QProcess p;
-    p.start(program, args);
-    p.waitForStarted();
-    if (!input.isEmpty())
-        p.write(input);
-    p.closeWriteChannel();
-    p.waitForFinished(60000);
-    if (exitCode)
-        *exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
-}
-
-ino_t netnsInode(const char *path) {
-    struct stat st {};
-    return stat(path, &st) == 0 ? st.st_ino : 0;
-}
-
-// A fresh namespace that this thread enters for the lifetime of the object, left and deleted on
-// every path out of the test (as in test_ruleset_kernel.cpp).
-class Netns {
-public:
-    Netns() {
-        static int counter = 0;
-        m_name = QStringLiteral("portico-rr-%1-%2").arg(getpid()).arg(++counter);
-        m_home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        int rc = -1;
-        run(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("add"), m_name}, &rc);
-        if (rc != 0 || m_home < 0)
-            return;
-        m_added = true;
-        const QByteArray path = "/run/netns/" + m_name.toLatin1();
-        const int fd = open(path.constData(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return;
-        const bool entered = setns(fd, CLONE_NEWNET) == 0;
-        close(fd);
-        m_entered = entered && netnsInode("/proc/thread-self/ns/net") == netnsInode(path) &&
-                    netnsInode("/proc/thread-self/ns/net") != netnsInode("/proc/1/ns/net");
-    }
-    ~Netns() {
-        if (m_home >= 0) {
-            setns(m_home, CLONE_NEWNET);
-            close(m_home);
-        }
-        if (m_added)
-            run(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("delete"), m_name});
-    }
-    bool ok() const { return m_entered; }
-    int exec(const QString &program, const QStringList &args, const QByteArray &input = {},
-             QString *output = nullptr) const {
-        int rc = -1;
-        const QString out = run(
-            QStringLiteral("ip"),
-            QStringList{QStringLiteral("netns"), QStringLiteral("exec"), m_name, program} + args,
-            &rc, input);
-        if (output)
-            *output = out;
-        return rc;
-    }
-    int load(const QByteArray &text, QString *output = nullptr) const {
-        return exec(QStringLiteral("nft"), {QStringLiteral("-f"), QStringLiteral("-")}, text,
-                    output);
-    }
-
-private:
-    QString m_name;
-    int m_home = -1;
-    bool m_added = false;
-    bool m_entered = false;
-};
-
-#define ENTER_NETNS(ns)                                                                            \
-    Netns ns;                                                                                      \
-    QVERIFY2(ns.ok(), "could not enter a network namespace of our own; refusing to go on")
 
 // Shaped like firewalld's table (a zone dispatch, a policy drop at forward) and Docker's
 // iptables-nft tables, with one rule of each kind of match the reader decodes.
@@ -176,6 +102,7 @@ private slots:
     void chainsOfEveryFamily();
     void rulesDecoded();
     void countersAndGeneration();
+    void iptablesNftTargets();
 };
 
 void TestRulesetReaderKernel::chainsOfEveryFamily() {
@@ -369,6 +296,43 @@ void TestRulesetReaderKernel::countersAndGeneration() {
     QCOMPARE(ns.load("add table ip extra\n", &out), 0);
     QCOMPARE(reader.generation(&g3), QString());
     QVERIFY(g3 != g2);
+}
+
+// iptables-nft writes -j REJECT and -j DNAT as xtables targets inside nft rules.
+void TestRulesetReaderKernel::iptablesNftTargets() {
+    ENTER_NETNS(ns);
+    QString out;
+    const QStringList reject{QStringLiteral("-A"),  QStringLiteral("FORWARD"), QStringLiteral("-p"),
+                             QStringLiteral("tcp"), QStringLiteral("--dport"), QStringLiteral("25"),
+                             QStringLiteral("-j"),  QStringLiteral("REJECT")};
+    QVERIFY2(
+        ns.exec(QStringLiteral("iptables-nft"), reject, {}, &out) == 0,
+        qPrintable(QStringLiteral("iptables-nft (Debian package iptables) is needed: ") + out));
+    const QStringList dnat{QStringLiteral("-t"),
+                           QStringLiteral("nat"),
+                           QStringLiteral("-A"),
+                           QStringLiteral("PREROUTING"),
+                           QStringLiteral("-p"),
+                           QStringLiteral("tcp"),
+                           QStringLiteral("--dport"),
+                           QStringLiteral("2222"),
+                           QStringLiteral("-j"),
+                           QStringLiteral("DNAT"),
+                           QStringLiteral("--to-destination"),
+                           QStringLiteral("198.51.100.10:22")};
+    QVERIFY2(ns.exec(QStringLiteral("iptables-nft"), dnat, {}, &out) == 0, qPrintable(out));
+    RulesetReader reader;
+    RulesetSnapshot s;
+    QCOMPARE(reader.read(&s), QString());
+    const ChainView *forward = chainOf(s, "ip", "filter", "FORWARD");
+    QVERIFY(forward && forward->rules.size() == 1);
+    QCOMPARE(forward->rules[0].verdict, QStringLiteral("reject"));
+    QCOMPARE(forward->dropRules(), 1u);
+    QCOMPARE(matchOf(forward->rules[0], RuleMatch::Field::DPort)->ports, (Ports{{25, 25}}));
+    const ChainView *pre = chainOf(s, "ip", "nat", "PREROUTING");
+    QVERIFY(pre && pre->rules.size() == 1);
+    QVERIFY(pre->rules[0].dnat);
+    QCOMPARE(pre->natRules(), 1u);
 }
 
 QTEST_GUILESS_MAIN(TestRulesetReaderKernel)
