@@ -13,6 +13,7 @@
 #include "ruleset_reader.h"
 
 #include <QFile>
+#include <QSet>
 
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -45,6 +46,7 @@ constexpr int ourSnatPriority = 100;
 
 constexpr quint32 ctNew = 8;
 constexpr quint32 ctEstablished = 2;
+constexpr quint32 ctInvalid = 1;
 
 Finding make(const QString &check, const QString &severity, const QString &message,
              const QString &fix = {}, const QString &chain = {}) {
@@ -258,10 +260,20 @@ struct Hit {
     bool policy = false;
 };
 
+// The outcomes the packet's possible paths through a chain can have: a packet whose conditions
+// are only "maybe" matched takes both ways at that rule.
 struct Walk {
-    enum End { Through, Accepted, Caught } end = Through;
-    bool sure = true;              // no "maybe" on the way could have changed the end
-    std::optional<struct Hit> hit; // the hit that ended it, or the first possible one
+    bool accepted = false; // some path ends without a hit (accept, or a NAT that is no DNAT)
+    bool caught = false;   // some path ends at a hit (a drop; in Dnat mode a DNAT)
+    bool through = false;  // some path reaches the end of the chain (or a return)
+    std::optional<struct Hit> hit; // the first hit
+
+    void note(const struct Hit &h) {
+        caught = true;
+        if (!hit)
+            hit = h;
+    }
+    bool definite() const { return caught && !accepted && !through; }
 };
 
 enum class Mode { Drop, Dnat };
@@ -275,97 +287,89 @@ bool isHit(const diag::Rule &r, Mode mode) {
 
 // A verdict that ends the walk without a hit: accept, and in a nat chain any NAT statement.
 bool endsWithoutHit(const diag::Rule &r, Mode mode) {
-    if (r.verdict == diag::Rule::Accept)
+    switch (r.verdict) {
+    case diag::Rule::Accept:
+    case diag::Rule::Other: // queue and the like: the packet leaves here, not by a drop we see
         return true;
-    if (r.verdict == diag::Rule::Nat)
+    case diag::Rule::Nat:
         return mode == Mode::Drop || !r.dnat;
-    if (mode == Mode::Dnat && r.verdict == diag::Rule::Drop)
-        return true;
-    return false;
+    case diag::Rule::Drop:
+        return mode == Mode::Dnat;
+    default:
+        return false;
+    }
 }
 
 Walk walkChain(const diag::Chain &chain, const Packet &p, Mode mode, const ChainIndex &index,
                int depth) {
     Walk w;
-    if (depth > 16) {
-        w.sure = false;
+    if (depth > 16) { // a loop or a very deep ruleset: anything may happen
+        w.accepted = w.through = true;
         return w;
     }
-    const auto note = [&w](const struct Hit &h) {
-        if (!w.hit)
-            w.hit = h;
-    };
     for (const diag::Rule &rule : chain.rules) {
         bool blockList = false;
         const Tri m = matchRule(rule, p, &blockList);
         if (m == Tri::No)
             continue;
-        const bool ruleSure = m == Tri::Yes;
+        const bool all = m == Tri::Yes; // every path takes this rule
         if (isHit(rule, mode)) {
             if (blockList && mode == Mode::Drop)
                 continue;
-            note({chain.label(), &rule, false});
-            if (ruleSure) {
-                w.end = Walk::Caught;
+            w.note({chain.label(), &rule, false});
+            if (all)
                 return w;
-            }
-            w.sure = false;
             continue;
         }
         if (endsWithoutHit(rule, mode)) {
-            if (ruleSure) {
-                w.end = Walk::Accepted;
+            w.accepted = true;
+            if (all)
                 return w;
-            }
-            w.sure = false;
             continue;
         }
-        switch (rule.verdict) {
-        case diag::Rule::Jump:
-        case diag::Rule::Goto: {
+        if (rule.verdict == diag::Rule::Jump || rule.verdict == diag::Rule::Goto) {
             const diag::Chain *target =
                 index.value(chain.family + u' ' + chain.table + u' ' + rule.target);
             if (!target) {
-                w.sure = false;
+                w.accepted = true; // a chain we cannot see
                 continue;
             }
             const Walk sub = walkChain(*target, p, mode, index, depth + 1);
+            w.accepted = w.accepted || sub.accepted;
             if (sub.hit)
-                note(*sub.hit);
-            if (!sub.sure || !ruleSure)
-                w.sure = false;
-            if (sub.end != Walk::Through && ruleSure && sub.sure) {
-                w.end = sub.end;
-                return w;
+                w.note(*sub.hit);
+            if (!sub.through) {
+                if (all)
+                    return w; // every path ended in there
+                continue;
             }
-            if (sub.end != Walk::Through)
-                w.sure = false;
-            if (rule.verdict == diag::Rule::Goto && ruleSure && sub.end == Walk::Through)
-                return w; // back to the caller of this chain
-            break;
+            if (rule.verdict == diag::Rule::Goto) {
+                // After a goto the packet does not come back to this chain.
+                w.through = true;
+                if (all)
+                    return w;
+            }
+            continue;
         }
-        case diag::Rule::Return:
-            if (ruleSure)
+        if (rule.verdict == diag::Rule::Return) {
+            w.through = true;
+            if (all)
                 return w;
-            w.sure = false;
-            break;
-        case diag::Rule::Other:
-            w.sure = false; // queue and the like: the packet may leave here
-            break;
-        default:
-            break;
         }
     }
+    w.through = true;
     return w;
 }
 
-// A base chain: the walk, then its policy.
+// A base chain: the walk, then its policy for the paths that reach the end.
 Walk walkBase(const diag::Chain &chain, const Packet &p, Mode mode, const ChainIndex &index) {
     Walk w = walkChain(chain, p, mode, index, 0);
-    if (w.end == Walk::Through && mode == Mode::Drop && chain.policyDrop) {
-        w.end = Walk::Caught;
-        if (!w.hit)
-            w.hit = Hit{chain.label(), nullptr, true};
+    if (w.through) {
+        w.through = false;
+        if (mode == Mode::Drop && chain.policyDrop)
+            w.note(Hit{chain.label(), nullptr, true});
+        else
+            w.accepted = true;
     }
     return w;
 }
@@ -399,8 +403,12 @@ QList<Packet> packetsAt(const Forward &f, const DiagnosisFacts &facts, const dia
     base.v6 = v6;
     base.protocol = protocol;
     base.sport = clientPorts;
+    // Before conntrack (priority -200, the raw chains) a packet has no connection yet, which
+    // `ct state` sees as invalid.
+    const bool beforeConntrack =
+        (c.hook == "prerouting"_L1 || c.hook == "output"_L1) && c.priority < -200;
     const auto add = [&](Packet p, quint32 state, const QString &what) {
-        p.ctState = state;
+        p.ctState = beforeConntrack ? ctInvalid : state;
         p.what = what;
         out.append(p);
     };
@@ -810,11 +818,15 @@ void checkRpFilter(const Forward &f, const DiagnosisFacts &facts, QList<Finding>
     if (f.interface.isEmpty()) {
         // Which interface the clients come in on is not known; with strict filtering each must
         // come in where the route back to it leaves, which holds for symmetric routes.
-        out->append(make(key, ok,
-                         all == 1 ? u"rp_filter is strict (net.ipv4.conf.all.rp_filter = 1): "
-                                    "clients must arrive on the interface that the route back "
-                                    "to them leaves by, as they do with symmetric routes."_s
-                                  : u"rp_filter is not strict for all interfaces."_s));
+        out->append(make(
+            key, ok,
+            all == 1 ? u"rp_filter is strict (net.ipv4.conf.all.rp_filter = 1): clients must "
+                       "arrive on the interface that the route back to them leaves by, as they "
+                       "do with symmetric routes."_s
+                     : u"rp_filter is %1 for all interfaces (net.ipv4.conf.all.rp_filter = %2), "
+                       "and the forward takes packets from any interface."_s
+                           .arg(all == 0 ? u"off"_s : u"loose"_s)
+                           .arg(all)));
         return;
     }
     const int own = sysctl(facts, u"net/ipv4/conf/%1/rp_filter"_s.arg(f.interface)).value_or(0);
@@ -910,7 +922,7 @@ void checkForeignChains(const Forward &f, const DiagnosisFacts &facts, QList<Fin
                 for (const Packet &p : packetsAt(f, facts, c, v6, proto)) {
                     relevant = true;
                     const Walk w = walkBase(c, p, Mode::Drop, index);
-                    if (w.end == Walk::Caught && w.sure && w.hit) {
+                    if (w.definite()) {
                         if (!sureHit) {
                             sureHit = w.hit;
                             sureWhat = p.what;
@@ -980,7 +992,7 @@ void checkForeignChains(const Forward &f, const DiagnosisFacts &facts, QList<Fin
                 p.dport = f.externalPort;
                 p.iif = f.interface;
                 const Walk w = walkBase(c, p, Mode::Dnat, index);
-                if (w.end == Walk::Caught && w.sure && w.hit && c.priority < ourDnatPriority)
+                if (w.definite() && c.priority < ourDnatPriority)
                     sure = sure ? sure : w.hit;
                 else if (w.hit)
                     maybe = maybe ? maybe : w.hit;
@@ -1010,12 +1022,17 @@ void checkForeignChains(const Forward &f, const DiagnosisFacts &facts, QList<Fin
                      c.label()));
         }
     }
-    if (drops.isEmpty())
+    if (drops.isEmpty()) {
+        const QString checked = checkedChains == 0
+                                    ? u"no other table has a base chain there"_s
+                                    : u"%1 %2 of %3 %4 checked"_s.arg(checkedChains)
+                                          .arg(checkedChains == 1 ? u"chain"_s : u"chains"_s)
+                                          .arg(tables.size())
+                                          .arg(tables.size() == 1 ? u"table"_s : u"tables"_s);
         drops.append(make(dropKey, ok,
-                          u"No other table's chain at %1 drops this forward's traffic (%2 chains "
-                          "of %3 tables checked)."_s.arg(hooksWords(f))
-                              .arg(checkedChains)
-                              .arg(tables.size())));
+                          u"No other table's chain at %1 drops this forward's traffic (%2)."_s.arg(
+                              hooksWords(f), checked)));
+    }
     if (dnats.isEmpty())
         dnats.append(make(dnatKey, ok,
                           u"No other table's nat chain takes port %1 before Portico does."_s.arg(

@@ -133,14 +133,14 @@ const QList<HelperService::Method> &HelperService::methodTable() {
         {QStringLiteral("Ruleset"), nullptr, nullptr, &HelperService::prepareNone,
          &HelperService::actRuleset},
         // issue 5
+        {QStringLiteral("Diagnose"), monitorAction, "diagnosing a forward",
+         &HelperService::prepareDiagnose, &HelperService::actDiagnose},
         {QStringLiteral("RulesetSummary"), monitorAction, "reading the ruleset summary",
          &HelperService::prepareNone, &HelperService::actRulesetSummary},
         {QStringLiteral("StartTrace"), monitorAction, "tracing packets",
          &HelperService::prepareStartTrace, &HelperService::actStartTrace},
         {QStringLiteral("StopTrace"), monitorAction, "tracing packets",
          &HelperService::prepareStopTrace, &HelperService::actStopTrace},
-        {QStringLiteral("Diagnose"), monitorAction, "diagnosing a forward",
-         &HelperService::prepareDiagnose, &HelperService::actDiagnose},
     };
     return table;
 }

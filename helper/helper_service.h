@@ -74,6 +74,9 @@ private:
     Outcome actSetIpForwarding(Call &call);
     Outcome actGetCounters(Call &call);
     Outcome actRuleset(Call &call);
+    // issue 5: Diagnose
+    Outcome prepareDiagnose(Call &call);
+    Outcome actDiagnose(Call &call);
     // issue 5: the ruleset summary and the packet trace (helper/packet_trace.*)
     Outcome actRulesetSummary(Call &call);
     Outcome prepareStartTrace(Call &call);
@@ -82,9 +85,6 @@ private:
     Outcome actStopTrace(Call &call);
     void traceFinished(quint64 id);
     void callerLeft(const QString &name);
-    // issue 5: Diagnose
-    Outcome prepareDiagnose(Call &call);
-    Outcome actDiagnose(Call &call);
 
     // Shared by the mutating methods.
     Outcome parseNewForward(const QVariantMap &map, Forward *out) const;

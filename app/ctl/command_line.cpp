@@ -32,10 +32,10 @@ constexpr CommandInfo commands[] = {
     {Command::Export, "export"},
     {Command::Import, "import"},
     {Command::Watch, "watch"},
+    {Command::Diagnose, "diagnose"}, // issue 5
     // issue 5
     {Command::Chains, "chains"},
     {Command::Trace, "trace"},
-    {Command::Diagnose, "diagnose"}, // issue 5
 };
 
 std::optional<Command> commandFromName(const QString &name) {
@@ -54,7 +54,7 @@ bool isForwardCommand(Command c) {
 
 bool takesJson(Command c) {
     return c == Command::List || c == Command::Show || c == Command::Counters ||
-           c == Command::Chains || c == Command::Trace || c == Command::Diagnose;
+           c == Command::Diagnose || c == Command::Chains || c == Command::Trace;
 }
 
 // One option of add/update: applies its value (or its presence) to the invocation.
@@ -270,9 +270,9 @@ bool mayNeedAuthorization(const Invocation &inv) {
     case Command::Disable:
     case Command::Import:
     case Command::Counters:
+    case Command::Diagnose:
     case Command::Chains:
     case Command::Trace:
-    case Command::Diagnose:
         return true;
     case Command::IpForward:
         return inv.ipForward.has_value();
@@ -393,6 +393,17 @@ ParseResult parseCommandLine(const QStringList &args) {
                 inv.seconds = value.toInt(&ok);
             if (!ok || inv.seconds < 1 || inv.seconds > 60) {
                 r.error = u"--seconds needs a number of seconds from 1 to 60"_s;
+                return r;
+            }
+            continue;
+        }
+        if (name == "trace"_L1 && inv.command == Command::Diagnose) { // issue 5
+            QString value;
+            bool ok = false;
+            if (takeValue(&value))
+                inv.traceSeconds = value.toInt(&ok);
+            if (!ok || inv.traceSeconds < 1 || inv.traceSeconds > 60) {
+                r.error = u"--trace needs a number of seconds from 1 to 60"_s;
                 return r;
             }
             continue;
@@ -529,13 +540,14 @@ QString usage(Command c) {
                "  export [FILE]              all forwards as JSON, to FILE or standard output\n"
                "  import FILE                replace all forwards with those in FILE, atomically\n"
                "  watch [--count N]          print the generation each time the forwards change\n"
+               "  diagnose NAME|ID [--trace N] [--json]\n"
+               "                             why a forward does not work, and how to fix it\n"
                "  chains [--json]            every table's base chains, by hook and priority\n"
                "  trace NAME|ID [--seconds N] [--json]\n"
                "                             the path of one forward's packets through the chains\n"
-               "  diagnose NAME|ID [--json]  why a forward does not work, and how to fix it\n"
                "\n"
-               "Changes need the polkit action io.github.portico.manage (counters, chains,\n"
-               "trace and diagnose need io.github.portico.monitor). At a terminal, porticoctl "
+               "Changes need the polkit action io.github.portico.manage (counters, diagnose,\n"
+               "chains and trace need io.github.portico.monitor). At a terminal, porticoctl "
                "starts pkttyagent so that\n"
                "polkit can ask for a password; --no-ask-password turns that off.\n"
                "\n"
@@ -605,6 +617,19 @@ QString usage(Command c) {
         return u"Usage: porticoctl watch [--count N]\n\nPrints \"generation N\" each time the "
                "forwards change (the helper's ForwardsChanged\nsignal), until interrupted or "
                "after N changes.\n"_s;
+    case Command::Diagnose:
+        return u"Usage: porticoctl diagnose NAME|ID [--trace N] [--json]\n\nChecks why a forward "
+               "may not "
+               "work: IP forwarding, routes, the return path, hairpin,\nrp_filter, loopback "
+               "services, other tables' chains that drop or DNAT its traffic, and\nlocal "
+               "services on its ports. Prints the problems first, then the warnings, then the\n"
+               "checks that passed, each with how to fix it. --json prints {\"forward\": NAME, "
+               "\"id\": ID,\n\"problems\": N, \"warnings\": N, \"findings\": [{\"check\", "
+               "\"severity\", \"message\", \"fix\",\n\"chain\"}...]}.\n\n--trace N then traces the "
+               "forward for N seconds (1-60): send traffic to it\nmeanwhile, and each packet's "
+               "fate is reported: which chain dropped it, or that it\npassed (with --json as "
+               "\"trace_result\").\n\nExit status: 0 when no problem was found (warnings "
+               "allowed), 1 when one was\n(or when the trace saw a packet dropped).\n"_s;
     case Command::Chains:
         return u"Usage: porticoctl chains [--json]\n\nLists the base chains of every nftables "
                "table (Portico's, firewalld's, Docker's, ...)\nby hook, in the order the kernel "
@@ -616,15 +641,6 @@ QString usage(Command c) {
                "and each packet's steps through the chains of every\ntable are printed as they "
                "happen, with the verdict of each. Ctrl-C stops it.\nThe trace leaves the "
                "ruleset as it was. --json prints the helper's JSON lines.\n"_s;
-    case Command::Diagnose:
-        return u"Usage: porticoctl diagnose NAME|ID [--json]\n\nChecks why a forward may not "
-               "work: IP forwarding, routes, the return path, hairpin,\nrp_filter, loopback "
-               "services, other tables' chains that drop or DNAT its traffic, and\nlocal "
-               "services on its ports. Prints the problems first, then the warnings, then the\n"
-               "checks that passed, each with how to fix it. --json prints {\"forward\": NAME, "
-               "\"id\": ID,\n\"problems\": N, \"warnings\": N, \"findings\": [{\"check\", "
-               "\"severity\", \"message\", \"fix\",\n\"chain\"}...]}.\n\nExit status: 0 when "
-               "no problem was found (warnings allowed), 1 when one was.\n"_s;
     case Command::Import:
         return u"Usage: porticoctl import FILE\n\nReplaces all forwards with those in FILE (the "
                "export or list --json format; - for\nstandard input). All or nothing: if any "

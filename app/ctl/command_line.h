@@ -27,10 +27,10 @@ enum class Command {
     Export,
     Import,
     Watch,
+    Diagnose, // issue 5
     // issue 5
     Chains,
     Trace,
-    Diagnose, // issue 5
 };
 
 struct Invocation {
@@ -46,6 +46,7 @@ struct Invocation {
     QString file;                  // export (empty = stdout), import ("-" = stdin)
     int count = 0;                 // watch --count N: stop after N changes; 0 = never
     int seconds = 0;               // trace --seconds N (1-60); 0 = the helper's default (30)
+    int traceSeconds = 0;          // diagnose --trace N (1-60): trace after diagnosing; 0 = no
 };
 
 struct ParseResult {

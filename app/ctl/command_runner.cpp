@@ -12,10 +12,12 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QSaveFile>
 #include <QSocketNotifier>
 
 #include <csignal>
+#include <optional>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -142,12 +144,12 @@ int CommandRunner::run(const Invocation &inv) {
         return importForwards(inv);
     case Command::Watch:
         return watch(inv);
+    case Command::Diagnose:
+        return diagnose(inv);
     case Command::Chains:
         return chains(inv);
     case Command::Trace:
         return trace(inv);
-    case Command::Diagnose:
-        return diagnose(inv);
     }
     return ExitFailure;
 }
@@ -156,11 +158,14 @@ int CommandRunner::run(const Invocation &inv) {
 
 namespace {
 
-// Words wrapped to `width` columns, every line after the first indented by `indent`.
-QString wrapped(const QString &text, int indent, int width = 100) {
+// Words wrapped to `width` columns, every line after the first indented by `indent`; the first
+// line starts at column `first`.
+QString wrapped(const QString &text, int indent, int first = -1, int width = 100) {
     QString out, line;
+    int start = first < 0 ? indent : first;
     for (const QString &word : text.split(u' ', Qt::SkipEmptyParts)) {
-        if (!line.isEmpty() && indent + line.size() + 1 + word.size() > width) {
+        if (!line.isEmpty() && start + line.size() + 1 + word.size() > width) {
+            start = indent;
             out += line + u'\n' + QString(indent, u' ');
             line.clear();
         }
@@ -204,11 +209,18 @@ int CommandRunner::diagnose(const Invocation &inv) {
                         {u"problems"_s, problems},
                         {u"warnings"_s, warnings},
                         {u"findings"_s, findings}};
-        if (traceHint)
+        if (traceHint && !inv.traceSeconds)
             obj.insert(u"trace"_s, u"porticoctl trace %1"_s.arg(f.name));
+        int traceStatus = ExitOk;
+        if (inv.traceSeconds) {
+            QJsonObject result;
+            if (!traceForDiagnosis(f, inv.traceSeconds, true, &result, &traceStatus))
+                return traceStatus;
+            obj.insert(u"trace_result"_s, result);
+        }
         m_out << toJson(obj);
         m_out.flush();
-        return status;
+        return std::max(status, traceStatus);
     }
     const auto count = [](int n, const char *one, const char *many) {
         return u"%1 %2"_s.arg(n).arg(QLatin1StringView(n == 1 ? one : many));
@@ -231,15 +243,115 @@ int CommandRunner::diagnose(const Invocation &inv) {
         m_out << "\nPassed:\n";
         for (const DiagnosisFinding &d : r.value) {
             if (!d.isProblem() && !d.isWarning())
-                m_out << "  ok  " << d.check << ": " << wrapped(d.message, 6) << '\n';
+                m_out << "  ok  " << d.check << ": "
+                      << wrapped(d.message, 6, 6 + int(d.check.size()) + 2) << '\n';
         }
+    }
+    if (inv.traceSeconds) {
+        QJsonObject result;
+        int traceStatus = ExitOk;
+        m_out.flush();
+        if (!traceForDiagnosis(f, inv.traceSeconds, false, &result, &traceStatus))
+            return traceStatus;
+        return std::max(status, traceStatus);
     }
     if (traceHint)
         m_out << "\nTo see where its packets go, trace the forward while you send traffic: "
                  "porticoctl trace "
-              << f.name << '\n';
+              << f.name << " (or porticoctl diagnose " << f.name << " --trace 10)\n";
     m_out.flush();
     return status;
+}
+
+bool CommandRunner::traceForDiagnosis(const Forward &f, int seconds, bool json, QJsonObject *result,
+                                      int *exitCode) {
+    if (!f.enabled) {
+        m_err << "porticoctl: forward '" << f.name << "' is disabled, so it cannot be traced"
+              << Qt::endl;
+        *exitCode = ExitFailure;
+        return false;
+    }
+    const auto started = m_client.startTrace(f.id, quint32(seconds));
+    if (!started.ok()) {
+        *exitCode = fail(started.error);
+        return false;
+    }
+    TraceReader reader(started.value.readFd);
+    // Per packet: where it was first seen and the step that ended it, if one did.
+    struct Fate {
+        TraceStep first;
+        std::optional<TraceStep> drop;
+        TraceStep last;
+    };
+    QMap<int, Fate> packets;
+    QString endReason, endMessage;
+    QObject::connect(&reader, &TraceReader::step, &reader, [&](const TraceStep &s) {
+        auto it = packets.find(s.packet);
+        if (it == packets.end())
+            it = packets.insert(s.packet, Fate{s, std::nullopt, s});
+        it->last = s;
+        if (s.dropped() && !it->drop)
+            it->drop = s;
+    });
+    QObject::connect(&reader, &TraceReader::ended, &reader,
+                     [&](const QString &reason, const QString &message) {
+                         endReason = reason;
+                         endMessage = message;
+                         QCoreApplication::exit(0);
+                     });
+    m_err << "tracing forward '" << f.name << "' for " << seconds << " seconds: send traffic to "
+          << formatExternal(f) << " now" << Qt::endl;
+    QCoreApplication::exec();
+
+    int dropped = 0;
+    QJsonArray list;
+    QStringList lines;
+    for (auto it = packets.cbegin(); it != packets.cend(); ++it) {
+        const Fate &p = *it;
+        QJsonObject o{{u"packet"_s, it.key()}, {u"src"_s, p.first.src}, {u"dst"_s, p.first.dst}};
+        QString line = u"packet %1 (%2 -> %3): "_s.arg(it.key()).arg(p.first.src, p.first.dst);
+        if (p.drop) {
+            ++dropped;
+            const QString chain = p.drop->family + u' ' + p.drop->table + u' ' + p.drop->chain;
+            o.insert(u"dropped_by"_s, chain);
+            o.insert(u"hook"_s, p.drop->hook);
+            o.insert(u"policy"_s, p.drop->type == "policy"_L1);
+            o.insert(u"handle"_s, qint64(p.drop->handle));
+            line += u"DROPPED at %1 by %2 (%3)%4"_s.arg(
+                p.drop->hook, chain,
+                p.drop->type == "policy"_L1 ? u"its policy"_s : u"rule %1"_s.arg(p.drop->handle),
+                p.drop->ours() ? QString() : u", a chain of another table"_s);
+        } else {
+            o.insert(u"last_hook"_s, p.last.hook);
+            line += u"passed; last seen at %1 in %2 %3 %4"_s.arg(p.last.hook, p.last.family,
+                                                                 p.last.table, p.last.chain);
+        }
+        list.append(o);
+        lines.append(line);
+    }
+    result->insert(u"seconds"_s, seconds);
+    result->insert(u"packets"_s, list);
+    result->insert(u"dropped"_s, dropped);
+    result->insert(u"end"_s, endReason);
+    if (!json) {
+        m_out << "\nTrace (" << seconds << " s): " << packets.size()
+              << (packets.size() == 1 ? " packet" : " packets") << " seen, " << dropped
+              << " dropped.\n";
+        for (const QString &l : std::as_const(lines))
+            m_out << "  " << l << '\n';
+        if (packets.isEmpty())
+            m_out << "  "
+                  << wrapped(u"No packet of this forward reached this gateway during the trace: "
+                             "check that the clients send to %1, and any firewall or router in "
+                             "front of this gateway."_s.arg(formatExternal(f)),
+                             2)
+                  << '\n';
+        if (endReason == "error"_L1)
+            m_out << "  The trace ended early: " << endMessage << '\n';
+        m_out.flush();
+    }
+    *exitCode = dropped ? ExitFailure : ExitOk;
+    return true;
 }
 
 int CommandRunner::fail(const HelperError &e) {

@@ -6,6 +6,7 @@
 #include "command_line.h"
 #include "helper_client.h"
 
+#include <QJsonObject>
 #include <QTextStream>
 
 namespace portico::ctl {
@@ -31,10 +32,13 @@ private:
     int exportForwards(const Invocation &inv);
     int importForwards(const Invocation &inv);
     int watch(const Invocation &inv);
+    int diagnose(const Invocation &inv); // issue 5
+    // diagnose --trace: traces the forward and reports each packet's fate; false on a drop.
+    bool traceForDiagnosis(const Forward &f, int seconds, bool json, QJsonObject *result,
+                           int *exitCode);
     // issue 5
     int chains(const Invocation &inv);
     int trace(const Invocation &inv);
-    int diagnose(const Invocation &inv); // issue 5
 
     // Finds a forward by name, else by id. On failure prints the error and returns false.
     bool resolve(const QString &ref, Forward *out, int *exitCode);

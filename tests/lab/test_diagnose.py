@@ -6,14 +6,12 @@ gw namespace and is put back afterwards, even when a test fails. Diagnosing chan
 
 import contextlib
 import json
-import os
 import subprocess
-import time
 
 import pytest
 
-from lab import (ADMIN_USER, LAN2_CLIENT4, LAN_SERVER4, PLAIN_USER, PYTHON, WAN_CLIENT4, WAN_GW4,
-                 WAN_OTHER4)
+from lab import (ADMIN_USER, LAN2_CLIENT4, LAN_SERVER4, LAN_SERVER6, PLAIN_USER, PYTHON,
+                 WAN_CLIENT4, WAN_CLIENT6, WAN_GW4, WAN_GW6, WAN_OTHER4)
 from labutil import Snapshot, add, web
 
 NOT_AUTHORIZED = "io.github.portico.Error.NotAuthorized"
@@ -269,6 +267,44 @@ def test_a_rule_portico_cannot_decide_is_a_warning(lab, undo):
     assert f["chain"] == "inet other filter_fwd" and "may drop" in f["message"], f
 
 
+DOCKER = """table ip filter {{
+    chain DOCKER {{
+    }}
+    chain DOCKER-USER {{
+        {user}
+        return
+    }}
+    chain FORWARD {{
+        type filter hook forward priority filter; policy drop;
+        jump DOCKER-USER
+        oifname "docker0" ct state related,established accept
+        oifname "docker0" jump DOCKER
+        iifname "docker0" oifname != "docker0" accept
+        iifname "docker0" oifname "docker0" accept
+    }}
+}}
+"""
+
+
+def test_dockers_forward_chain_drops_the_forward_until_docker_user_allows_it(lab, undo):
+    webForward(lab, "--in", "wan0")
+    table(lab, undo, "ip", "filter", DOCKER.format(user=""))
+    assert get(lab, lab.wan, f"http://{WAN_GW4}/", WAN_CLIENT4) is None
+    f = finding(diagnose(lab, "web", expect=1), "foreign_drop", "problem")[0]
+    assert f["chain"] == "ip filter FORWARD" and "policy is drop" in f["message"], f
+    # Without --in, Portico cannot tell whether the packets come from docker0 (accepted there).
+    assert lab.ctl("update", "web", "--in", "", user=ADMIN_USER).returncode == 0
+    f = finding(diagnose(lab, "web", expect=0), "foreign_drop", "warning")[0]
+    assert f["chain"] == "ip filter FORWARD", f
+    # Docker's place for the user's own rules lets it through.
+    lab.nft(lab.gw, "delete", "table", "ip", "filter")
+    table(lab, undo, "ip", "filter", DOCKER.format(
+        user="ct state established,related accept\n"
+             f"        ip daddr {LAN_SERVER4} tcp dport 8080 accept"))
+    assert web(lab) == f"lan-server port=8080 client={WAN_CLIENT4}\n"
+    quiet(diagnose(lab, "web", expect=0), "foreign_drop")
+
+
 # --- route -----------------------------------------------------------------------------------
 
 def test_no_route_to_the_target(lab, undo):
@@ -412,3 +448,70 @@ def test_another_tables_later_dnat_stays_quiet(lab, undo):
     """)
     assert web(lab) == f"lan-server port=8080 client={WAN_CLIENT4}\n"
     quiet(diagnose(lab, "web", expect=0), "foreign_dnat")
+
+
+# --- IPv6 ------------------------------------------------------------------------------------
+
+def test_ipv6_forward_and_an_ip6_table_that_drops_it(lab, undo):
+    add(lab, "--name", "web6", "--proto", "tcp", "--port", "80", "--to", f"[{LAN_SERVER6}]:8080")
+    webForward(lab)  # an IPv4 one beside it
+    url = f"http://[{WAN_GW6}]/"
+    assert get(lab, lab.wan, url, WAN_CLIENT6) is not None
+    d = diagnose(lab, "web6", expect=0)
+    assert "2001:db8:2::/64 dev br0" in finding(d, "route", "ok")[0]["message"], d
+    assert "IPv6 forwarding is on" in finding(d, "ip_forward", "ok")[0]["message"], d
+    table(lab, undo, "ip6", "filter", """table ip6 filter {
+        chain FORWARD { type filter hook forward priority 0; policy drop; }
+    }
+    """)
+    assert get(lab, lab.wan, url, WAN_CLIENT6) is None
+    f = finding(diagnose(lab, "web6", expect=1), "foreign_drop", "problem")[0]
+    assert f["chain"] == "ip6 filter FORWARD", f
+    # The ip6 table does not see the IPv4 forward's packets, and the IPv4 traffic flows.
+    assert web(lab) is not None
+    quiet(diagnose(lab, "web", expect=0), "foreign_drop")
+
+
+# --- diagnose --trace: the trace's verdict joins the diagnosis ---------------------------------
+
+def diagnoseWithTrace(lab, name, seconds=3, traffic=None):
+    """porticoctl diagnose NAME --trace SECONDS --json (as root), with `traffic` sent once the
+    trace runs: (exit status, the JSON)."""
+    p = subprocess.Popen([lab.ctlPath, "--bus", lab.busAddress, "--no-ask-password", "diagnose",
+                          name, "--trace", str(seconds), "--json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()
+        assert "send traffic" in line, line
+        if traffic:
+            traffic()
+        out, err = p.communicate(timeout=seconds + 30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return p.returncode, json.loads(out)
+
+
+def test_diagnose_with_a_trace_names_the_chain_that_dropped_the_packets(lab, undo):
+    webForward(lab)
+    table(lab, undo, "inet", "firewalld", FIREWALLD_DROP)
+    rc, d = diagnoseWithTrace(lab, "web", traffic=lambda: get(lab, lab.wan, f"http://{WAN_GW4}/",
+                                                               WAN_CLIENT4))
+    assert rc == 1, d
+    t = d["trace_result"]
+    assert t["dropped"] >= 1 and t["packets"], t
+    drop = next(p for p in t["packets"] if "dropped_by" in p)
+    assert drop["dropped_by"] == "inet firewalld filter_FORWARD" and drop["policy"], drop
+    assert drop["hook"] == "forward", drop
+
+
+def test_diagnose_with_a_trace_of_traffic_that_passes(lab, undo):
+    webForward(lab, "--in", "wan0")
+    table(lab, undo, "inet", "firewalld", FIREWALLD_ACCEPT)
+    bodies = []
+    rc, d = diagnoseWithTrace(lab, "web", traffic=lambda: bodies.append(web(lab)))
+    assert bodies == [f"lan-server port=8080 client={WAN_CLIENT4}\n"]
+    t = d["trace_result"]
+    assert rc == 0 and t["dropped"] == 0 and t["packets"], d
+    assert all("dropped_by" not in p for p in t["packets"]), t
