@@ -300,14 +300,20 @@ bool endsWithoutHit(const diag::Rule &r, Mode mode) {
     }
 }
 
+// `budget` bounds the rules looked at per packet, so that many jumps into long chains cannot make
+// a diagnosis slow; past it (or 16 jumps deep) anything may happen.
 Walk walkChain(const diag::Chain &chain, const Packet &p, Mode mode, const ChainIndex &index,
-               int depth) {
+               int depth, int *budget) {
     Walk w;
-    if (depth > 16) { // a loop or a very deep ruleset: anything may happen
+    if (depth > 16 || *budget <= 0) {
         w.accepted = w.through = true;
         return w;
     }
     for (const diag::Rule &rule : chain.rules) {
+        if (--*budget < 0) {
+            w.accepted = w.through = true;
+            return w;
+        }
         bool blockList = false;
         const Tri m = matchRule(rule, p, &blockList);
         if (m == Tri::No)
@@ -334,7 +340,7 @@ Walk walkChain(const diag::Chain &chain, const Packet &p, Mode mode, const Chain
                 w.accepted = true; // a chain we cannot see
                 continue;
             }
-            const Walk sub = walkChain(*target, p, mode, index, depth + 1);
+            const Walk sub = walkChain(*target, p, mode, index, depth + 1, budget);
             w.accepted = w.accepted || sub.accepted;
             if (sub.hit)
                 w.note(*sub.hit);
@@ -363,7 +369,8 @@ Walk walkChain(const diag::Chain &chain, const Packet &p, Mode mode, const Chain
 
 // A base chain: the walk, then its policy for the paths that reach the end.
 Walk walkBase(const diag::Chain &chain, const Packet &p, Mode mode, const ChainIndex &index) {
-    Walk w = walkChain(chain, p, mode, index, 0);
+    int budget = 200000;
+    Walk w = walkChain(chain, p, mode, index, 0, &budget);
     if (w.through) {
         w.through = false;
         if (mode == Mode::Drop && chain.policyDrop)
@@ -1197,6 +1204,10 @@ diag::Condition conditionOf(const RuleMatch &m) {
             c.bits |= bits.value(v);
         break;
     }
+    case F::CtStatus:
+        // Only `ct status dnat` says something about our flows: every one of them is DNATed.
+        c.kind = m.values == QStringList{u"dnat"_s} ? K::CtStatusDnat : K::Unknown;
+        break;
     case F::NfProto:
         c.kind = K::NfProto;
         if (m.values.size() != 1)

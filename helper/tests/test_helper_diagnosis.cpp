@@ -199,6 +199,9 @@ void TestHelperDiagnosis::findings_data() {
         f.chains[1].rules = {rule(R::Drop, {dport(8080)}, 8)};
         QTest::newRow("a jump to a chain that drops")
             << w << f << u"foreign_drop"_s << u"problem"_s << u"rule handle 8 (dport 8080)"_s;
+        f.chains[1].rules = {rule(R::Jump, {}, 9, u"DOCKER-USER"_s)};
+        QTest::newRow("a chain that jumps to itself ends, as a maybe")
+            << w << f << u"foreign_drop"_s << u"warning"_s << u"policy is drop"_s;
     }
     {
         DiagnosisFacts f = gateway();

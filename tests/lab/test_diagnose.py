@@ -223,6 +223,24 @@ def test_a_firewalld_chain_that_accepts_the_forward_reports_nothing_wrong(lab, u
     assert [f["check"] for f in d["findings"] if f["severity"] != "ok"] == ["hairpin"], d
 
 
+def test_firewalld_accepting_dnat_flows_by_ct_status_reports_nothing_wrong(lab, undo):
+    # firewalld's own way to let port forwards through: `ct status dnat accept`, then drop.
+    webForward(lab, "--in", "wan0")
+    table(lab, undo, "inet", "firewalld", """table inet firewalld {
+    chain filter_FORWARD {
+        type filter hook forward priority filter + 10; policy drop;
+        ct state established,related accept
+        ct status dnat accept
+        ct state invalid drop
+    }
+}
+""")
+    assert web(lab) == f"lan-server port=8080 client={WAN_CLIENT4}\n"
+    d = diagnose(lab, "web", expect=0)
+    quiet(d, "foreign_drop")
+    assert [f["check"] for f in d["findings"] if f["severity"] != "ok"] == ["hairpin"], d
+
+
 def test_a_drop_rule_that_matches_the_forward_is_named_with_its_rule(lab, undo):
     webForward(lab)
     table(lab, undo, "ip", "filter", """table ip filter {
