@@ -76,6 +76,8 @@ private:
     void appendText(Stream *s, ctstream::FrameType type, const QByteArray &text);
     void appendHello(Stream *s);
     void appendForwards(Stream *s);
+    void refreshForwards() const;
+    void sendForwardsIfChanged();
     void flushPending(Stream *s);
     void writeOut(Stream *s);
     void onWritable(Stream *s);
@@ -100,8 +102,13 @@ private:
     quint64 m_overruns = 0;
     QTimer m_tick;
 
-    QByteArray m_forwardsJson;
-    QSet<quint32> m_forwardMarks;
+    // The forwards as the last setForwards() gave them; the JSON of the Forwards frame and the
+    // marks of our forwards are derived from them on demand (refreshForwards()).
+    QList<Forward> m_forwards;
+    mutable bool m_forwardsStale = false;
+    mutable QByteArray m_forwardsJson;
+    mutable QSet<quint32> m_forwardMarks;
+    QByteArray m_sentForwardsJson; // what the open streams last got
     // Every entry a stream was told about, by the id it went out with: which flow has that id
     // (a hash of its original tuple) and when the helper first saw it. Kept while a stream is
     // open. And the few flows whose kernel id another live flow had first: tuple hash -> the
