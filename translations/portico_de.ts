@@ -115,6 +115,10 @@
         <translation>&amp;Weiterleitungen</translation>
     </message>
     <message>
+        <source>For&amp;wards</source>
+        <translation>W&amp;eiterleitungen</translation>
+    </message>
+    <message>
         <source>Filter forwards (name, address, port, …)</source>
         <translation>Weiterleitungen filtern (Name, Adresse, Port, …)</translation>
     </message>
@@ -1627,7 +1631,7 @@ Es wurde nichts geändert.</translation>
         <translation>&amp;Verbindungen zeigen</translation>
     </message>
     <message>
-        <source>Chain &amp;flow</source>
+        <source>Chain f&amp;low</source>
         <translation>&amp;Kettenfluss</translation>
     </message>
     <message>
