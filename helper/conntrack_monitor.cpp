@@ -158,10 +158,7 @@ ConntrackMonitor::~ConntrackMonitor() {
     closeEvents();
 }
 
-void ConntrackMonitor::setForwards(const QList<Forward> &forwards) {
-    // Called after every change of the forwards: keep it O(1) (the list is shared, not copied),
-    // so that AddForward stays flat at 100,000 forwards. The JSON and the mark set are made when
-    // a stream or a kill needs them, and at the next tick while streams are open.
+void ConntrackMonitor::setForwards(const QList<Forward> *forwards) {
     m_forwards = forwards;
     m_forwardsStale = true;
 }
@@ -172,7 +169,8 @@ void ConntrackMonitor::refreshForwards() const {
     m_forwardsStale = false;
     QJsonArray list;
     QSet<quint32> marks;
-    for (const Forward &f : std::as_const(m_forwards)) {
+    static const QList<Forward> none;
+    for (const Forward &f : m_forwards ? *m_forwards : none) {
         const quint32 mark = f.mark();
         if (!mark)
             continue;
