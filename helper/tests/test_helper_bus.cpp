@@ -220,9 +220,8 @@ private slots:
         QTest::newRow("diagnose: no such forward")
             << QStringLiteral("Diagnose") << QVariantList{QStringLiteral("f99")}
             << QStringLiteral("io.github.portico.Error.NotFound") << QStringLiteral("f99");
-        QTest::newRow("diagnose: empty id") << QStringLiteral("Diagnose")
-                                            << QVariantList{QString()} << invalidArgs
-                                            << QStringLiteral("empty");
+        QTest::newRow("diagnose: empty id") << QStringLiteral("Diagnose") << QVariantList{QString()}
+                                            << invalidArgs << QStringLiteral("empty");
     }
 
     void argumentsAreCheckedBeforePolkitIsAsked() {

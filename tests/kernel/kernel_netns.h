@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The network namespace of one kernel test of issue 5 (the reader, the trace): made, entered by
-// the test's thread for the lifetime of the object, and left and deleted on every path out.
+// The network namespace of one kernel test: made, entered by the test's thread for the lifetime
+// of the object, and left and deleted on every path out. Nothing is written if entering failed.
 #pragma once
 
 #include <QProcess>
@@ -34,12 +34,11 @@ inline ino_t netnsInode(const char *path) {
     return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
-// As in test_ruleset_kernel.cpp.
 class Netns {
 public:
     Netns() {
         static int counter = 0;
-        m_name = QStringLiteral("portico-rr-%1-%2").arg(getpid()).arg(++counter);
+        m_name = QStringLiteral("portico-kt-%1-%2").arg(getpid()).arg(++counter);
         m_home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
         int rc = -1;
         run(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("add"), m_name}, &rc);
@@ -64,6 +63,7 @@ public:
             run(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("delete"), m_name});
     }
     bool ok() const { return m_entered; }
+    QString name() const { return m_name; }
     int exec(const QString &program, const QStringList &args, const QByteArray &input = {},
              QString *output = nullptr) const {
         int rc = -1;
@@ -78,6 +78,23 @@ public:
     int load(const QByteArray &text, QString *output = nullptr) const {
         return exec(QStringLiteral("nft"), {QStringLiteral("-f"), QStringLiteral("-")}, text,
                     output);
+    }
+    // nft inside the namespace: its output, and its exit code in *rc.
+    QString nft(const QStringList &args, int *rc = nullptr, const QByteArray &input = {}) const {
+        QString out;
+        const int code = exec(QStringLiteral("nft"), args, input, &out);
+        if (rc)
+            *rc = code;
+        return out;
+    }
+    QString listTable(const QString &family = QStringLiteral("inet"),
+                      const QString &table = QStringLiteral("portico")) const {
+        int rc = -1;
+        QString out = nft({QStringLiteral("list"), QStringLiteral("table"), family, table}, &rc);
+        return rc == 0 ? out : QStringLiteral("<nft failed: %1>").arg(out);
+    }
+    int loadText(const QString &text, QString *output = nullptr) const {
+        return load(text.toUtf8(), output);
     }
 
 private:

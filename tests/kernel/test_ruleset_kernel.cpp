@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // RulesetWriter against the real kernel: every test runs in a network namespace it creates and
 // deletes itself, and checks the result with the nft binary inside that namespace.
+#include "kernel_netns.h"
 #include "ruleset_writer.h"
 
 #include <QDir>
@@ -25,22 +26,9 @@
 #include <memory>
 
 using namespace portico;
+using namespace portico::kerneltest;
 
 namespace {
-
-QString run(const QString &program, const QStringList &args, int *exitCode = nullptr,
-            const QByteArray &input = {}) {
-    QProcess p;
-    p.start(program, args);
-    p.waitForStarted();
-    if (!input.isEmpty())
-        p.write(input);
-    p.closeWriteChannel();
-    p.waitForFinished(60000);
-    if (exitCode)
-        *exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
-}
 
 // Loopback up with 192.0.2.1 on it: an address of the namespace's own that is not localhost, so
 // connections to it pass our chains like the gateway's connections to its external address.
@@ -55,77 +43,6 @@ bool addLocalAddress(const QString &ns) {
     }
     return true;
 }
-
-ino_t netnsInode(const char *path) {
-    struct stat st {};
-    return stat(path, &st) == 0 ? st.st_ino : 0;
-}
-
-// A fresh namespace that this thread enters for the lifetime of the object, and which is left
-// and deleted on every path out of the test. Nothing is written if entering it failed.
-class Netns {
-public:
-    Netns() {
-        static int counter = 0;
-        m_name = QStringLiteral("portico-kt-%1-%2").arg(getpid()).arg(++counter);
-        m_home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        int rc = -1;
-        run(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("add"), m_name}, &rc);
-        if (rc != 0 || m_home < 0)
-            return;
-        m_added = true;
-        const QByteArray path = "/run/netns/" + m_name.toLatin1();
-        const int fd = open(path.constData(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return;
-        const bool entered = setns(fd, CLONE_NEWNET) == 0;
-        close(fd);
-        m_entered = entered && netnsInode("/proc/thread-self/ns/net") == netnsInode(path) &&
-                    netnsInode("/proc/thread-self/ns/net") != netnsInode("/proc/1/ns/net");
-    }
-    ~Netns() {
-        if (m_home >= 0) {
-            setns(m_home, CLONE_NEWNET);
-            close(m_home);
-        }
-        if (m_added)
-            run(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("delete"), m_name});
-    }
-    bool ok() const { return m_entered; }
-    QString name() const { return m_name; }
-
-    // nft inside the namespace; fails the caller through *ok.
-    QString nft(const QStringList &args, int *rc = nullptr, const QByteArray &input = {}) const {
-        return run(QStringLiteral("ip"),
-                   QStringList{QStringLiteral("netns"), QStringLiteral("exec"), m_name,
-                               QStringLiteral("nft")} +
-                       args,
-                   rc, input);
-    }
-    QString listTable(const QString &family = QStringLiteral("inet"),
-                      const QString &table = QStringLiteral("portico")) const {
-        int rc = -1;
-        QString out = nft({QStringLiteral("list"), QStringLiteral("table"), family, table}, &rc);
-        return rc == 0 ? out : QStringLiteral("<nft failed: %1>").arg(out);
-    }
-    int loadText(const QString &text, QString *output = nullptr) const {
-        int rc = -1;
-        const QString out = nft({QStringLiteral("-f"), QStringLiteral("-")}, &rc, text.toUtf8());
-        if (output)
-            *output = out;
-        return rc;
-    }
-
-private:
-    QString m_name;
-    int m_home = -1;
-    bool m_added = false;
-    bool m_entered = false;
-};
-
-#define ENTER_NETNS(ns)                                                                            \
-    Netns ns;                                                                                      \
-    QVERIFY2(ns.ok(), "could not enter a network namespace of our own; refusing to go on")
 
 Forward fwd(int mark, const QString &name, Protocol proto, quint16 port, const char *target,
             quint16 targetPort = 0) {
