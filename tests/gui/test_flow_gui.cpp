@@ -8,6 +8,7 @@
 #include "flow_model.h"
 #include "flow_view.h"
 #include "forward_table_model.h"
+#include "gui_driver.h"
 #include "main_window.h"
 #include "ui_main_window.h"
 
@@ -28,45 +29,9 @@
 #include <QTreeWidget>
 
 using namespace portico;
+using namespace portico::guitest;
 
 namespace {
-
-QString env(const char *name) {
-    return qEnvironmentVariable(name);
-}
-
-struct DriverReply {
-    bool ok = false;
-    QJsonValue result;
-    QString error;
-};
-
-// One request to run_gui_tests.py's driver (root, in the lab).
-DriverReply drive(const QJsonObject &request) {
-    DriverReply r;
-    QLocalSocket socket;
-    socket.connectToServer(env("PORTICO_GUI_DRIVER"));
-    if (!socket.waitForConnected(5000)) {
-        r.error = QStringLiteral("cannot reach the driver: ") + socket.errorString();
-        return r;
-    }
-    socket.write(QJsonDocument(request).toJson(QJsonDocument::Compact) + '\n');
-    socket.flush();
-    while (!socket.canReadLine())
-        if (!socket.waitForReadyRead(90000)) {
-            r.error = QStringLiteral("the driver did not answer");
-            return r;
-        }
-    const QJsonObject reply = QJsonDocument::fromJson(socket.readLine()).object();
-    r.ok = reply.value(QStringLiteral("ok")).toBool();
-    r.result = reply.value(QStringLiteral("result"));
-    r.error = reply.value(QStringLiteral("error")).toString();
-    return r;
-}
-
-QJsonObject op(const char *name) {
-    return {{QStringLiteral("op"), QLatin1StringView(name)}};
-}
 
 // Shaped like firewalld's forward chain: only replies of known flows pass, the rest is dropped
 // by the policy, so a new connection of a forward dies here although Portico accepts it.
@@ -91,10 +56,6 @@ const char *firewalldCount = R"(table inet firewalld {
 const QString foreignChain = QStringLiteral("inet firewalld filter_FORWARD");
 
 } // namespace
-
-#define DRIVE(var, request)                                                                        \
-    const DriverReply var = drive(request);                                                        \
-    QVERIFY2(var.ok, qPrintable(var.error))
 
 class TestFlowGui : public QObject {
     Q_OBJECT

@@ -7,6 +7,7 @@
 #include "connection_table_model.h"
 #include "connections_view.h"
 #include "forward_table_model.h"
+#include "gui_driver.h"
 #include "main_window.h"
 #include "ui_main_window.h"
 
@@ -26,51 +27,8 @@
 #include <QTest>
 
 using namespace portico;
+using namespace portico::guitest;
 using Model = ConnectionTableModel;
-
-namespace {
-
-QString env(const char *name) {
-    return qEnvironmentVariable(name);
-}
-
-struct DriverReply {
-    bool ok = false;
-    QJsonValue result;
-    QString error;
-};
-
-DriverReply drive(const QJsonObject &request) {
-    DriverReply r;
-    QLocalSocket socket;
-    socket.connectToServer(env("PORTICO_GUI_DRIVER"));
-    if (!socket.waitForConnected(5000)) {
-        r.error = QStringLiteral("cannot reach the driver: ") + socket.errorString();
-        return r;
-    }
-    socket.write(QJsonDocument(request).toJson(QJsonDocument::Compact) + '\n');
-    socket.flush();
-    while (!socket.canReadLine())
-        if (!socket.waitForReadyRead(90000)) {
-            r.error = QStringLiteral("the driver did not answer");
-            return r;
-        }
-    const QJsonObject reply = QJsonDocument::fromJson(socket.readLine()).object();
-    r.ok = reply.value(QStringLiteral("ok")).toBool();
-    r.result = reply.value(QStringLiteral("result"));
-    r.error = reply.value(QStringLiteral("error")).toString();
-    return r;
-}
-
-QJsonObject op(const char *name) {
-    return {{QStringLiteral("op"), QLatin1StringView(name)}};
-}
-
-} // namespace
-
-#define DRIVE(var, request)                                                                        \
-    const DriverReply var = drive(request);                                                        \
-    QVERIFY2(var.ok, qPrintable(var.error))
 
 class TestGuiConnections : public QObject {
     Q_OBJECT
