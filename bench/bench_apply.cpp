@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Apply latency of the helper, from the D-Bus call to its reply, with the rules live in the
-// kernel. For each size N it times ReplaceForwards(N forwards) and AddForward(one more), and
-// writes the equivalent rulesets for the other tools (nft map, nft linear, iptables-restore) so
-// that bench/run.py can time those in the same run. Prints one JSON object per line.
+// kernel. For each size N it times ReplaceForwards(N forwards), then AddForward of one more and
+// its RemoveForward, a few times over. It also writes the equivalent rulesets for the other
+// tools (nft map, nft linear, iptables-restore), so that bench/run.py can time those in the same
+// run. Prints one JSON object per line.
 #include "dbus_types.h"
 #include "forward.h"
 #include "ruleset_writer.h"
@@ -116,6 +117,7 @@ int main(int argc, char **argv) {
     const QString address = opt(QStringLiteral("--bus"), QString());
     const QString dir = opt(QStringLiteral("--out-dir"), QStringLiteral("."));
     const int reps = opt(QStringLiteral("--reps"), QStringLiteral("3")).toInt();
+    const int addCycles = opt(QStringLiteral("--add-cycles"), QStringLiteral("5")).toInt();
     registerDBusTypes();
 
     QDBusConnection bus = QDBusConnection::connectToBus(address, QStringLiteral("bench"));
@@ -129,7 +131,7 @@ int main(int argc, char **argv) {
         QList<QVariantMap> maps;
         for (int i = 0; i < n; ++i) {
             forwards.append(benchForward(i));
-            maps.append(forwardToVariantMap(forwards.last()));
+            maps.append(forwardToVariantMap(forwards.last(), BusKeys::Request));
         }
         writeEquivalents(dir, n, forwards);
 
@@ -146,19 +148,24 @@ int main(int argc, char **argv) {
                              qPrintable(reply.errorMessage()));
                 return 1;
             }
-            Forward extra = benchForward(n + 1);
-            extra.name = QStringLiteral("bench-extra");
-            t.restart();
-            reply = call(bus, QStringLiteral("AddForward"), {forwardToVariantMap(extra)});
-            addMs.push_back(t.nsecsElapsed() / 1e6);
-            if (reply.type() == QDBusMessage::ErrorMessage) {
-                std::fprintf(stderr, "AddForward: %s\n", qPrintable(reply.errorMessage()));
-                return 1;
+            // Several adds and removes after each replace: the first one after a replace of
+            // 100,000 also pays for the file system settling the 26 MB just written.
+            for (int c = 0; c < addCycles; ++c) {
+                Forward extra = benchForward(n + 1 + c);
+                extra.name = QStringLiteral("bench-extra-%1").arg(c);
+                t.restart();
+                reply = call(bus, QStringLiteral("AddForward"),
+                             {forwardToVariantMap(extra, BusKeys::Request)});
+                addMs.push_back(t.nsecsElapsed() / 1e6);
+                if (reply.type() == QDBusMessage::ErrorMessage) {
+                    std::fprintf(stderr, "AddForward: %s\n", qPrintable(reply.errorMessage()));
+                    return 1;
+                }
+                const QString id = reply.arguments().value(0).toString();
+                t.restart();
+                reply = call(bus, QStringLiteral("RemoveForward"), {id});
+                removeMs.push_back(t.nsecsElapsed() / 1e6);
             }
-            const QString id = reply.arguments().value(0).toString();
-            t.restart();
-            reply = call(bus, QStringLiteral("RemoveForward"), {id});
-            removeMs.push_back(t.nsecsElapsed() / 1e6);
         }
         QJsonObject o{{QStringLiteral("forwards"), n},
                       {QStringLiteral("replace_ms"), median(replaceMs)},

@@ -342,21 +342,34 @@ ValidationError forwardFromVariantMap(const QVariantMap &map, Forward *out) {
     return ValidationError::none();
 }
 
-QVariantMap forwardToVariantMap(const Forward &f) {
+QVariantMap forwardToVariantMap(const Forward &f, BusKeys keys) {
+    const bool all = keys == BusKeys::All;
+    const Forward defaults;
     QVariantMap map;
-    map.insert(QStringLiteral("id"), f.id);
+    if (all || !f.id.isEmpty())
+        map.insert(QStringLiteral("id"), f.id);
     map.insert(QStringLiteral("name"), f.name);
-    map.insert(QStringLiteral("enabled"), f.enabled);
-    map.insert(QStringLiteral("protocol"), protocolToString(f.protocol));
-    map.insert(QStringLiteral("interface"), f.interface);
-    map.insert(QStringLiteral("external_address"), addressString(f.externalAddress));
+    if (all || f.enabled != defaults.enabled)
+        map.insert(QStringLiteral("enabled"), f.enabled);
+    if (all || f.protocol != defaults.protocol)
+        map.insert(QStringLiteral("protocol"), protocolToString(f.protocol));
+    if (all || !f.interface.isEmpty())
+        map.insert(QStringLiteral("interface"), f.interface);
+    if (all || !f.externalAddress.isNull())
+        map.insert(QStringLiteral("external_address"), addressString(f.externalAddress));
     map.insert(QStringLiteral("external_port"), f.externalPort.toString());
-    map.insert(QStringLiteral("sources"), sourceStrings(f));
-    map.insert(QStringLiteral("target_address"), addressString(f.targetAddress));
-    map.insert(QStringLiteral("target_port"), f.targetPort.toString());
-    map.insert(QStringLiteral("masquerade"), f.masquerade);
-    map.insert(QStringLiteral("hairpin"), f.hairpin);
-    map.insert(QStringLiteral("comment"), f.comment);
+    if (all || !f.sources.isEmpty())
+        map.insert(QStringLiteral("sources"), sourceStrings(f));
+    if (all || !f.targetAddress.isNull())
+        map.insert(QStringLiteral("target_address"), addressString(f.targetAddress));
+    if (all || !f.targetPort.isNull())
+        map.insert(QStringLiteral("target_port"), f.targetPort.toString());
+    if (all || f.masquerade)
+        map.insert(QStringLiteral("masquerade"), f.masquerade);
+    if (all || f.hairpin)
+        map.insert(QStringLiteral("hairpin"), f.hairpin);
+    if (all || !f.comment.isEmpty())
+        map.insert(QStringLiteral("comment"), f.comment);
     return map;
 }
 

@@ -138,6 +138,7 @@ HelperService::~HelperService() = default;
 
 bool HelperService::init(const SavedState &state, const QString &loadReport, QString *error) {
     m_state = state;
+    m_claims.rebuild(m_state.forwards);
     m_pendingReport = loadReport;
 
     QFile file(QStringLiteral(":/portico/io.github.portico.Helper1.xml"));
@@ -329,6 +330,16 @@ HelperService::Outcome HelperService::checkSet(const QList<Forward> &forwards) c
 
 HelperService::Outcome HelperService::checkOne(const QList<Forward> &base, int index,
                                                const Forward &changed) const {
+    const quint32 replacing = index >= 0 && index < base.size() ? base[index].mark() : 0;
+    QList<Forward> subset = m_claims.candidates(changed, replacing);
+    subset.append(changed);
+    if (checkSet(subset).ok())
+        return Outcome::success();
+    return checkOneByScan(base, index, changed);
+}
+
+HelperService::Outcome HelperService::checkOneByScan(const QList<Forward> &base, int index,
+                                                     const Forward &changed) const {
     // The set without the changed forward is valid (it is the current state, or was checked
     // at load), and every rule of validateForwards is about a pair of forwards. So only the
     // pairs with the changed one can fail, and of those only the forwards that share its name
@@ -702,10 +713,16 @@ QStringList HelperService::enableForwarding(const QList<Forward> &forwards,
                 consider(f);
         }
     }
-    for (const Forward &f : forwards) {
-        if (needs[0] && needs[1])
-            break;
-        consider(f);
+    // m_claims counts, per family, the forwards of the edited set that need it; a scan for
+    // one to name happens only when none touched does, and stops at the first.
+    for (int family = 0; family < 2; ++family) {
+        if (needs[family] || m_claims.remoteTargets(family) == 0)
+            continue;
+        for (const Forward &f : forwards) {
+            consider(f);
+            if (needs[family])
+                break;
+        }
     }
     if (!needs[0] && !needs[1])
         return {};
@@ -747,6 +764,27 @@ QStringList HelperService::enableForwarding(const QList<Forward> &forwards,
         m_sysctl.write(*before); // a half-written pair is no one's choice
     }
     return notices;
+}
+
+void HelperService::indexEdit(const Edit &edit, bool apply) {
+    // Called with m_state.forwards holding the edit: after a Change, edit.forward is the old
+    // forward; after a ReplaceAll, edit.all is the old set.
+    const QList<Forward> &forwards = m_state.forwards;
+    switch (edit.kind) {
+    case Edit::Append:
+        apply ? m_claims.insert(forwards.constLast()) : m_claims.erase(forwards.constLast());
+        break;
+    case Edit::Change:
+        m_claims.erase(apply ? edit.forward : forwards.at(edit.index));
+        m_claims.insert(apply ? forwards.at(edit.index) : edit.forward);
+        break;
+    case Edit::Remove:
+        apply ? m_claims.erase(edit.forward) : m_claims.insert(edit.forward);
+        break;
+    case Edit::ReplaceAll:
+        m_claims.rebuild(apply ? forwards : edit.all);
+        break;
+    }
 }
 
 void HelperService::undo(Edit &edit) {
@@ -817,6 +855,7 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
         return Outcome::fail(errors::Kernel, refused.message);
     }
     const double kernelMs = msSince(timer, &last);
+    indexEdit(edit, true);
 
     const std::optional<IpForwarding> chosenBefore = m_state.ipForwarding;
     IpForwarding before;
@@ -853,6 +892,7 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
             back = m_writer->update(forwards, edit.all);
             break;
         }
+        indexEdit(edit, false);
         undo(edit);
         QString text =
             QStringLiteral("nothing was changed because the state could not be saved: %1")

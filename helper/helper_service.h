@@ -3,6 +3,7 @@
 // (parse and validate, authorize with polkit, act, reply), and the state it acts on.
 #pragma once
 
+#include "claim_index.h"
 #include "forward.h"
 #include "ip_forwarding.h"
 #include "state_store.h"
@@ -76,8 +77,11 @@ private:
     Outcome mergeUpdate(Call &call, Forward *out) const;
     Outcome buildReplacement(const Call &call, QList<Forward> *out, quint32 *nextMark) const;
     Outcome checkSet(const QList<Forward> &forwards) const;
-    // As checkSet(base with `changed` at index, or appended if index < 0), for a valid base.
+    // As checkSet(base with `changed` at index, or appended if index < 0), for the valid base
+    // m_state.forwards: against the forwards m_claims names, and by a scan only when that
+    // finds a clash (so the message names the forwards in list order, as checkSet would).
     Outcome checkOne(const QList<Forward> &base, int index, const Forward &changed) const;
+    Outcome checkOneByScan(const QList<Forward> &base, int index, const Forward &changed) const;
     Outcome staleCheck(const Call &call) const;
     quint32 allocateMark(quint32 *nextMark, const QList<Forward> &forwards) const;
     // One change of the forwards. commit() makes it in place on m_state (validate, kernel,
@@ -93,6 +97,8 @@ private:
     };
     Outcome commit(Edit &edit, QStringList *notices);
     void undo(Edit &edit);
+    // Brings m_claims in step with an edit made to m_state.forwards, or back (apply false).
+    void indexEdit(const Edit &edit, bool apply);
     QStringList enableForwarding(const QList<Forward> &forwards, const QStringList &touchedIds,
                                  std::optional<IpForwarding> *chosen, IpForwarding *before,
                                  bool *changed);
@@ -105,6 +111,7 @@ private:
     IdleGuard *m_idle;
     PolkitAuthority *m_polkit;
     SavedState m_state;
+    ClaimIndex m_claims; // of m_state.forwards, kept in step by init() and commit()
     QString m_pendingReport;
     QString m_interfaceXml;
     QString m_commitTiming; // of the last change, for the timing log

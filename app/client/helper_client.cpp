@@ -28,7 +28,7 @@ QVariant forwardListArgument(const QList<Forward> &forwards) {
     QList<QVariantMap> maps;
     maps.reserve(forwards.size());
     for (const Forward &f : forwards)
-        maps.append(forwardToVariantMap(f));
+        maps.append(forwardToVariantMap(f, BusKeys::Request));
     return QVariant::fromValue(maps);
 }
 
@@ -329,7 +329,7 @@ QDBusPendingCall HelperClient::listForwardsAsync() {
 QDBusPendingCall HelperClient::addForwardAsync(const Forward &forward) {
     Forward f = forward;
     f.id.clear(); // the helper assigns it
-    return callAsync(u"AddForward"_s, {forwardToVariantMap(f)}, true);
+    return callAsync(u"AddForward"_s, {forwardToVariantMap(f, BusKeys::Request)}, true);
 }
 
 QDBusPendingCall HelperClient::updateForwardAsync(const QString &id, const QVariantMap &changes) {
@@ -373,7 +373,8 @@ HelperResult<ForwardList> HelperClient::listForwards() {
 HelperResult<AddedForward> HelperClient::addForward(const Forward &forward) {
     Forward f = forward;
     f.id.clear();
-    return decodeAddForward(callBlocking(u"AddForward"_s, {forwardToVariantMap(f)}, true));
+    return decodeAddForward(
+        callBlocking(u"AddForward"_s, {forwardToVariantMap(f, BusKeys::Request)}, true));
 }
 
 HelperResult<QStringList> HelperClient::updateForward(const QString &id,

@@ -90,6 +90,7 @@ private slots:
     void roundTrip_data();
     void roundTrip();
     void mapWritesEveryKeyWithItsBusType();
+    void requestLeavesOutDefaults();
     void busDeliversSourcesAsStringList();
     void listThroughBus();
     void countersThroughBus();
@@ -197,6 +198,13 @@ void TestCommonSerialization::roundTrip() {
     QVERIFY2(e.ok(), qPrintable(e.message));
     QCOMPARE(fromBus, original);
 
+    // The request form, through the bus, parsed onto a default forward as the helper does.
+    const QVariantMap request = throughBus(forwardToVariantMap(original, BusKeys::Request));
+    Forward fromRequest;
+    e = forwardFromVariantMap(request, &fromRequest);
+    QVERIFY2(e.ok(), qPrintable(e.message));
+    QCOMPARE(fromRequest, original);
+
     // JSON as an object and as text.
     Forward fromJson;
     e = forwardFromJson(forwardToJson(original), &fromJson);
@@ -231,6 +239,21 @@ void TestCommonSerialization::mapWritesEveryKeyWithItsBusType() {
     QCOMPARE(map.value(s("external_address")).toString(), QString());
     QCOMPARE(map.value(s("target_address")).toString(), s("198.51.100.10"));
     QCOMPARE(map.value(s("sources")).toStringList(), QStringList{s("198.51.100.0/24")});
+}
+
+void TestCommonSerialization::requestLeavesOutDefaults() {
+    Forward f = baseForward();
+    f.id.clear();
+    f.targetPort = {};
+    QStringList keys = forwardToVariantMap(f, BusKeys::Request).keys();
+    keys.sort();
+    QCOMPARE(keys, (QStringList{s("external_port"), s("name"), s("target_address")}));
+    f.enabled = false;
+    f.hairpin = true;
+    f.protocol = Protocol::Udp;
+    QCOMPARE(forwardToVariantMap(f, BusKeys::Request).value(s("enabled")), QVariant(false));
+    QCOMPARE(forwardToVariantMap(f, BusKeys::Request).value(s("hairpin")), QVariant(true));
+    QCOMPARE(forwardToVariantMap(f, BusKeys::Request).value(s("protocol")), QVariant(s("udp")));
 }
 
 void TestCommonSerialization::busDeliversSourcesAsStringList() {
