@@ -37,9 +37,9 @@ BRANCH = "12"
 # this way serves as both). dbus-bin gives the test dbus-send inside the sandbox.
 PACKAGES = ["cmake", "ninja-build", "g++", "pkg-config", "qt6-base-dev", "qt6-base-dev-tools",
             "qt6-tools-dev", "qt6-tools-dev-tools", "qt6-l10n-tools", "libqt6svg6", "dbus-bin",
-            # flatpak-builder's own tools, as in the KDE SDK: eu-strip for debuginfo, and
-            # appstream-compose (flatpak-builder 1.2) for the app's AppStream data.
-            "elfutils", "appstream-util"]
+            # flatpak-builder's own tools, as in the KDE SDK: appstream-compose (flatpak-builder
+            # 1.2) for the app's AppStream data, with gdk-pixbuf's SVG loader for the icon.
+            "appstream-util", "librsvg2-common"]
 MANIFEST = os.path.join(SOURCE, "packaging/flatpak", f"{APP}.yml")
 HELPER = ("io.github.portico.Helper1", "/io/github/portico/Helper1")
 
