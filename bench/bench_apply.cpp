@@ -128,11 +128,10 @@ int main(int argc, char **argv) {
     for (const QString &s : opt(QStringLiteral("--sizes"), QStringLiteral("1,1000")).split(u',')) {
         const int n = s.toInt();
         QList<Forward> forwards;
-        QList<QVariantMap> maps;
-        for (int i = 0; i < n; ++i) {
+        for (int i = 0; i < n; ++i)
             forwards.append(benchForward(i));
-            maps.append(forwardToVariantMap(forwards.last(), BusKeys::Request));
-        }
+        // As HelperClient sends it.
+        const QVariant list = QVariant::fromValue(BusForwardList{forwards, BusKeys::Request, {}});
         writeEquivalents(dir, n, forwards);
 
         std::vector<double> replaceMs, addMs, removeMs;
@@ -140,8 +139,8 @@ int main(int argc, char **argv) {
             const quint64 gen = generation(bus);
             QElapsedTimer t;
             t.start();
-            QDBusMessage reply = call(bus, QStringLiteral("ReplaceForwards"),
-                                      {QVariant::fromValue(maps), QVariant::fromValue(gen)});
+            QDBusMessage reply =
+                call(bus, QStringLiteral("ReplaceForwards"), {list, QVariant::fromValue(gen)});
             replaceMs.push_back(t.nsecsElapsed() / 1e6);
             if (reply.type() == QDBusMessage::ErrorMessage) {
                 std::fprintf(stderr, "ReplaceForwards(%d): %s\n", n,

@@ -2,6 +2,8 @@
 // Marshalling of the counter struct (tt) and registration of the API's compound types.
 #include "dbus_types.h"
 
+#include "serialization.h"
+
 #include <QDBusMetaType>
 
 namespace portico {
@@ -24,6 +26,7 @@ void registerDBusTypes() {
     qDBusRegisterMetaType<CounterPair>();
     qDBusRegisterMetaType<CounterMap>();
     qDBusRegisterMetaType<QList<QVariantMap>>();
+    qDBusRegisterMetaType<BusForwardList>();
 }
 
 } // namespace portico

@@ -342,35 +342,84 @@ ValidationError forwardFromVariantMap(const QVariantMap &map, Forward *out) {
     return ValidationError::none();
 }
 
-QVariantMap forwardToVariantMap(const Forward &f, BusKeys keys) {
+namespace {
+
+// The keys of the bus form of f, in sorted order, as a QVariantMap holds them (so a reader
+// like forwardFromBusArgument needs no sort). Request leaves out the keys whose value is the
+// default; name and external_port are always there.
+template <typename Emit> void forEachBusKey(const Forward &f, BusKeys keys, Emit &&put) {
     const bool all = keys == BusKeys::All;
     const Forward defaults;
-    QVariantMap map;
-    if (all || !f.id.isEmpty())
-        map.insert(QStringLiteral("id"), f.id);
-    map.insert(QStringLiteral("name"), f.name);
-    if (all || f.enabled != defaults.enabled)
-        map.insert(QStringLiteral("enabled"), f.enabled);
-    if (all || f.protocol != defaults.protocol)
-        map.insert(QStringLiteral("protocol"), protocolToString(f.protocol));
-    if (all || !f.interface.isEmpty())
-        map.insert(QStringLiteral("interface"), f.interface);
-    if (all || !f.externalAddress.isNull())
-        map.insert(QStringLiteral("external_address"), addressString(f.externalAddress));
-    map.insert(QStringLiteral("external_port"), f.externalPort.toString());
-    if (all || !f.sources.isEmpty())
-        map.insert(QStringLiteral("sources"), sourceStrings(f));
-    if (all || !f.targetAddress.isNull())
-        map.insert(QStringLiteral("target_address"), addressString(f.targetAddress));
-    if (all || !f.targetPort.isNull())
-        map.insert(QStringLiteral("target_port"), f.targetPort.toString());
-    if (all || f.masquerade)
-        map.insert(QStringLiteral("masquerade"), f.masquerade);
-    if (all || f.hairpin)
-        map.insert(QStringLiteral("hairpin"), f.hairpin);
     if (all || !f.comment.isEmpty())
-        map.insert(QStringLiteral("comment"), f.comment);
+        put(QStringLiteral("comment"), QVariant(f.comment));
+    if (all || f.enabled != defaults.enabled)
+        put(QStringLiteral("enabled"), QVariant(f.enabled));
+    if (all || !f.externalAddress.isNull())
+        put(QStringLiteral("external_address"), QVariant(addressString(f.externalAddress)));
+    put(QStringLiteral("external_port"), QVariant(f.externalPort.toString()));
+    if (all || f.hairpin)
+        put(QStringLiteral("hairpin"), QVariant(f.hairpin));
+    if (all || !f.id.isEmpty())
+        put(QStringLiteral("id"), QVariant(f.id));
+    if (all || !f.interface.isEmpty())
+        put(QStringLiteral("interface"), QVariant(f.interface));
+    if (all || f.masquerade)
+        put(QStringLiteral("masquerade"), QVariant(f.masquerade));
+    put(QStringLiteral("name"), QVariant(f.name));
+    if (all || f.protocol != defaults.protocol)
+        put(QStringLiteral("protocol"), QVariant(protocolToString(f.protocol)));
+    if (all || !f.sources.isEmpty())
+        put(QStringLiteral("sources"), QVariant(sourceStrings(f)));
+    if (all || !f.targetAddress.isNull())
+        put(QStringLiteral("target_address"), QVariant(addressString(f.targetAddress)));
+    if (all || !f.targetPort.isNull())
+        put(QStringLiteral("target_port"), QVariant(f.targetPort.toString()));
+}
+
+} // namespace
+
+QVariantMap forwardToVariantMap(const Forward &f, BusKeys keys) {
+    QVariantMap map;
+    forEachBusKey(f, keys,
+                  [&map](const QString &key, const QVariant &value) { map.insert(key, value); });
     return map;
+}
+
+QDBusArgument &operator<<(QDBusArgument &arg, const BusForwardList &list) {
+    arg.beginArray(QMetaType::fromType<QVariantMap>());
+    for (const Forward &f : list.forwards) {
+        arg.beginMap(QMetaType::fromType<QString>(), QMetaType::fromType<QDBusVariant>());
+        forEachBusKey(f, list.keys, [&arg](const QString &key, const QVariant &value) {
+            arg.beginMapEntry();
+            arg << key << QDBusVariant(value);
+            arg.endMapEntry();
+        });
+        arg.endMap();
+    }
+    arg.endArray();
+    return arg;
+}
+
+const QDBusArgument &operator>>(const QDBusArgument &arg, BusForwardList &list) {
+    list.forwards.clear();
+    list.error.clear();
+    arg.beginArray();
+    while (!arg.atEnd()) {
+        QVariantMap map;
+        arg >> map;
+        Forward f;
+        if (list.error.isEmpty()) {
+            if (ValidationError e = forwardFromVariantMap(map, &f); !e.ok())
+                list.error =
+                    QStringLiteral("forward %1: %2").arg(list.forwards.size() + 1).arg(e.message);
+            else
+                list.forwards.append(f);
+        }
+    }
+    arg.endArray();
+    if (!list.error.isEmpty())
+        list.forwards.clear();
+    return arg;
 }
 
 ValidationError forwardFromJson(const QJsonObject &obj, Forward *out) {

@@ -6,6 +6,7 @@
 #include "forward.h"
 #include "validation.h"
 
+#include <QDBusArgument>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QVariantMap>
@@ -26,6 +27,19 @@ ValidationError forwardFromVariantMap(const QVariantMap &map, Forward *out);
 enum class BusKeys { All, Request };
 QVariantMap forwardToVariantMap(const Forward &f, BusKeys keys = BusKeys::All);
 
+// A list of forwards that QtDBus writes straight into a message as aa{sv}, key by key, without
+// a QVariantMap per forward (at 10,000 forwards building those maps cost more than sending
+// them): ListForwards' reply, and the list a client sends to ReplaceForwards. Reading one back
+// parses each entry with forwardFromVariantMap; the first bad entry empties `forwards` and
+// sets `error`. Registered by registerDBusTypes().
+struct BusForwardList {
+    QList<Forward> forwards;
+    BusKeys keys = BusKeys::All;
+    QString error;
+};
+QDBusArgument &operator<<(QDBusArgument &arg, const BusForwardList &list);
+const QDBusArgument &operator>>(const QDBusArgument &arg, BusForwardList &list);
+
 // File form: the same keys, as JSON values of the matching types (sources: array of strings),
 // with the same merge rule. forwardToJson writes every key.
 ValidationError forwardFromJson(const QJsonObject &obj, Forward *out);
@@ -37,3 +51,5 @@ ValidationError forwardsFromJson(const QJsonArray &array, QList<Forward> *out);
 QJsonArray forwardsToJson(const QList<Forward> &forwards);
 
 } // namespace portico
+
+Q_DECLARE_METATYPE(portico::BusForwardList)

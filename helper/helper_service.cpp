@@ -17,7 +17,9 @@
 #include "dbus_types.h"
 #include "errors.h"
 #include "idle_guard.h"
+#include "packet_trace.h"
 #include "polkit_authority.h"
+#include "ruleset_reader.h"
 #include "ruleset_writer.h"
 #include "serialization.h"
 #include "serialization_bus.h"
@@ -26,12 +28,18 @@
 #include <QDBusArgument>
 #include <QDBusError>
 #include <QDBusMetaType>
+#include <QDBusServiceWatcher>
+#include <QDBusUnixFileDescriptor>
 #include <QDebug>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QLoggingCategory>
 #include <QSet>
 #include <QXmlStreamReader>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace portico {
 
@@ -89,6 +97,10 @@ struct HelperService::Call {
     quint32 preparedNextMark = 0;
     IpForwarding ipForwarding;
     QElapsedTimer timer;
+    // issue 5: StartTrace, StopTrace
+    QDBusUnixFileDescriptor pipe;
+    int seconds = 0;
+    quint64 traceId = 0;
 };
 
 struct HelperService::Method {
@@ -119,6 +131,13 @@ const QList<HelperService::Method> &HelperService::methodTable() {
          &HelperService::prepareNone, &HelperService::actGetCounters},
         {QStringLiteral("Ruleset"), nullptr, nullptr, &HelperService::prepareNone,
          &HelperService::actRuleset},
+        // issue 5
+        {QStringLiteral("RulesetSummary"), monitorAction, "reading the ruleset summary",
+         &HelperService::prepareNone, &HelperService::actRulesetSummary},
+        {QStringLiteral("StartTrace"), monitorAction, "tracing packets",
+         &HelperService::prepareStartTrace, &HelperService::actStartTrace},
+        {QStringLiteral("StopTrace"), monitorAction, "tracing packets",
+         &HelperService::prepareStopTrace, &HelperService::actStopTrace},
     };
     return table;
 }
@@ -132,9 +151,22 @@ HelperService::HelperService(const QDBusConnection &bus, const StateStore &store
     , m_writer(writer)
     , m_sysctl(sysctl)
     , m_idle(idle)
-    , m_polkit(new PolkitAuthority(bus, this)) {}
+    , m_polkit(new PolkitAuthority(bus, this))
+    , m_reader(std::make_unique<RulesetReader>()) {
+    m_traceOwners = new QDBusServiceWatcher(this);
+    m_traceOwners->setConnection(m_bus);
+    m_traceOwners->setWatchMode(QDBusServiceWatcher::WatchForUnregistration);
+    connect(m_traceOwners, &QDBusServiceWatcher::serviceUnregistered, this,
+            &HelperService::callerLeft);
+}
 
-HelperService::~HelperService() = default;
+HelperService::~HelperService() {
+    // Each trace takes its chains out of our table while the writer is still there.
+    for (PacketTrace *t : std::as_const(m_traces)) {
+        disconnect(t, nullptr, this, nullptr);
+        delete t;
+    }
+}
 
 bool HelperService::init(const SavedState &state, const QString &loadReport, QString *error) {
     m_state = state;
@@ -196,6 +228,12 @@ bool HelperService::init(const SavedState &state, const QString &loadReport, QSt
             return false;
         }
     }
+    // issue 5: a helper that was killed during a trace could not take its chains out.
+    QString leftover;
+    if (const int n = PacketTrace::removeLeftovers(m_writer, &leftover); n > 0)
+        qInfo("removed %d trace chains that an earlier run left in table inet portico", n);
+    else if (n < 0)
+        qWarning("could not look for leftover trace chains: %s", qPrintable(leftover));
     return true;
 }
 
@@ -551,12 +589,9 @@ HelperService::Outcome HelperService::prepareSetIpForwarding(Call &call) {
 // --- acting: after authorization, against the state as it is now ---
 
 HelperService::Outcome HelperService::actListForwards(Call &) {
-    QList<QVariantMap> list;
-    list.reserve(m_state.forwards.size());
-    for (const Forward &f : std::as_const(m_state.forwards))
-        list.append(forwardToVariantMap(f));
     return Outcome::success(
-        {QVariant::fromValue(list), QVariant::fromValue<qulonglong>(m_state.generation)});
+        {QVariant::fromValue(BusForwardList{m_state.forwards, BusKeys::All, {}}),
+         QVariant::fromValue<qulonglong>(m_state.generation)});
 }
 
 HelperService::Outcome HelperService::actAddForward(Call &call) {
@@ -902,6 +937,9 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
                         .arg(back.message);
         if (changed)
             m_sysctl.write(before);
+        // issue 5: putting the ruleset back may have written our table whole.
+        for (PacketTrace *t : std::as_const(m_traces))
+            t->tableRewritten();
         qWarning("%s", qPrintable(text));
         return Outcome::fail(errors::State, text);
     }
@@ -919,11 +957,150 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
         m_pendingReport.clear();
         notices->append(forwardingNotices);
     }
+    // issue 5: a change that wrote our table whole took the trace chains with it.
+    for (PacketTrace *t : std::as_const(m_traces))
+        t->tableRewritten();
     QDBusMessage signal =
         QDBusMessage::createSignal(objectPath, interfaceName, QStringLiteral("ForwardsChanged"));
     signal << QVariant::fromValue<qulonglong>(m_state.generation);
     m_bus.send(signal);
     return Outcome::success();
+}
+
+// --- issue 5: the ruleset summary and the packet trace ---
+
+HelperService::Outcome HelperService::actRulesetSummary(Call &) {
+    RulesetSnapshot snapshot;
+    if (QString error = m_reader->read(&snapshot); !error.isEmpty())
+        return Outcome::fail(errors::Kernel, error);
+    return Outcome::success({QVariant::fromValue<qulonglong>(snapshot.generation),
+                             QVariant::fromValue(snapshot.summary())});
+}
+
+HelperService::Outcome HelperService::prepareStartTrace(Call &call) {
+    const QVariantList args = call.message.arguments();
+    call.id = args.at(0).toString();
+    const uint seconds = args.at(1).toUInt();
+    call.pipe = qvariant_cast<QDBusUnixFileDescriptor>(args.at(2));
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id));
+    const Forward &f = m_state.forwards.at(index);
+    if (!f.enabled)
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("forward '%1' is disabled, so it is not in the kernel "
+                                            "and none of its packets can be traced; enable it "
+                                            "first")
+                                 .arg(f.name));
+    if (seconds > uint(PacketTrace::maxSeconds))
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("a trace lasts 1 to %1 seconds (0 for %2), not %3")
+                                 .arg(PacketTrace::maxSeconds)
+                                 .arg(PacketTrace::defaultSeconds)
+                                 .arg(seconds));
+    call.seconds = seconds == 0 ? PacketTrace::defaultSeconds : int(seconds);
+    // The write end of a pipe (or a socket): anything else is no place for the trace to go.
+    struct stat st {};
+    const int fd = call.pipe.isValid() ? call.pipe.fileDescriptor() : -1;
+    const int mode = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+    if (fd < 0 || fstat(fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) ||
+        mode < 0 || (mode & O_ACCMODE) == O_RDONLY)
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("the trace needs the write end of a pipe"));
+    call.details.insert(QStringLiteral("forward"), f.name);
+    call.details.insert(QStringLiteral("id"), f.id);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actStartTrace(Call &call) {
+    // The forward may have gone or been disabled while polkit was asked.
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id));
+    const Forward f = m_state.forwards.at(index);
+    if (!f.enabled)
+        return Outcome::fail(
+            errors::InvalidArgs,
+            QStringLiteral("forward '%1' is disabled; enable it first").arg(f.name));
+    const QString owner = call.message.service();
+    // One trace per client: a new one ends the one it had.
+    // (stop() takes the trace out of m_traces, so not while iterating over it)
+    const QList<PacketTrace *> running = m_traces.values();
+    for (PacketTrace *t : running) {
+        if (t->owner() == owner)
+            t->stop(QStringLiteral("stopped"),
+                    QStringLiteral("the same client started another trace"));
+    }
+    // Each trace is a listener and two chains; a few are plenty for the few people who watch.
+    if (m_traces.size() >= PacketTrace::maxTraces)
+        return Outcome::fail("org.freedesktop.DBus.Error.LimitsExceeded",
+                             QStringLiteral("%1 traces are running already; wait until one ends")
+                                 .arg(PacketTrace::maxTraces));
+    const int fd = fcntl(call.pipe.fileDescriptor(), F_DUPFD_CLOEXEC, 3);
+    if (fd < 0)
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("cannot take over the pipe: %1")
+                                 .arg(QString::fromLocal8Bit(strerror(errno))));
+    const quint64 id = m_nextTraceId++;
+    auto *trace = new PacketTrace(m_writer, id, owner, fd, f, call.seconds, this);
+    if (const QString error = trace->start(); !error.isEmpty()) {
+        delete trace; // closes the pipe; nothing was added
+        return Outcome::fail(errors::Kernel,
+                             QStringLiteral("cannot trace forward '%1': %2").arg(f.name, error));
+    }
+    m_traces.insert(id, trace);
+    m_traceOwners->addWatchedService(owner);
+    connect(trace, &PacketTrace::finished, this, &HelperService::traceFinished);
+    m_idle->hold(); // a running trace keeps the helper from exiting idle
+    qInfo("StartTrace from %s: trace %llu of forward '%s' (%s)", qPrintable(owner), id,
+          qPrintable(f.name), qPrintable(f.id));
+    return Outcome::success({QVariant::fromValue<qulonglong>(id)});
+}
+
+HelperService::Outcome HelperService::prepareStopTrace(Call &call) {
+    call.traceId = call.message.arguments().at(0).toULongLong();
+    const PacketTrace *t = m_traces.value(call.traceId);
+    // Someone else's trace is as good as none: ids are easy to guess.
+    if (!t || t->owner() != call.message.service())
+        return Outcome::fail(
+            errors::NotFound,
+            QStringLiteral("no trace %1 of this client is running").arg(call.traceId));
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actStopTrace(Call &call) {
+    PacketTrace *t = m_traces.value(call.traceId);
+    if (!t || t->owner() != call.message.service())
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no trace %1 of this client is running (it may have "
+                                            "ended meanwhile)")
+                                 .arg(call.traceId));
+    t->stop(QStringLiteral("stopped"), QStringLiteral("stopped by the client"));
+    return Outcome::success();
+}
+
+void HelperService::traceFinished(quint64 id) {
+    PacketTrace *t = m_traces.take(id);
+    if (!t)
+        return;
+    const QString owner = t->owner();
+    t->deleteLater();
+    m_idle->release();
+    for (const PacketTrace *other : std::as_const(m_traces)) {
+        if (other->owner() == owner)
+            return;
+    }
+    m_traceOwners->removeWatchedService(owner);
+}
+
+void HelperService::callerLeft(const QString &name) {
+    const QList<PacketTrace *> traces = m_traces.values();
+    for (PacketTrace *t : traces) {
+        if (t->owner() == name)
+            t->stop(QStringLiteral("stopped"), QStringLiteral("the client left the bus"));
+    }
 }
 
 } // namespace portico

@@ -10,6 +10,7 @@
 
 #include <QDBusConnection>
 #include <QDBusMessage>
+#include <QDBusServiceWatcher>
 #include <QDBusVirtualObject>
 #include <QHash>
 #include <QMap>
@@ -22,7 +23,9 @@
 namespace portico {
 
 class IdleGuard;
+class PacketTrace;
 class PolkitAuthority;
+class RulesetReader;
 class RulesetWriter;
 
 class HelperService : public QDBusVirtualObject {
@@ -71,6 +74,14 @@ private:
     Outcome actSetIpForwarding(Call &call);
     Outcome actGetCounters(Call &call);
     Outcome actRuleset(Call &call);
+    // issue 5: the ruleset summary and the packet trace (helper/packet_trace.*)
+    Outcome actRulesetSummary(Call &call);
+    Outcome prepareStartTrace(Call &call);
+    Outcome actStartTrace(Call &call);
+    Outcome prepareStopTrace(Call &call);
+    Outcome actStopTrace(Call &call);
+    void traceFinished(quint64 id);
+    void callerLeft(const QString &name);
 
     // Shared by the mutating methods.
     Outcome parseNewForward(const QVariantMap &map, Forward *out) const;
@@ -115,6 +126,11 @@ private:
     QString m_pendingReport;
     QString m_interfaceXml;
     QString m_commitTiming; // of the last change, for the timing log
+    // issue 5
+    std::unique_ptr<RulesetReader> m_reader;
+    QHash<quint64, PacketTrace *> m_traces;
+    quint64 m_nextTraceId = 1;
+    QDBusServiceWatcher *m_traceOwners = nullptr;
     QHash<QString, int> m_methodIndex;
     QHash<QString, QString> m_inSignature;
     QHash<QString, QString> m_outSignature;

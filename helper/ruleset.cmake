@@ -10,6 +10,9 @@ add_library(portico_ruleset STATIC
     ${CMAKE_CURRENT_SOURCE_DIR}/ruleset_netlink.h
     ${CMAKE_CURRENT_SOURCE_DIR}/netlink_batch.h
     ${CMAKE_CURRENT_SOURCE_DIR}/netlink_batch.cpp
+    # issue 5: the read-only reader of the whole ruleset (summary, trace, diagnosis)
+    ${CMAKE_CURRENT_SOURCE_DIR}/ruleset_reader.h
+    ${CMAKE_CURRENT_SOURCE_DIR}/ruleset_reader.cpp
 )
 target_include_directories(portico_ruleset PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(portico_ruleset PUBLIC portico_common PkgConfig::NFTNL PkgConfig::MNL Qt6::Core)

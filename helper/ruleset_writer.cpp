@@ -1510,4 +1510,160 @@ QHash<QString, Counter> RulesetWriter::counters(QString *error) {
     return out;
 }
 
+// --- issue 5: the packet trace's chains ---------------------------------------------------
+// Built here, beside the forwards' batches but apart from their model: the trace adds two
+// chains of its own to our table and deletes them again, and nothing else of the table moves.
+
+namespace {
+
+nlmsghdr *traceHeader(netlink::Batch &batch, uint16_t type, uint16_t flags) {
+    return nftnl_nlmsg_build_hdr(batch.reserve(), type, NFPROTO_INET, flags | NLM_F_ACK,
+                                 batch.nextSeq());
+}
+
+void traceChain(netlink::Batch &batch, const QString &name, uint32_t hook, bool create) {
+    nftnl_chain *ch = nftnl_chain_alloc();
+    nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, tableName);
+    const QByteArray n = name.toLatin1();
+    nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, n.constData());
+    if (create) {
+        nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter");
+        nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, hook);
+        nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, -350);
+        nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+    }
+    nlmsghdr *nlh = create ? traceHeader(batch, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL)
+                           : traceHeader(batch, NFT_MSG_DELCHAIN, 0);
+    nftnl_chain_nlmsg_build_payload(nlh, ch);
+    nftnl_chain_free(ch);
+    batch.commit(nlh);
+}
+
+nftnl_expr *traceExpr(nftnl_rule *r, const char *name) {
+    nftnl_expr *e = nftnl_expr_alloc(name);
+    nftnl_rule_add_expr(r, e);
+    return e;
+}
+
+void traceLoad(nftnl_rule *r, uint32_t metaKey) {
+    nftnl_expr *e = traceExpr(r, "meta");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, metaKey);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+}
+
+void traceCmp(nftnl_rule *r, const void *data, uint32_t len) {
+    nftnl_expr *e = traceExpr(r, "cmp");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+    nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+}
+
+void tracePayload(nftnl_rule *r, uint32_t base, uint32_t offset, uint32_t len) {
+    nftnl_expr *e = traceExpr(r, "payload");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+}
+
+void traceRule(netlink::Batch &batch, const QString &chain, quint8 protocol,
+               const RulesetWriter::TraceChains &t) {
+    nftnl_rule *r = nftnl_rule_alloc();
+    nftnl_rule_set_str(r, NFTNL_RULE_TABLE, tableName);
+    const QByteArray c = chain.toLatin1();
+    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, c.constData());
+    nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+    if (!t.address.isNull()) {
+        const bool v6 = t.address.protocol() == QHostAddress::IPv6Protocol;
+        const quint8 nf = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+        traceLoad(r, NFT_META_NFPROTO);
+        traceCmp(r, &nf, 1);
+        if (v6) {
+            const Q_IPV6ADDR a = t.address.toIPv6Address();
+            tracePayload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16);
+            traceCmp(r, a.c, 16);
+        } else {
+            const quint32 a = htonl(t.address.toIPv4Address());
+            tracePayload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+            traceCmp(r, &a, 4);
+        }
+    }
+    traceLoad(r, NFT_META_L4PROTO);
+    traceCmp(r, &protocol, 1);
+    tracePayload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+    const quint16 first = htons(t.ports.first), last = htons(t.ports.last);
+    if (t.ports.isRange()) {
+        nftnl_expr *e = traceExpr(r, "range");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
+        nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, &first, 2);
+        nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, &last, 2);
+    } else {
+        traceCmp(r, &first, 2);
+    }
+    // meta nftrace set 1
+    const quint8 one = 1;
+    nftnl_expr *imm = traceExpr(r, "immediate");
+    nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+    nftnl_expr_set(imm, NFTNL_EXPR_IMM_DATA, &one, 1);
+    nftnl_expr *set = traceExpr(r, "meta");
+    nftnl_expr_set_u32(set, NFTNL_EXPR_META_KEY, NFT_META_NFTRACE);
+    nftnl_expr_set_u32(set, NFTNL_EXPR_META_SREG, NFT_REG_1);
+    nlmsghdr *nlh = traceHeader(batch, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+    nftnl_rule_nlmsg_build_payload(nlh, r);
+    nftnl_rule_free(r);
+    batch.commit(nlh);
+}
+
+ApplyError traceBatchError(const netlink::BatchResult &result, const char *what) {
+    ApplyError e;
+    if (!result.transportError.isEmpty()) {
+        e.message = QStringLiteral("%1: %2").arg(QLatin1String(what), result.transportError);
+        return e;
+    }
+    const netlink::Refusal &r = result.refusals.front();
+    QString reason = QString::fromLocal8Bit(strerror(r.error));
+    if (!r.extack.isEmpty())
+        reason += QStringLiteral(" (%1)").arg(r.extack);
+    e.message = QStringLiteral("%1: %2").arg(QLatin1String(what), reason);
+    return e;
+}
+
+} // namespace
+
+ApplyError RulesetWriter::addTraceChains(const TraceChains &t) {
+    if (!d->socket.isOpen())
+        return ApplyError{{}, {}, {}, d->socket.openError()};
+    netlink::Batch batch(d->socket.nextSeq());
+    batch.begin();
+    // No NEWTABLE: a missing table refuses the chains instead of being created for them.
+    traceChain(batch, t.prerouting, NF_INET_PRE_ROUTING, true);
+    traceChain(batch, t.output, NF_INET_LOCAL_OUT, true);
+    for (const quint8 p : t.protocols) {
+        traceRule(batch, t.prerouting, p, t);
+        traceRule(batch, t.output, p, t);
+    }
+    batch.end();
+    const netlink::BatchResult result = d->socket.send(batch);
+    if (result.ok())
+        return {};
+    return traceBatchError(result, "cannot add the trace chains to table inet portico");
+}
+
+ApplyError RulesetWriter::removeTraceChains(const TraceChains &t) {
+    if (!d->socket.isOpen())
+        return ApplyError{{}, {}, {}, d->socket.openError()};
+    netlink::Batch batch(d->socket.nextSeq());
+    batch.begin();
+    for (const QString &name : {t.prerouting, t.output}) {
+        if (!name.isEmpty())
+            traceChain(batch, name, 0, false);
+    }
+    batch.end();
+    const netlink::BatchResult result = d->socket.send(batch);
+    if (result.ok())
+        return {};
+    return traceBatchError(result, "cannot remove the trace chains from table inet portico");
+}
+
 } // namespace portico

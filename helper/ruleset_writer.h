@@ -64,6 +64,23 @@ public:
     // Per-forward packet and byte counters, keyed by forward id. Empty on error.
     QHash<QString, Counter> counters(QString *error = nullptr);
 
+    // --- issue 5: the packet trace's chains (helper/packet_trace.*), apart from the forwards ---
+    // Two base chains of our table, at prerouting and output with priority -350 (before raw,
+    // conntrack and our DNAT), each with one rule per protocol:
+    // `meta l4proto P th dport PORTS [ip|ip6 daddr A] meta nftrace set 1`.
+    struct TraceChains {
+        QString prerouting; // chain names
+        QString output;
+        QList<quint8> protocols; // IPPROTO_TCP, IPPROTO_UDP
+        PortRange ports;
+        QHostAddress address; // null: any
+    };
+    // One batch that creates both chains and their rules; refused (nothing changed) when the
+    // table is missing or a chain of that name exists.
+    ApplyError addTraceChains(const TraceChains &t);
+    // One batch that deletes both chains with their rules (an empty name is skipped).
+    ApplyError removeTraceChains(const TraceChains &t);
+
 private:
     // apply() of the whole list for the incremental path's fallback: the counters of the
     // table it replaces (if any) carry over to the forwards of the same ids.

@@ -10,7 +10,13 @@
 #include <QDBusError>
 #include <QDBusMetaType>
 #include <QDBusPendingReply>
+#include <QDBusUnixFileDescriptor>
 #include <QtGlobal>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -25,11 +31,7 @@ QString qs(const char *s) {
 }
 
 QVariant forwardListArgument(const QList<Forward> &forwards) {
-    QList<QVariantMap> maps;
-    maps.reserve(forwards.size());
-    for (const Forward &f : forwards)
-        maps.append(forwardToVariantMap(f, BusKeys::Request));
-    return QVariant::fromValue(maps);
+    return QVariant::fromValue(BusForwardList{forwards, BusKeys::Request, {}});
 }
 
 QStringList stringListArgument(const QVariant &v) {
@@ -429,6 +431,122 @@ HelperError HelperClient::watchForwardsChanged() {
 
 void HelperClient::onForwardsChanged(qulonglong generation) {
     emit forwardsChanged(generation);
+}
+
+// --- issue 5: the ruleset summary and the packet trace -------------------------------------
+
+HelperResult<RulesetSummary> HelperClient::decodeRulesetSummary(const QDBusMessage &reply) const {
+    HelperResult<RulesetSummary> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    const QVariantList args = reply.arguments();
+    if (args.size() != 2 || reply.signature() != "taa{sv}"_L1) {
+        r.error = protocolError(u"RulesetSummary"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    r.value.generation = args.at(0).toULongLong();
+    QList<QVariantMap> maps;
+    qvariant_cast<QDBusArgument>(args.at(1)) >> maps;
+    r.value.chains.reserve(maps.size());
+    for (const QVariantMap &m : std::as_const(maps)) {
+        ChainSummary c;
+        c.family = m.value(u"family"_s).toString();
+        c.table = m.value(u"table"_s).toString();
+        c.chain = m.value(u"chain"_s).toString();
+        c.hook = m.value(u"hook"_s).toString();
+        c.priority = m.value(u"priority"_s).toInt();
+        c.type = m.value(u"type"_s).toString();
+        c.policy = m.value(u"policy"_s).toString();
+        c.rules = m.value(u"rules"_s).toUInt();
+        c.dropRules = m.value(u"drop_rules"_s).toUInt();
+        c.natRules = m.value(u"nat_rules"_s).toUInt();
+        c.packets = m.value(u"packets"_s).toULongLong();
+        c.bytes = m.value(u"bytes"_s).toULongLong();
+        c.ours = m.value(u"ours"_s).toBool();
+        r.value.chains.append(c);
+    }
+    return r;
+}
+
+QDBusPendingCall HelperClient::rulesetSummaryAsync() {
+    // The summary needs the monitor action, which may prompt.
+    return callAsync(u"RulesetSummary"_s, {}, true);
+}
+
+HelperResult<RulesetSummary> HelperClient::rulesetSummary() {
+    return decodeRulesetSummary(callBlocking(u"RulesetSummary"_s, {}, true));
+}
+
+QVariantList HelperClient::startTraceArguments(const QString &forwardId, quint32 seconds,
+                                               int *readFd, QString *error) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        *readFd = -1;
+        *error =
+            u"cannot make a pipe for the trace: %1"_s.arg(QString::fromLocal8Bit(strerror(errno)));
+        return {};
+    }
+    *readFd = fds[0];
+    // The message carries its own duplicate of the write end; ours closes at once, so that the
+    // read end sees the end of the file when the helper closes its copy.
+    const QDBusUnixFileDescriptor writeEnd(fds[1]);
+    close(fds[1]);
+    return {forwardId, seconds, QVariant::fromValue(writeEnd)};
+}
+
+HelperResult<quint64> HelperClient::decodeStartTrace(const QDBusMessage &reply) const {
+    HelperResult<quint64> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    if (reply.signature() != "t"_L1) {
+        r.error = protocolError(u"StartTrace"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    r.value = reply.arguments().at(0).toULongLong();
+    return r;
+}
+
+QDBusPendingCall HelperClient::startTraceAsync(const QString &forwardId, quint32 seconds,
+                                               int *readFd) {
+    QString error;
+    const QVariantList args = startTraceArguments(forwardId, seconds, readFd, &error);
+    if (args.isEmpty())
+        return QDBusPendingCall::fromError(
+            QDBusMessage::createError(u"org.freedesktop.DBus.Error.Failed"_s, error));
+    return callAsync(u"StartTrace"_s, args, true);
+}
+
+HelperResult<TraceStart> HelperClient::startTrace(const QString &forwardId, quint32 seconds) {
+    HelperResult<TraceStart> r;
+    QString error;
+    int readFd = -1;
+    const QVariantList args = startTraceArguments(forwardId, seconds, &readFd, &error);
+    if (args.isEmpty()) {
+        r.error.kind = HelperError::Kind::Helper;
+        r.error.name = u"org.freedesktop.DBus.Error.Failed"_s;
+        r.error.message = error;
+        return r;
+    }
+    const HelperResult<quint64> id = decodeStartTrace(callBlocking(u"StartTrace"_s, args, true));
+    if (!id.ok()) {
+        close(readFd);
+        r.error = id.error;
+        return r;
+    }
+    r.value.traceId = id.value;
+    r.value.readFd = readFd;
+    return r;
+}
+
+QDBusPendingCall HelperClient::stopTraceAsync(quint64 traceId) {
+    return callAsync(u"StopTrace"_s, {QVariant::fromValue<qulonglong>(traceId)}, true);
+}
+
+HelperError HelperClient::stopTrace(quint64 traceId) {
+    return decodeEmpty(
+        callBlocking(u"StopTrace"_s, {QVariant::fromValue<qulonglong>(traceId)}, true));
 }
 
 } // namespace portico

@@ -67,6 +67,38 @@ struct IpForwarding {
 using ForwardCounter = CounterPair;
 using ForwardCounters = CounterMap;
 
+// --- issue 5: RulesetSummary ---
+// One base chain of any table of any family, as RulesetSummary reports it.
+struct ChainSummary {
+    QString family; // ip, ip6, inet, arp, bridge, netdev
+    QString table;
+    QString chain;
+    QString hook; // prerouting, input, forward, output, postrouting, ingress
+    int priority = 0;
+    QString type;   // filter, nat, route
+    QString policy; // accept, drop
+    quint32 rules = 0;
+    quint32 dropRules = 0; // rules whose verdict is drop or reject
+    quint32 natRules = 0;  // dnat or redirect rules
+    quint64 packets = 0;   // sum of the chain's rule counters
+    quint64 bytes = 0;
+    bool ours = false; // table inet portico
+
+    QString label() const { return family + u' ' + table + u' ' + chain; }
+};
+
+struct RulesetSummary {
+    quint64 generation = 0; // the kernel's ruleset generation: refresh when it changes
+    QList<ChainSummary> chains;
+};
+
+// StartTrace: the helper's trace id and the read end of the pipe it writes JSON lines to (the
+// caller owns it; app/client/trace_reader.h reads it).
+struct TraceStart {
+    quint64 traceId = 0;
+    int readFd = -1;
+};
+
 class HelperClient : public QObject {
     Q_OBJECT
 public:
@@ -123,6 +155,19 @@ public:
     HelperResult<ForwardCounters> decodeCounters(const QDBusMessage &reply) const;
     HelperResult<QString> decodeRuleset(const QDBusMessage &reply) const;
 
+    // --- issue 5: the ruleset summary and the packet trace ---
+    HelperResult<RulesetSummary> rulesetSummary();
+    QDBusPendingCall rulesetSummaryAsync();
+    HelperResult<RulesetSummary> decodeRulesetSummary(const QDBusMessage &reply) const;
+    // seconds 0: the helper's default (30); at most 60. On success the caller owns readFd.
+    HelperResult<TraceStart> startTrace(const QString &forwardId, quint32 seconds);
+    // Makes the pipe and starts the call; *readFd is its read end (the caller owns it, also on
+    // failure), or -1 if no pipe could be made. decodeStartTrace gives the trace id.
+    QDBusPendingCall startTraceAsync(const QString &forwardId, quint32 seconds, int *readFd);
+    HelperResult<quint64> decodeStartTrace(const QDBusMessage &reply) const;
+    HelperError stopTrace(quint64 traceId);
+    QDBusPendingCall stopTraceAsync(quint64 traceId);
+
     // Turns an error reply into a HelperError with a plain sentence.
     HelperError errorFromReply(const QDBusMessage &reply) const;
 
@@ -140,6 +185,8 @@ private:
     QDBusMessage makeCall(const QString &method, const QVariantList &args, bool mutating) const;
     QDBusMessage callBlocking(const QString &method, const QVariantList &args, bool mutating);
     QDBusPendingCall callAsync(const QString &method, const QVariantList &args, bool mutating);
+    QVariantList startTraceArguments(const QString &forwardId, quint32 seconds, int *readFd,
+                                     QString *error);
     HelperError protocolError(const QString &method, const QString &detail) const;
 
     QString m_busAddress;

@@ -32,6 +32,9 @@ constexpr CommandInfo commands[] = {
     {Command::Export, "export"},
     {Command::Import, "import"},
     {Command::Watch, "watch"},
+    // issue 5
+    {Command::Chains, "chains"},
+    {Command::Trace, "trace"},
 };
 
 std::optional<Command> commandFromName(const QString &name) {
@@ -49,7 +52,8 @@ bool isForwardCommand(Command c) {
 }
 
 bool takesJson(Command c) {
-    return c == Command::List || c == Command::Show || c == Command::Counters;
+    return c == Command::List || c == Command::Show || c == Command::Counters ||
+           c == Command::Chains || c == Command::Trace;
 }
 
 // One option of add/update: applies its value (or its presence) to the invocation.
@@ -209,9 +213,11 @@ QString checkPositionals(Invocation &inv, const QStringList &pos) {
     case Command::Ruleset:
     case Command::Add:
     case Command::Watch:
+    case Command::Chains:
         if (!pos.isEmpty())
             return tooMany(0);
         return {};
+    case Command::Trace:
     case Command::Show:
     case Command::Update:
     case Command::Remove:
@@ -262,6 +268,8 @@ bool mayNeedAuthorization(const Invocation &inv) {
     case Command::Disable:
     case Command::Import:
     case Command::Counters:
+    case Command::Chains:
+    case Command::Trace:
         return true;
     case Command::IpForward:
         return inv.ipForward.has_value();
@@ -371,6 +379,17 @@ ParseResult parseCommandLine(const QStringList &args) {
                 inv.count = value.toInt(&ok);
             if (!ok || inv.count < 1) {
                 r.error = u"--count needs a number of changes, 1 or more"_s;
+                return r;
+            }
+            continue;
+        }
+        if (name == "seconds"_L1 && inv.command == Command::Trace) {
+            QString value;
+            bool ok = false;
+            if (takeValue(&value))
+                inv.seconds = value.toInt(&ok);
+            if (!ok || inv.seconds < 1 || inv.seconds > 60) {
+                r.error = u"--seconds needs a number of seconds from 1 to 60"_s;
                 return r;
             }
             continue;
@@ -507,9 +526,13 @@ QString usage(Command c) {
                "  export [FILE]              all forwards as JSON, to FILE or standard output\n"
                "  import FILE                replace all forwards with those in FILE, atomically\n"
                "  watch [--count N]          print the generation each time the forwards change\n"
+               "  chains [--json]            every table's base chains, by hook and priority\n"
+               "  trace NAME|ID [--seconds N] [--json]\n"
+               "                             the path of one forward's packets through the chains\n"
                "\n"
-               "Changes need the polkit action io.github.portico.manage (counters need\n"
-               "io.github.portico.monitor). At a terminal, porticoctl starts pkttyagent so that\n"
+               "Changes need the polkit action io.github.portico.manage (counters, chains\n"
+               "and trace need io.github.portico.monitor). At a terminal, porticoctl starts "
+               "pkttyagent so that\n"
                "polkit can ask for a password; --no-ask-password turns that off.\n"
                "\n"
                "Run 'porticoctl COMMAND --help' for the options of a command.\n"
@@ -578,6 +601,17 @@ QString usage(Command c) {
         return u"Usage: porticoctl watch [--count N]\n\nPrints \"generation N\" each time the "
                "forwards change (the helper's ForwardsChanged\nsignal), until interrupted or "
                "after N changes.\n"_s;
+    case Command::Chains:
+        return u"Usage: porticoctl chains [--json]\n\nLists the base chains of every nftables "
+               "table (Portico's, firewalld's, Docker's, ...)\nby hook, in the order the kernel "
+               "runs them (lowest priority first), with their\npolicy, rules and counters. "
+               "Portico's own are marked with *.\n"_s;
+    case Command::Trace:
+        return u"Usage: porticoctl trace NAME|ID [--seconds N] [--json]\n\nTraces the packets "
+               "of one forward for N seconds (1-60, default 30): send\ntraffic to it meanwhile, "
+               "and each packet's steps through the chains of every\ntable are printed as they "
+               "happen, with the verdict of each. Ctrl-C stops it.\nThe trace leaves the "
+               "ruleset as it was. --json prints the helper's JSON lines.\n"_s;
     case Command::Import:
         return u"Usage: porticoctl import FILE\n\nReplaces all forwards with those in FILE (the "
                "export or list --json format; - for\nstandard input). All or nothing: if any "

@@ -27,6 +27,9 @@ enum class Command {
     Export,
     Import,
     Watch,
+    // issue 5
+    Chains,
+    Trace,
 };
 
 struct Invocation {
@@ -41,6 +44,7 @@ struct Invocation {
     std::optional<bool> ipForward; // ip-forward on|off; unset = print the state
     QString file;                  // export (empty = stdout), import ("-" = stdin)
     int count = 0;                 // watch --count N: stop after N changes; 0 = never
+    int seconds = 0;               // trace --seconds N (1-60); 0 = the helper's default (30)
 };
 
 struct ParseResult {

@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "serialization.h"
+#include "trace_reader.h"
 #include "validation.h"
 
 #include <QCoreApplication>
@@ -12,6 +13,11 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -136,6 +142,10 @@ int CommandRunner::run(const Invocation &inv) {
         return importForwards(inv);
     case Command::Watch:
         return watch(inv);
+    case Command::Chains:
+        return chains(inv);
+    case Command::Trace:
+        return trace(inv);
     }
     return ExitFailure;
 }
@@ -450,6 +460,169 @@ int CommandRunner::watch(const Invocation &inv) {
     // Say when we are listening, so that a script can make a change only after that.
     m_err << "watching " << m_client.busDescription() << Qt::endl;
     return QCoreApplication::exec();
+}
+
+// --- issue 5: chains and trace ---------------------------------------------------------------
+
+namespace {
+
+// The order a packet meets the hooks; anything else (arp, netdev egress) after them.
+int hookRank(const QString &hook) {
+    static const QStringList order = {u"ingress"_s, u"prerouting"_s,  u"input"_s, u"forward"_s,
+                                      u"output"_s,  u"postrouting"_s, u"egress"_s};
+    const qsizetype i = order.indexOf(hook);
+    return i < 0 ? int(order.size()) : int(i);
+}
+
+int interruptPipe[2] = {-1, -1};
+
+void onInterrupt(int) {
+    const char c = 1;
+    [[maybe_unused]] const ssize_t n = ::write(interruptPipe[1], &c, 1);
+}
+
+} // namespace
+
+QString formatChainTable(const RulesetSummary &summary) {
+    QList<ChainSummary> chains = summary.chains;
+    std::stable_sort(chains.begin(), chains.end(),
+                     [](const ChainSummary &a, const ChainSummary &b) {
+                         if (hookRank(a.hook) != hookRank(b.hook))
+                             return hookRank(a.hook) < hookRank(b.hook);
+                         if (a.hook != b.hook)
+                             return a.hook < b.hook;
+                         return a.priority < b.priority;
+                     });
+    QList<QStringList> rows;
+    rows.append({u"HOOK"_s, u"PRIORITY"_s, u"FAMILY"_s, u"TABLE"_s, u"CHAIN"_s, u"TYPE"_s,
+                 u"POLICY"_s, u"RULES"_s, u"DROP"_s, u"NAT"_s, u"PACKETS"_s, u"BYTES"_s});
+    for (const ChainSummary &c : chains) {
+        rows.append(
+            {c.hook, QString::number(c.priority), c.family, c.ours ? c.table + u'*' : c.table,
+             c.chain, c.type, c.policy, QString::number(c.rules), QString::number(c.dropRules),
+             QString::number(c.natRules), QString::number(c.packets), QString::number(c.bytes)});
+    }
+    return formatTable(rows);
+}
+
+int CommandRunner::chains(const Invocation &inv) {
+    const auto r = m_client.rulesetSummary();
+    if (!r.ok())
+        return fail(r.error);
+    if (inv.json) {
+        QJsonArray array;
+        for (const ChainSummary &c : r.value.chains) {
+            array.append(QJsonObject{
+                {u"family"_s, c.family},
+                {u"table"_s, c.table},
+                {u"chain"_s, c.chain},
+                {u"hook"_s, c.hook},
+                {u"priority"_s, c.priority},
+                {u"type"_s, c.type},
+                {u"policy"_s, c.policy},
+                {u"rules"_s, qint64(c.rules)},
+                {u"drop_rules"_s, qint64(c.dropRules)},
+                {u"nat_rules"_s, qint64(c.natRules)},
+                {u"packets"_s, qint64(c.packets)},
+                {u"bytes"_s, qint64(c.bytes)},
+                {u"ours"_s, c.ours},
+            });
+        }
+        m_out << toJson(
+            QJsonObject{{u"generation"_s, qint64(r.value.generation)}, {u"chains"_s, array}});
+        return ExitOk;
+    }
+    if (r.value.chains.isEmpty()) {
+        m_out << "No base chains: the ruleset is empty." << Qt::endl;
+        return ExitOk;
+    }
+    m_out << formatChainTable(r.value) << "\n* Portico's own table. Ruleset generation "
+          << r.value.generation << "." << Qt::endl;
+    return ExitOk;
+}
+
+int CommandRunner::trace(const Invocation &inv) {
+    Forward f;
+    int code = ExitFailure;
+    if (!resolve(inv.ref, &f, &code))
+        return code;
+    const auto started = m_client.startTrace(f.id, quint32(inv.seconds));
+    if (!started.ok())
+        return fail(started.error);
+    const quint64 id = started.value.traceId;
+    TraceReader reader(started.value.readFd);
+
+    // Ctrl-C asks the helper to stop, and the trace ends with its end line as usual.
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, interruptPipe) == 0) {
+        std::signal(SIGINT, onInterrupt);
+        std::signal(SIGTERM, onInterrupt);
+    }
+    QSocketNotifier interrupt(interruptPipe[0], QSocketNotifier::Read);
+    bool stopping = false;
+    QObject::connect(&interrupt, &QSocketNotifier::activated, &reader, [&]() {
+        char c;
+        [[maybe_unused]] const ssize_t n = ::read(interruptPipe[0], &c, 1);
+        if (stopping)
+            return;
+        stopping = true;
+        if (const HelperError e = m_client.stopTrace(id); !e.ok())
+            QCoreApplication::exit(fail(e));
+    });
+
+    int lastPacket = 0;
+    QObject::connect(&reader, &TraceReader::step, &reader, [&](const TraceStep &s) {
+        if (inv.json) {
+            m_out << QJsonDocument(s.raw).toJson(QJsonDocument::Compact) << Qt::endl;
+            return;
+        }
+        if (s.packet != lastPacket) {
+            lastPacket = s.packet;
+            m_out << "packet " << s.packet << "  " << s.src << " -> " << s.dst << Qt::endl;
+        }
+        QString what = s.type == "rule"_L1 ? u"rule %1"_s.arg(s.handle) : s.type;
+        QString verdict = s.verdict;
+        if (!s.target.isEmpty())
+            verdict += u' ' + s.target;
+        QStringList where;
+        if (!s.iif.isEmpty())
+            where << u"in "_s + s.iif;
+        if (!s.oif.isEmpty())
+            where << u"out "_s + s.oif;
+        QString line = u"  "_s + QString::number(s.timeMs).rightJustified(6) + u" ms  "_s +
+                       s.hook.leftJustified(11) + u' ' +
+                       (s.family + u' ' + s.table + u' ' + s.chain).leftJustified(32) + u' ' +
+                       what.leftJustified(9) + u' ' + verdict.leftJustified(8);
+        if (!where.isEmpty())
+            line += u"  "_s + where.join(u", "_s);
+        if (!s.dst.isEmpty() && s.type != "policy"_L1)
+            line += u"  "_s + s.dst;
+        // Trailing blanks of the padding are no use to anyone.
+        while (line.endsWith(u' '))
+            line.chop(1);
+        m_out << line << Qt::endl;
+        if (s.dropped())
+            m_out << "  DROPPED by " << s.family << ' ' << s.table << ' ' << s.chain
+                  << (s.type == "policy"_L1 ? u" (its policy)"_s : u" (rule %1)"_s.arg(s.handle))
+                  << Qt::endl;
+    });
+    int result = ExitOk;
+    QObject::connect(
+        &reader, &TraceReader::ended, &reader, [&](const QString &reason, const QString &message) {
+            if (!inv.json || reason != "closed"_L1)
+                m_err << "trace ended (" << reason << ")"
+                      << (message.isEmpty() ? QString() : u": "_s + message) << Qt::endl;
+            result = reason == "error"_L1 || reason == "closed"_L1 ? ExitFailure : ExitOk;
+            QCoreApplication::exit(result);
+        });
+    m_err << "tracing forward '" << f.name << "' (trace " << id << ") for "
+          << (inv.seconds > 0 ? inv.seconds : 30)
+          << " seconds; send traffic to it now (Ctrl-C stops)" << Qt::endl;
+    const int exitCode = QCoreApplication::exec();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    close(interruptPipe[0]);
+    close(interruptPipe[1]);
+    return exitCode;
 }
 
 } // namespace portico::ctl

@@ -31,6 +31,9 @@ private:
     int exportForwards(const Invocation &inv);
     int importForwards(const Invocation &inv);
     int watch(const Invocation &inv);
+    // issue 5
+    int chains(const Invocation &inv);
+    int trace(const Invocation &inv);
 
     // Finds a forward by name, else by id. On failure prints the error and returns false.
     bool resolve(const QString &ref, Forward *out, int *exitCode);
@@ -51,5 +54,7 @@ QString formatForwardTable(const QList<Forward> &forwards);
 QString formatExternal(const Forward &f);
 // "198.51.100.10:8080", "this host :1234", ...
 QString formatTargetColumn(const Forward &f);
+// issue 5: `porticoctl chains`: the base chains by hook in packet-path order, then priority.
+QString formatChainTable(const RulesetSummary &summary);
 
 } // namespace portico::ctl

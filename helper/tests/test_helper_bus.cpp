@@ -253,6 +253,9 @@ private slots:
             << QStringLiteral("SetIpForwarding") << QVariantList{true, true} << manage;
         QTest::newRow("GetCounters") << QStringLiteral("GetCounters") << QVariantList{}
                                      << QStringLiteral("io.github.portico.monitor");
+        // issue 5
+        QTest::newRow("RulesetSummary") << QStringLiteral("RulesetSummary") << QVariantList{}
+                                        << QStringLiteral("io.github.portico.monitor");
     }
 
     void withoutPolkitEveryGatedMethodIsRefused() {

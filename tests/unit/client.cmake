@@ -6,3 +6,5 @@ portico_unit_test(test_client_errors ${CMAKE_CURRENT_LIST_DIR}/test_client_error
 
 target_compile_definitions(test_client_errors PRIVATE PORTICOCTL_PATH="$<TARGET_FILE:porticoctl>")
 add_dependencies(test_client_errors porticoctl)
+# issue 5
+portico_unit_test(test_client_trace_reader ${CMAKE_CURRENT_LIST_DIR}/test_client_trace_reader.cpp)

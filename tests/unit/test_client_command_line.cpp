@@ -33,6 +33,7 @@ private slots:
     void helpForCommand_data();
     void helpForCommand();
     void doubleDashEndsOptions();
+    void chainTableInHookOrderThenPriority();
     void tableColumns_data();
     void tableColumns();
 };
@@ -220,6 +221,22 @@ void TestClientCommandLine::commands_data() {
         << QStringList{u"update"_s, u"web"_s} << Command::Update << u"at least one option"_s;
     QTest::newRow("bus without address")
         << QStringList{u"list"_s, u"--bus"_s} << Command::List << u"--bus needs"_s;
+    // issue 5
+    QTest::newRow("chains") << QStringList{u"chains"_s, u"--json"_s} << Command::Chains
+                            << QString();
+    QTest::newRow("chains takes no argument")
+        << QStringList{u"chains"_s, u"web"_s} << Command::Chains << u"no arguments"_s;
+    QTest::newRow("trace") << QStringList{u"trace"_s, u"web"_s, u"--seconds"_s, u"60"_s}
+                           << Command::Trace << QString();
+    QTest::newRow("trace needs a forward")
+        << QStringList{u"trace"_s} << Command::Trace << u"NAME or ID"_s;
+    QTest::newRow("trace seconds over 60")
+        << QStringList{u"trace"_s, u"web"_s, u"--seconds=61"_s} << Command::Trace
+        << u"--seconds needs a number of seconds from 1 to 60"_s;
+    QTest::newRow("trace seconds zero") << QStringList{u"trace"_s, u"web"_s, u"--seconds"_s, u"0"_s}
+                                        << Command::Trace << u"from 1 to 60"_s;
+    QTest::newRow("seconds is only for trace")
+        << QStringList{u"list"_s, u"--seconds"_s, u"5"_s} << Command::List << u"'--seconds'"_s;
 }
 
 void TestClientCommandLine::commands() {
@@ -374,6 +391,35 @@ void TestClientCommandLine::tableColumns_data() {
                                          u"--to"_s,   u"[2001:db8:1::10]:8080"_s,
                                          u"--on"_s,   u"2001:db8::1"_s}
                           << u"[2001:db8::1]:80"_s << u"[2001:db8:1::10]:8080"_s;
+}
+
+void TestClientCommandLine::chainTableInHookOrderThenPriority() {
+    portico::RulesetSummary s;
+    const auto chain = [](const char *hook, int priority, const char *table, bool ours) {
+        portico::ChainSummary c;
+        c.family = u"inet"_s;
+        c.hook = QLatin1String(hook);
+        c.priority = priority;
+        c.table = QLatin1String(table);
+        c.chain = c.hook + u'_' + QString::number(priority);
+        c.type = u"filter"_s;
+        c.policy = u"accept"_s;
+        c.ours = ours;
+        return c;
+    };
+    s.chains = {chain("postrouting", 100, "portico", true),
+                chain("forward", 10, "firewalld", false), chain("forward", 0, "portico", true),
+                chain("prerouting", -100, "portico", true), chain("forward", -5, "filter", false)};
+    const QStringList lines = formatChainTable(s).split(u'\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 6);
+    QStringList order;
+    for (const QString &l : lines.mid(1))
+        order << l.section(u' ', 0, 0, QString::SectionSkipEmpty) + u' ' +
+                     l.section(u' ', 1, 1, QString::SectionSkipEmpty) + u' ' +
+                     l.section(u' ', 3, 3, QString::SectionSkipEmpty);
+    QCOMPARE(order, (QStringList{u"prerouting -100 portico*"_s, u"forward -5 filter"_s,
+                                 u"forward 0 portico*"_s, u"forward 10 firewalld"_s,
+                                 u"postrouting 100 portico*"_s}));
 }
 
 void TestClientCommandLine::tableColumns() {

@@ -295,6 +295,26 @@ void TestCommonSerialization::listThroughBus() {
     QVERIFY(forwardFromVariantMap(m_receiver.lastList.at(1), &b2).ok());
     QCOMPARE(a2, a);
     QCOMPARE(b2, b);
+
+    // The streamed list: the same maps as forwardToVariantMap writes (every key), and in the
+    // request form the same forwards once parsed onto defaults.
+    for (BusKeys keys : {BusKeys::All, BusKeys::Request}) {
+        m_receiver.lastList.clear();
+        const QDBusMessage streamed =
+            call(s("TakeList"), {QVariant::fromValue(BusForwardList{{a, b}, keys, {}})});
+        QCOMPARE(streamed.type(), QDBusMessage::ReplyMessage);
+        QCOMPARE(m_receiver.lastList.size(), 2);
+        if (keys == BusKeys::All) {
+            QCOMPARE(m_receiver.lastList.at(0).keys(), forwardToVariantMap(a).keys());
+            QCOMPARE(m_receiver.lastList.at(1).value(s("sources")).toStringList(),
+                     QStringList{s("203.0.113.0/24")});
+        }
+        Forward a3, b3;
+        QVERIFY(forwardFromVariantMap(m_receiver.lastList.at(0), &a3).ok());
+        QVERIFY(forwardFromVariantMap(m_receiver.lastList.at(1), &b3).ok());
+        QCOMPARE(a3, a);
+        QCOMPARE(b3, b);
+    }
 }
 
 void TestCommonSerialization::countersThroughBus() {
