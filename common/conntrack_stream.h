@@ -27,7 +27,8 @@ enum class FrameType : quint32 {
 
 struct FrameHeader {
     FrameType type;
-    quint32 length; // payload bytes after this header
+    quint32 length; // payload bytes after this header; the helper keeps it a multiple of 8 (text
+                    // padded with spaces, an odd Destroyed count repeats its last id)
 };
 static_assert(sizeof(FrameHeader) == 8);
 
@@ -49,7 +50,9 @@ struct EntryRecord {
     quint64 replyPackets;
     quint64 replyBytes;
     quint64 startMs; // wall-clock ms: the kernel's start stamp, or when the helper first saw it
-    quint32 id;      // the kernel's conntrack id
+    quint32 id;      // the kernel's conntrack id; unique among the stream's live entries (the
+                     // kernel's 32-bit ids collide in big tables: then the helper gives the later
+                     // flow a substitute, which KillConnections takes too; docs/dbus-api.md)
     quint32 status;  // IPS_* bits (ASSURED, SEEN_REPLY, DST_NAT, ...)
     quint32 mark;    // the conntrack mark; our rules set it to the forward's number
     quint32 timeout; // seconds left when the record was sent

@@ -14,7 +14,9 @@
 // order their authorizations arrive. A failed change leaves the kernel and the file as before.
 #include "helper_service.h"
 
+#include "conntrack_monitor.h"
 #include "dbus_types.h"
+#include "diagnosis.h"
 #include "errors.h"
 #include "idle_guard.h"
 #include "packet_trace.h"
@@ -97,6 +99,9 @@ struct HelperService::Call {
     quint32 preparedNextMark = 0;
     IpForwarding ipForwarding;
     QElapsedTimer timer;
+    // Issue 4: conntrack (WatchConnections takes `pipe` below too).
+    conntrack::Filter ctFilter;
+    bool on = false;
     // issue 5: StartTrace, StopTrace
     QDBusUnixFileDescriptor pipe;
     int seconds = 0;
@@ -131,7 +136,19 @@ const QList<HelperService::Method> &HelperService::methodTable() {
          &HelperService::prepareNone, &HelperService::actGetCounters},
         {QStringLiteral("Ruleset"), nullptr, nullptr, &HelperService::prepareNone,
          &HelperService::actRuleset},
+        // Issue 4: conntrack.
+        {QStringLiteral("WatchConnections"), monitorAction, "watching connections",
+         &HelperService::prepareWatchConnections, &HelperService::actWatchConnections},
+        {QStringLiteral("KillConnections"), manageAction, "killing connections",
+         &HelperService::prepareKillConnections, &HelperService::actKillConnections},
+        {QStringLiteral("GetConntrackAccounting"), nullptr, nullptr, &HelperService::prepareNone,
+         &HelperService::actGetConntrackAccounting},
+        {QStringLiteral("SetConntrackAccounting"), manageAction,
+         "switching per-connection counters", &HelperService::prepareSetConntrackAccounting,
+         &HelperService::actSetConntrackAccounting},
         // issue 5
+        {QStringLiteral("Diagnose"), monitorAction, "diagnosing a forward",
+         &HelperService::prepareDiagnose, &HelperService::actDiagnose},
         {QStringLiteral("RulesetSummary"), monitorAction, "reading the ruleset summary",
          &HelperService::prepareNone, &HelperService::actRulesetSummary},
         {QStringLiteral("StartTrace"), monitorAction, "tracing packets",
@@ -152,6 +169,7 @@ HelperService::HelperService(const QDBusConnection &bus, const StateStore &store
     , m_sysctl(sysctl)
     , m_idle(idle)
     , m_polkit(new PolkitAuthority(bus, this))
+    , m_conntrack(new ConntrackMonitor(bus, idle, this))
     , m_reader(std::make_unique<RulesetReader>()) {
     m_traceOwners = new QDBusServiceWatcher(this);
     m_traceOwners->setConnection(m_bus);
@@ -172,6 +190,7 @@ bool HelperService::init(const SavedState &state, const QString &loadReport, QSt
     m_state = state;
     m_claims.rebuild(m_state.forwards);
     m_pendingReport = loadReport;
+    m_conntrack->setForwards(m_state.forwards);
 
     QFile file(QStringLiteral(":/portico/io.github.portico.Helper1.xml"));
     if (!file.open(QIODevice::ReadOnly)) {
@@ -717,6 +736,106 @@ HelperService::Outcome HelperService::actRuleset(Call &) {
     return Outcome::success({renderRuleset(m_state.forwards)});
 }
 
+// --- issue 5: Diagnose ---
+
+HelperService::Outcome HelperService::prepareDiagnose(Call &call) {
+    call.id = call.message.arguments().at(0).toString();
+    if (call.id.isEmpty())
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("Diagnose needs the id of a forward, not an empty "
+                                            "string"));
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id.left(64)));
+    call.details.insert(QStringLiteral("forward"), m_state.forwards.at(index).name);
+    call.details.insert(QStringLiteral("id"), call.id);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actDiagnose(Call &call) {
+    // The forward may have gone while polkit was asked.
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id));
+    const QList<Finding> findings = Diagnosis().run(m_state.forwards.at(index));
+    QList<QVariantMap> list;
+    list.reserve(findings.size());
+    for (const Finding &f : findings)
+        list.append(f.toVariantMap());
+    return Outcome::success({QVariant::fromValue(list)});
+}
+
+// --- issue 4: conntrack ---
+
+HelperService::Outcome HelperService::prepareWatchConnections(Call &call) {
+    const QVariantList args = call.message.arguments();
+    call.pipe = qvariant_cast<QDBusUnixFileDescriptor>(args.at(0));
+    if (QString e = ConntrackMonitor::checkPipe(call.pipe.fileDescriptor()); !e.isEmpty())
+        return Outcome::fail(errors::InvalidArgs, e);
+    if (QString e =
+            conntrack::parseFilter(qdbus_cast<QVariantMap>(args.at(1)), false, &call.ctFilter);
+        !e.isEmpty())
+        return Outcome::fail(errors::InvalidArgs, e);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actWatchConnections(Call &call) {
+    if (QString e =
+            m_conntrack->watch(call.pipe.fileDescriptor(), call.message.service(), call.ctFilter);
+        !e.isEmpty())
+        return Outcome::fail(errors::Kernel, e);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::prepareKillConnections(Call &call) {
+    if (QString e = conntrack::parseFilter(qdbus_cast<QVariantMap>(call.message.arguments().at(0)),
+                                           true, &call.ctFilter);
+        !e.isEmpty())
+        return Outcome::fail(errors::InvalidArgs, e);
+    if (call.ctFilter.isEmpty())
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("KillConnections needs a filter: an empty one would "
+                                            "kill every connection"));
+    if (!call.ctFilter.ids.isEmpty())
+        call.details.insert(QStringLiteral("connections"),
+                            QString::number(call.ctFilter.ids.size()));
+    if (!call.ctFilter.forwardId.isEmpty())
+        call.details.insert(QStringLiteral("forward"), call.ctFilter.forwardId);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actKillConnections(Call &call) {
+    quint32 killed = 0;
+    if (QString e = m_conntrack->kill(call.ctFilter, &killed); !e.isEmpty())
+        return Outcome::fail(errors::Kernel, e);
+    qInfo("KillConnections from %s: %u connections killed", qPrintable(call.message.service()),
+          killed);
+    return Outcome::success({QVariant::fromValue(killed)});
+}
+
+HelperService::Outcome HelperService::actGetConntrackAccounting(Call &) {
+    bool on = false;
+    if (QString e = m_conntrack->accounting(&on); !e.isEmpty())
+        return Outcome::fail(errors::Sysctl, e);
+    return Outcome::success({on});
+}
+
+HelperService::Outcome HelperService::prepareSetConntrackAccounting(Call &call) {
+    call.on = call.message.arguments().at(0).toBool();
+    call.details.insert(QStringLiteral("accounting"), onOff(call.on));
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actSetConntrackAccounting(Call &call) {
+    if (QString e = m_conntrack->setAccounting(call.on); !e.isEmpty())
+        return Outcome::fail(errors::Sysctl, e);
+    qInfo("SetConntrackAccounting from %s: per-connection counters %s",
+          qPrintable(call.message.service()), qPrintable(onOff(call.on)));
+    return Outcome::success();
+}
+
 // --- the one way a change is made ---
 
 QStringList HelperService::enableForwarding(const QList<Forward> &forwards,
@@ -957,6 +1076,7 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
         m_pendingReport.clear();
         notices->append(forwardingNotices);
     }
+    m_conntrack->setForwards(forwards);
     // issue 5: a change that wrote our table whole took the trace chains with it.
     for (PacketTrace *t : std::as_const(m_traces))
         t->tableRewritten();

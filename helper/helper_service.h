@@ -22,6 +22,7 @@
 
 namespace portico {
 
+class ConntrackMonitor;
 class IdleGuard;
 class PacketTrace;
 class PolkitAuthority;
@@ -74,6 +75,17 @@ private:
     Outcome actSetIpForwarding(Call &call);
     Outcome actGetCounters(Call &call);
     Outcome actRuleset(Call &call);
+    // issue 5: Diagnose
+    Outcome prepareDiagnose(Call &call);
+    Outcome actDiagnose(Call &call);
+    // Issue 4: conntrack.
+    Outcome prepareWatchConnections(Call &call);
+    Outcome actWatchConnections(Call &call);
+    Outcome prepareKillConnections(Call &call);
+    Outcome actKillConnections(Call &call);
+    Outcome actGetConntrackAccounting(Call &call);
+    Outcome prepareSetConntrackAccounting(Call &call);
+    Outcome actSetConntrackAccounting(Call &call);
     // issue 5: the ruleset summary and the packet trace (helper/packet_trace.*)
     Outcome actRulesetSummary(Call &call);
     Outcome prepareStartTrace(Call &call);
@@ -121,6 +133,7 @@ private:
     IpForwardingSysctl m_sysctl;
     IdleGuard *m_idle;
     PolkitAuthority *m_polkit;
+    ConntrackMonitor *m_conntrack;
     SavedState m_state;
     ClaimIndex m_claims; // of m_state.forwards, kept in step by init() and commit()
     QString m_pendingReport;

@@ -49,6 +49,8 @@ QString RuleMatch::fieldName(Field f) {
         return QStringLiteral("oifname");
     case Field::CtState:
         return QStringLiteral("ct state");
+    case Field::CtStatus:
+        return QStringLiteral("ct status");
     case Field::NfProto:
         return QStringLiteral("nfproto");
     }
@@ -244,6 +246,20 @@ QString ctStateNames(quint32 bits) {
     return names.join(QLatin1Char(','));
 }
 
+QString ctStatusNames(quint32 bits) {
+    QStringList names;
+    // IPS_* bits of linux/netfilter/nf_conntrack_common.h, with nft's names.
+    static const std::pair<quint32, const char *> flags[] = {
+        {1u << 0, "expected"},  {1u << 1, "seen-reply"}, {1u << 2, "assured"},
+        {1u << 3, "confirmed"}, {1u << 4, "snat"},       {1u << 5, "dnat"},
+        {1u << 9, "dying"}};
+    for (const auto &[bit, name] : flags) {
+        if (bits & bit)
+            names << QLatin1String(name);
+    }
+    return names.join(QLatin1Char(','));
+}
+
 // What a register was loaded with.
 struct Load {
     enum Kind { None, Meta, Payload, Ct, Other } kind = None;
@@ -293,9 +309,9 @@ bool fieldOf(const Load &l, int nf, RuleMatch::Field *field, int *prefixBits) {
         }
     }
     if (l.kind == Load::Ct) {
-        if (l.key != NFT_CT_STATE)
+        if (l.key != NFT_CT_STATE && l.key != NFT_CT_STATUS)
             return false;
-        *field = F::CtState;
+        *field = l.key == NFT_CT_STATE ? F::CtState : F::CtStatus;
         return true;
     }
     if (l.kind != Load::Payload)
@@ -404,6 +420,8 @@ QString valueText(RuleMatch::Field f, const Load &l, const QByteArray &data, int
         return addressText(data, prefixBits);
     case F::CtState:
         return ctStateNames(hostU32(data));
+    case F::CtStatus:
+        return ctStatusNames(hostU32(data));
     case F::DPort:
     case F::SPort:
         return QString::number(bigEndian(data));
@@ -588,14 +606,19 @@ private:
         RuleMatch *m = matchFor(sreg, &loaded, &prefix);
         if (!m)
             return;
-        if (m->field == RuleMatch::Field::CtState && !loaded->mask.isEmpty()) {
-            // `ct state established,related`: (state & bits) != 0.
+        const bool ctBits =
+            m->field == RuleMatch::Field::CtState || m->field == RuleMatch::Field::CtStatus;
+        if (ctBits && !loaded->mask.isEmpty()) {
+            // `ct state established,related` or `ct status dnat`: (value & bits) != 0.
             if (data.count('\0') != data.size() || (op != NFT_CMP_EQ && op != NFT_CMP_NEQ)) {
                 m_out->matches.removeLast();
                 m_out->opaque = true;
                 return;
             }
-            m->values = ctStateNames(hostU32(loaded->mask)).split(QLatin1Char(','));
+            const quint32 bits = hostU32(loaded->mask);
+            m->values =
+                (m->field == RuleMatch::Field::CtState ? ctStateNames(bits) : ctStatusNames(bits))
+                    .split(QLatin1Char(','));
             m->negated = op == NFT_CMP_EQ;
             return;
         }
@@ -674,6 +697,10 @@ private:
         for (const auto &[key, end] : *it) {
             if (m->field == RuleMatch::Field::CtState) {
                 m->values << ctStateNames(hostU32(key)).split(QLatin1Char(','));
+                continue;
+            }
+            if (m->field == RuleMatch::Field::CtStatus) {
+                m->values << ctStatusNames(hostU32(key)).split(QLatin1Char(','));
                 continue;
             }
             addRange(m, *loaded, key, end.isEmpty() ? key : end);

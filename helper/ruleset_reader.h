@@ -23,18 +23,20 @@ namespace portico {
 // `iifname != "docker0"` or `ct state established,related`.
 struct RuleMatch {
     enum class Field : quint8 {
-        L4Proto, // meta l4proto, ip protocol, ip6 nexthdr: values "tcp", "udp", "icmp", or numbers
-        DPort,   // th/tcp/udp dport: ports
-        SPort,   // th/tcp/udp sport: ports
-        DAddr,   // ip/ip6 daddr: values "198.51.100.10", "198.51.100.0/24", "a-b"
-        SAddr,   // ip/ip6 saddr: as DAddr
-        IifName, // iifname or iif: values "eth0", "veth*" (a prefix match)
-        OifName, // oifname or oif: as IifName
-        CtState, // ct state: values among "invalid", "established", "related", "new", "untracked"
-        NfProto, // meta nfproto (the family inside an inet table): values "ipv4", "ipv6"
+        L4Proto,  // meta l4proto, ip protocol, ip6 nexthdr: values "tcp", "udp", "icmp", or numbers
+        DPort,    // th/tcp/udp dport: ports
+        SPort,    // th/tcp/udp sport: ports
+        DAddr,    // ip/ip6 daddr: values "198.51.100.10", "198.51.100.0/24", "a-b"
+        SAddr,    // ip/ip6 saddr: as DAddr
+        IifName,  // iifname or iif: values "eth0", "veth*" (a prefix match)
+        OifName,  // oifname or oif: as IifName
+        CtState,  // ct state: values among "invalid", "established", "related", "new", "untracked"
+        CtStatus, // ct status: values among "expected", "seen-reply", "assured", "confirmed",
+                  // "snat", "dnat", "dying" (firewalld's `ct status dnat accept`)
+        NfProto,  // meta nfproto (the family inside an inet table): values "ipv4", "ipv6"
     };
     Field field = Field::L4Proto;
-    bool negated = false;                 // `!=` (or, for ct state, none of the values)
+    bool negated = false;                 // `!=` (or, for ct state/status, none of the values)
     QStringList values;                   // all fields but the ports
     QList<QPair<quint16, quint16>> ports; // DPort, SPort: closed ranges (a single port: lo == hi)
 

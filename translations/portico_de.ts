@@ -258,6 +258,304 @@ Es zählt die Dateien auf, die es kopiert; danach fragt pkexec nach dem Passwort
     </message>
 </context>
 <context>
+    <name>portico::ConnectionTableModel</name>
+    <message>
+        <source>%1 d %2:%3:%4</source>
+        <translation>%1 T. %2:%3:%4</translation>
+    </message>
+    <message>
+        <source>mark %1</source>
+        <translation>Markierung %1</translation>
+    </message>
+    <message>
+        <source>%1/s</source>
+        <translation>%1/s</translation>
+    </message>
+    <message>
+        <source>Protocol</source>
+        <translation>Protokoll</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Zustand</translation>
+    </message>
+    <message>
+        <source>Source → destination</source>
+        <translation>Quelle → Ziel</translation>
+    </message>
+    <message>
+        <source>Sent to</source>
+        <translation>Weitergeleitet an</translation>
+    </message>
+    <message>
+        <source>Forward</source>
+        <translation>Weiterleitung</translation>
+    </message>
+    <message>
+        <source>Timeout</source>
+        <translation>Verfällt in</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>Alter</translation>
+    </message>
+    <message>
+        <source>Packets →/←</source>
+        <translation>Pakete →/←</translation>
+    </message>
+    <message>
+        <source>Bytes →/←</source>
+        <translation>Bytes →/←</translation>
+    </message>
+    <message>
+        <source>Rate</source>
+        <translation>Rate</translation>
+    </message>
+    <message>
+        <source>Flags</source>
+        <translation>Kennzeichen</translation>
+    </message>
+    <message>
+        <source>The connection as the client opened it</source>
+        <translation>Die Verbindung, wie der Client sie geöffnet hat</translation>
+    </message>
+    <message>
+        <source>Where the forward sent it (the translated destination)</source>
+        <translation>Wohin die Weiterleitung sie geschickt hat (das übersetzte Ziel)</translation>
+    </message>
+    <message>
+        <source>Time until the kernel forgets the connection, unless more packets come</source>
+        <translation>Zeit, bis der Kernel die Verbindung vergisst, wenn keine Pakete mehr kommen</translation>
+    </message>
+    <message>
+        <source>From the client (→) and back to it (←)</source>
+        <translation>Vom Client (→) und zurück zu ihm (←)</translation>
+    </message>
+    <message>
+        <source>Bytes per second in both directions, since the last update</source>
+        <translation>Bytes pro Sekunde in beide Richtungen, seit der letzten Aktualisierung</translation>
+    </message>
+    <message>
+        <source>The helper&apos;s stream does not start with a valid greeting.</source>
+        <translation>Der Datenstrom des Hilfsdienstes beginnt nicht mit einer gültigen Begrüßung.</translation>
+    </message>
+    <message>
+        <source>The helper speaks another version of the connection stream (version %1, records of %2 bytes; this app expects version %3, %4 bytes).</source>
+        <translation>Der Hilfsdienst spricht eine andere Version des Verbindungsstroms (Version %1, Einträge zu %2 Bytes; diese App erwartet Version %3, %4 Bytes).</translation>
+    </message>
+    <message>
+        <source>The helper sent an unreadable list of forwards.</source>
+        <translation>Der Hilfsdienst hat eine unlesbare Liste der Weiterleitungen geschickt.</translation>
+    </message>
+    <message>
+        <source>The helper sent a truncated connection record.</source>
+        <translation>Der Hilfsdienst hat einen abgeschnittenen Verbindungseintrag geschickt.</translation>
+    </message>
+    <message>
+        <source>The helper sent a truncated list of closed connections.</source>
+        <translation>Der Hilfsdienst hat eine abgeschnittene Liste beendeter Verbindungen geschickt.</translation>
+    </message>
+    <message>
+        <source>Id</source>
+        <translation>Kennung</translation>
+    </message>
+</context>
+<context>
+    <name>portico::ConnectionsView</name>
+    <message>
+        <source>Turn &amp;on counting</source>
+        <translation>Zählung ein&amp;schalten</translation>
+    </message>
+    <message>
+        <source>Filter connections (address, address:port, port, forward, tcp, established, …)</source>
+        <translation>Verbindungen filtern (Adresse, Adresse:Port, Port, Weiterleitung, tcp, established, …)</translation>
+    </message>
+    <message>
+        <source>Every word must match: an address or its start (198.51.100.), address:port, a port, a forward&apos;s name, a protocol, a state or a flag.</source>
+        <translation>Jedes Wort muss passen: eine Adresse oder ihr Anfang (198.51.100.), Adresse:Port, ein Port, der Name einer Weiterleitung, ein Protokoll, ein Zustand oder ein Kennzeichen.</translation>
+    </message>
+    <message>
+        <source>For&amp;warded only</source>
+        <translation>Nur weiter&amp;geleitete</translation>
+    </message>
+    <message>
+        <source>&amp;Established only</source>
+        <translation>Nur &amp;bestehende</translation>
+    </message>
+    <message>
+        <source>Pr&amp;otocol:</source>
+        <translation>Pr&amp;otokoll:</translation>
+    </message>
+    <message>
+        <source>Any</source>
+        <translation>Alle</translation>
+    </message>
+    <message>
+        <source>Forwar&amp;d:</source>
+        <translation>Weiterleit&amp;ung:</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>&amp;Anhalten</translation>
+    </message>
+    <message>
+        <source>Hold the table still; the changes are shown when you resume</source>
+        <translation>Die Tabelle anhalten; die Änderungen erscheinen beim Fortsetzen</translation>
+    </message>
+    <message>
+        <source>&amp;Kill…</source>
+        <translation>&amp;Trennen…</translation>
+    </message>
+    <message>
+        <source>Remove the selected connections from the kernel&apos;s table</source>
+        <translation>Die ausgewählten Verbindungen aus der Tabelle des Kernels entfernen</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>&amp;Kopieren</translation>
+    </message>
+    <message>
+        <source>Show the &amp;forward</source>
+        <translation>&amp;Weiterleitung zeigen</translation>
+    </message>
+    <message>
+        <source>E&amp;xport CSV…</source>
+        <translation>CSV e&amp;xportieren…</translation>
+    </message>
+    <message>
+        <source>Try &amp;again</source>
+        <translation>&amp;Erneut versuchen</translation>
+    </message>
+    <message>
+        <source>Per-connection byte and packet counting (conntrack accounting) is off, so packets, bytes and rates are not shown.</source>
+        <translation>Das Zählen von Bytes und Paketen je Verbindung (Conntrack-Accounting) ist aus, daher werden Pakete, Bytes und Raten nicht angezeigt.</translation>
+    </message>
+    <message>
+        <source>The connection list stopped</source>
+        <translation>Die Verbindungsliste ist stehen geblieben</translation>
+    </message>
+    <message>
+        <source>The helper&apos;s stream of connections ended: %1
+
+Press Try again to read the table again.</source>
+        <translation>Der Verbindungsstrom des Hilfsdienstes ist zu Ende: %1
+
+Drücken Sie „Erneut versuchen“, um die Tabelle neu zu lesen.</translation>
+    </message>
+    <message>
+        <source>the helper closed it</source>
+        <translation>der Hilfsdienst hat ihn geschlossen</translation>
+    </message>
+    <message>
+        <source>Not allowed to watch connections</source>
+        <translation>Keine Berechtigung, Verbindungen anzusehen</translation>
+    </message>
+    <message>
+        <source>%1
+
+Seeing the connection table needs the &quot;monitor&quot; permission (io.github.portico.monitor). Ask an administrator, then press Try again.</source>
+        <translation>%1
+
+Für die Verbindungstabelle ist die Berechtigung „monitor“ (io.github.portico.monitor) nötig. Fragen Sie einen Administrator und drücken Sie dann „Erneut versuchen“.</translation>
+    </message>
+    <message>
+        <source>The Portico helper is not installed</source>
+        <translation>Der Portico-Hilfsdienst ist nicht installiert</translation>
+    </message>
+    <message>
+        <source>The connection table comes from portico-helper, a small system service that runs as root, and nothing answers for it.
+
+Install the &quot;portico&quot; package, then press Try again.
+
+Details: %1</source>
+        <translation>Die Verbindungstabelle kommt von portico-helper, einem kleinen Systemdienst, der als root läuft, und niemand antwortet für ihn.
+
+Installieren Sie das Paket „portico“ und drücken Sie dann „Erneut versuchen“.
+
+Einzelheiten: %1</translation>
+    </message>
+    <message>
+        <source>Cannot reach the D-Bus bus</source>
+        <translation>Der D-Bus ist nicht erreichbar</translation>
+    </message>
+    <message>
+        <source>The connection table cannot be read</source>
+        <translation>Die Verbindungstabelle kann nicht gelesen werden</translation>
+    </message>
+    <message>
+        <source>Loading %1 connections…</source>
+        <translation>%1 Verbindungen werden geladen…</translation>
+    </message>
+    <message>
+        <source>Not reading connections.</source>
+        <translation>Verbindungen werden nicht gelesen.</translation>
+    </message>
+    <message>
+        <source>%1 shown of %2</source>
+        <translation>%1 von %2 angezeigt</translation>
+    </message>
+    <message>
+        <source>Paused: %1 (changes are held until you resume)</source>
+        <translation>Angehalten: %1 (Änderungen warten, bis Sie fortsetzen)</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>&amp;Fortsetzen</translation>
+    </message>
+    <message>
+        <source>Kill connections</source>
+        <translation>Verbindungen trennen</translation>
+    </message>
+    <message>
+        <source>Remove the selected connections (%1) from the kernel&apos;s table?</source>
+        <translation>Die ausgewählten Verbindungen (%1) aus der Tabelle des Kernels entfernen?</translation>
+    </message>
+    <message>
+        <source>Their packets then go through the rules again as new connections; an established TCP connection usually breaks.</source>
+        <translation>Ihre Pakete durchlaufen die Regeln dann erneut als neue Verbindungen; eine bestehende TCP-Verbindung bricht meist ab.</translation>
+    </message>
+    <message>
+        <source>&amp;Kill</source>
+        <translation>&amp;Trennen</translation>
+    </message>
+    <message>
+        <source>Not killed</source>
+        <translation>Nicht getrennt</translation>
+    </message>
+    <message>
+        <source>%1
+
+Nothing was changed.</source>
+        <translation>%1
+
+Nichts wurde geändert.</translation>
+    </message>
+    <message>
+        <source>Connections killed: %1.</source>
+        <translation>Getrennte Verbindungen: %1.</translation>
+    </message>
+    <message>
+        <source>Counting could not be turned on: %1</source>
+        <translation>Die Zählung konnte nicht eingeschaltet werden: %1</translation>
+    </message>
+    <message>
+        <source>Export connections</source>
+        <translation>Verbindungen exportieren</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv)</source>
+        <translation>CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>Export fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Cannot write %1.</source>
+        <translation>%1 kann nicht geschrieben werden.</translation>
+    </message>
+</context>
+<context>
     <name>portico::ForwardDialog</name>
     <message>
         <source>HTTP (80/tcp)</source>
@@ -866,6 +1164,14 @@ Es wurde nichts geändert.</translation>
     <message>
         <source>the D-Bus bus at %1</source>
         <translation>den D-Bus unter %1</translation>
+    </message>
+    <message>
+        <source>&amp;Connections</source>
+        <translation>&amp;Verbindungen</translation>
+    </message>
+    <message>
+        <source>Show &amp;connections</source>
+        <translation>&amp;Verbindungen zeigen</translation>
     </message>
 </context>
 <context>

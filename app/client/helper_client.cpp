@@ -412,6 +412,48 @@ HelperResult<QString> HelperClient::ruleset() {
     return decodeRuleset(callBlocking(u"Ruleset"_s, {}, false));
 }
 
+// --- issue 5: Diagnose ----------------------------------------------------------------------
+
+HelperResult<QList<DiagnosisFinding>>
+HelperClient::decodeDiagnose(const QDBusMessage &reply) const {
+    HelperResult<QList<DiagnosisFinding>> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    if (reply.signature() != "aa{sv}"_L1) {
+        r.error = protocolError(u"Diagnose"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    QList<QVariantMap> maps;
+    qvariant_cast<QDBusArgument>(reply.arguments().at(0)) >> maps;
+    for (const QVariantMap &m : std::as_const(maps)) {
+        DiagnosisFinding f;
+        f.check = m.value(u"check"_s).toString();
+        f.severity = m.value(u"severity"_s).toString();
+        f.message = m.value(u"message"_s).toString();
+        f.fix = m.value(u"fix"_s).toString();
+        f.chain = m.value(u"chain"_s).toString();
+        if (f.check.isEmpty() ||
+            (f.severity != "problem"_L1 && f.severity != "warning"_L1 && f.severity != "ok"_L1)) {
+            r.error =
+                protocolError(u"Diagnose"_s,
+                              u"a finding without a check or with severity '%1'"_s.arg(f.severity));
+            return r;
+        }
+        r.value.append(f);
+    }
+    return r;
+}
+
+QDBusPendingCall HelperClient::diagnoseAsync(const QString &id) {
+    // The monitor action may prompt, like the counters.
+    return callAsync(u"Diagnose"_s, {id}, true);
+}
+
+HelperResult<QList<DiagnosisFinding>> HelperClient::diagnose(const QString &id) {
+    return decodeDiagnose(callBlocking(u"Diagnose"_s, {id}, true));
+}
+
 // --- signal ---------------------------------------------------------------------------------
 
 HelperError HelperClient::watchForwardsChanged() {
@@ -431,6 +473,116 @@ HelperError HelperClient::watchForwardsChanged() {
 
 void HelperClient::onForwardsChanged(qulonglong generation) {
     emit forwardsChanged(generation);
+}
+
+// --- Issue 4: conntrack ---------------------------------------------------------------------
+
+bool HelperClient::makeWatchPipe(int *readFd, QVariant *writeEnd, HelperError *error) {
+    *readFd = -1;
+    if (!ensureConnected()) {
+        *error = m_connectError;
+        return false;
+    }
+    if (!(m_connection.connectionCapabilities() & QDBusConnection::UnixFileDescriptorPassing)) {
+        error->kind = HelperError::Kind::NoBus;
+        error->name = qs("org.freedesktop.DBus.Error.NotSupported");
+        error->message = u"%1 cannot pass file descriptors, which the connection view needs"_s.arg(
+            busDescription());
+        return false;
+    }
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        error->kind = HelperError::Kind::Helper;
+        error->name = qs("org.freedesktop.DBus.Error.Failed");
+        error->message = u"cannot make a pipe for the connection stream: %1"_s.arg(
+            QString::fromLocal8Bit(strerror(errno)));
+        return false;
+    }
+    // QDBusUnixFileDescriptor keeps its own duplicate: ours goes as soon as the call is sent.
+    *writeEnd = QVariant::fromValue(QDBusUnixFileDescriptor(fds[1]));
+    ::close(fds[1]);
+    *readFd = fds[0];
+    return true;
+}
+
+HelperResult<int> HelperClient::watchConnections(const QVariantMap &filter) {
+    HelperResult<int> r;
+    QVariant writeEnd;
+    int readFd = -1;
+    if (!makeWatchPipe(&readFd, &writeEnd, &r.error))
+        return r;
+    const QDBusMessage reply =
+        callBlocking(u"WatchConnections"_s, {writeEnd, QVariant::fromValue(filter)}, true);
+    writeEnd = QVariant(); // the helper has its own copy now
+    r.error = errorFromReply(reply);
+    if (!r.ok()) {
+        ::close(readFd);
+        return r;
+    }
+    r.value = readFd;
+    return r;
+}
+
+QDBusPendingCall HelperClient::watchConnectionsAsync(const QVariantMap &filter, int *readFd) {
+    QVariant writeEnd;
+    HelperError error;
+    if (!makeWatchPipe(readFd, &writeEnd, &error))
+        return QDBusPendingCall::fromError(QDBusMessage::createError(error.name, error.message));
+    return callAsync(u"WatchConnections"_s, {writeEnd, QVariant::fromValue(filter)}, true);
+}
+
+HelperResult<quint32> HelperClient::killConnections(const QVariantMap &filter) {
+    return decodeKillConnections(
+        callBlocking(u"KillConnections"_s, {QVariant::fromValue(filter)}, true));
+}
+
+QDBusPendingCall HelperClient::killConnectionsAsync(const QVariantMap &filter) {
+    return callAsync(u"KillConnections"_s, {QVariant::fromValue(filter)}, true);
+}
+
+HelperResult<quint32> HelperClient::decodeKillConnections(const QDBusMessage &reply) const {
+    HelperResult<quint32> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    const QVariantList args = reply.arguments();
+    if (args.size() != 1 || args.at(0).metaType() != QMetaType::fromType<uint>()) {
+        r.error = protocolError(u"KillConnections"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    r.value = args.at(0).toUInt();
+    return r;
+}
+
+HelperResult<bool> HelperClient::conntrackAccounting() {
+    return decodeConntrackAccounting(callBlocking(u"GetConntrackAccounting"_s, {}, false));
+}
+
+QDBusPendingCall HelperClient::conntrackAccountingAsync() {
+    return callAsync(u"GetConntrackAccounting"_s, {}, false);
+}
+
+HelperResult<bool> HelperClient::decodeConntrackAccounting(const QDBusMessage &reply) const {
+    HelperResult<bool> r;
+    r.error = errorFromReply(reply);
+    if (!r.ok())
+        return r;
+    const QVariantList args = reply.arguments();
+    if (args.size() != 1 || args.at(0).metaType() != QMetaType::fromType<bool>()) {
+        r.error =
+            protocolError(u"GetConntrackAccounting"_s, u"signature '%1'"_s.arg(reply.signature()));
+        return r;
+    }
+    r.value = args.at(0).toBool();
+    return r;
+}
+
+HelperError HelperClient::setConntrackAccounting(bool on) {
+    return decodeEmpty(callBlocking(u"SetConntrackAccounting"_s, {on}, true));
+}
+
+QDBusPendingCall HelperClient::setConntrackAccountingAsync(bool on) {
+    return callAsync(u"SetConntrackAccounting"_s, {on}, true);
 }
 
 // --- issue 5: the ruleset summary and the packet trace -------------------------------------

@@ -63,6 +63,19 @@ struct IpForwarding {
     bool v6 = false;
 };
 
+// issue 5: one finding of Diagnose (docs/dbus-api.md). The helper sends problems first, then
+// warnings, then the checks that passed.
+struct DiagnosisFinding {
+    QString check;    // stable key: ip_forward, foreign_drop, route, ...
+    QString severity; // problem, warning or ok
+    QString message;
+    QString fix;
+    QString chain; // "family table chain" when another table's chain is the cause, else empty
+
+    bool isProblem() const { return severity == QLatin1String("problem"); }
+    bool isWarning() const { return severity == QLatin1String("warning"); }
+};
+
 // Keyed by forward id; the types of common/dbus_types.h, so that the GUI shares them.
 using ForwardCounter = CounterPair;
 using ForwardCounters = CounterMap;
@@ -132,6 +145,8 @@ public:
     HelperError setIpForwarding(bool v4, bool v6);
     HelperResult<ForwardCounters> counters();
     HelperResult<QString> ruleset();
+    // issue 5: the diagnosis of one forward (needs io.github.portico.monitor).
+    HelperResult<QList<DiagnosisFinding>> diagnose(const QString &id);
 
     // Asynchronous forms: start the call, then decode the finished reply with decode*().
     // An empty `QDBusPendingCall` error means the connection could not be made.
@@ -145,6 +160,7 @@ public:
     QDBusPendingCall setIpForwardingAsync(bool v4, bool v6);
     QDBusPendingCall countersAsync();
     QDBusPendingCall rulesetAsync();
+    QDBusPendingCall diagnoseAsync(const QString &id); // issue 5
 
     HelperResult<ForwardList> decodeListForwards(const QDBusMessage &reply) const;
     HelperResult<AddedForward> decodeAddForward(const QDBusMessage &reply) const;
@@ -154,6 +170,7 @@ public:
     HelperResult<IpForwarding> decodeIpForwarding(const QDBusMessage &reply) const;
     HelperResult<ForwardCounters> decodeCounters(const QDBusMessage &reply) const;
     HelperResult<QString> decodeRuleset(const QDBusMessage &reply) const;
+    HelperResult<QList<DiagnosisFinding>> decodeDiagnose(const QDBusMessage &reply) const;
 
     // --- issue 5: the ruleset summary and the packet trace ---
     HelperResult<RulesetSummary> rulesetSummary();
@@ -174,6 +191,24 @@ public:
     // Subscribes to the helper's ForwardsChanged signal (emitted as forwardsChanged()).
     HelperError watchForwardsChanged();
 
+    // --- Issue 4: conntrack ---
+    // WatchConnections: makes a pipe, hands the helper its write end and returns the read end
+    // (the caller owns it; give it to a ConntrackStreamReader), or the error. `filter` takes
+    // the keys of docs/dbus-api.md (forwarded b, forward s, address s, port u, protocol s).
+    HelperResult<int> watchConnections(const QVariantMap &filter);
+    // KillConnections: the same filter keys plus ids (au); returns how many were killed.
+    HelperResult<quint32> killConnections(const QVariantMap &filter);
+    HelperResult<bool> conntrackAccounting();
+    HelperError setConntrackAccounting(bool on);
+    // Asynchronous forms. watchConnectionsAsync sets *readFd to the read end (or -1); on an
+    // error reply the caller closes it.
+    QDBusPendingCall watchConnectionsAsync(const QVariantMap &filter, int *readFd);
+    QDBusPendingCall killConnectionsAsync(const QVariantMap &filter);
+    QDBusPendingCall conntrackAccountingAsync();
+    QDBusPendingCall setConntrackAccountingAsync(bool on);
+    HelperResult<quint32> decodeKillConnections(const QDBusMessage &reply) const;
+    HelperResult<bool> decodeConntrackAccounting(const QDBusMessage &reply) const;
+
 signals:
     void forwardsChanged(quint64 generation);
 
@@ -181,6 +216,10 @@ private slots:
     void onForwardsChanged(qulonglong generation); // QtDBus matches the slot by type name
 
 private:
+    // Issue 4: the pipe for WatchConnections and the call's arguments; false and *error if the
+    // pipe cannot be made or the bus cannot pass it.
+    bool makeWatchPipe(int *readFd, QVariant *writeEnd, HelperError *error);
+
     bool ensureConnected();
     QDBusMessage makeCall(const QString &method, const QVariantList &args, bool mutating) const;
     QDBusMessage callBlocking(const QString &method, const QVariantList &args, bool mutating);

@@ -32,6 +32,10 @@ constexpr CommandInfo commands[] = {
     {Command::Export, "export"},
     {Command::Import, "import"},
     {Command::Watch, "watch"},
+    {Command::Diagnose, "diagnose"}, // issue 5
+    {Command::Connections, "connections"},
+    {Command::Kill, "kill"},
+    {Command::Accounting, "accounting"},
     // issue 5
     {Command::Chains, "chains"},
     {Command::Trace, "trace"},
@@ -53,7 +57,77 @@ bool isForwardCommand(Command c) {
 
 bool takesJson(Command c) {
     return c == Command::List || c == Command::Show || c == Command::Counters ||
-           c == Command::Chains || c == Command::Trace;
+           c == Command::Diagnose || c == Command::Connections || c == Command::Chains ||
+           c == Command::Trace;
+}
+
+// Issue 4: the options of connections and kill. Returns whether `name` is one of them; sets
+// *error for a bad value.
+bool applyConnectionOption(Invocation &inv, const QString &name,
+                           const std::function<bool(QString *)> &takeValue, bool hasInline,
+                           QString *error) {
+    const bool connections = inv.command == Command::Connections;
+    if (!connections && inv.command != Command::Kill)
+        return false;
+    ConnectionOptions &o = inv.connections;
+    QString value;
+    const auto need = [&](const char *what) {
+        if (!takeValue(&value) || value.isEmpty()) {
+            *error = u"--%1 needs %2"_s.arg(name, QLatin1StringView(what));
+            return false;
+        }
+        return true;
+    };
+    if (name == "forward"_L1) {
+        if (need("the NAME or ID of a forward"))
+            o.forward = value;
+    } else if (name == "proto"_L1 || name == "protocol"_L1) {
+        static const QStringList known = {u"tcp"_s,  u"udp"_s,  u"icmp"_s,    u"icmpv6"_s,
+                                          u"sctp"_s, u"dccp"_s, u"udplite"_s, u"gre"_s};
+        if (need("a protocol such as tcp or udp")) {
+            if (!known.contains(value))
+                *error = u"--proto takes one of %1, not '%2'"_s.arg(known.join(u", "_s), value);
+            o.protocol = value;
+        }
+    } else if (name == "address"_L1) {
+        if (need("an IPv4 or IPv6 address")) {
+            QHostAddress a;
+            if (!a.setAddress(value) || value.contains(u'/'))
+                *error = u"--address takes one IPv4 or IPv6 address, not '%1'"_s.arg(value);
+            o.address = value;
+        }
+    } else if (name == "port"_L1) {
+        if (need("a port number")) {
+            bool ok = false;
+            const uint port = value.toUInt(&ok);
+            if (!ok || port == 0 || port > 65535)
+                *error = u"--port takes a port from 1 to 65535, not '%1'"_s.arg(value);
+            o.port = quint16(port);
+        }
+    } else if (name == "forwarded"_L1) {
+        if (hasInline)
+            *error = u"--forwarded takes no value"_s;
+        o.forwarded = true;
+    } else if (name == "follow"_L1 && connections) {
+        if (hasInline)
+            *error = u"--follow takes no value"_s;
+        o.follow = true;
+    } else if (name == "id"_L1 && !connections) {
+        if (need("a conntrack id (see porticoctl connections)")) {
+            for (const QString &part : value.split(u',', Qt::SkipEmptyParts)) {
+                bool ok = false;
+                const uint id = part.trimmed().toUInt(&ok);
+                if (!ok) {
+                    *error = u"--id takes conntrack ids (numbers), not '%1'"_s.arg(part);
+                    break;
+                }
+                o.ids.append(id);
+            }
+        }
+    } else {
+        return false;
+    }
+    return true;
 }
 
 // One option of add/update: applies its value (or its presence) to the invocation.
@@ -213,6 +287,23 @@ QString checkPositionals(Invocation &inv, const QStringList &pos) {
     case Command::Ruleset:
     case Command::Add:
     case Command::Watch:
+    case Command::Connections:
+    case Command::Kill:
+        if (!pos.isEmpty())
+            return tooMany(0);
+        return {};
+    case Command::Accounting:
+        if (pos.size() > 1)
+            return tooMany(1);
+        if (pos.size() == 1) {
+            if (pos.first() == "on"_L1)
+                inv.accounting = true;
+            else if (pos.first() == "off"_L1)
+                inv.accounting = false;
+            else
+                return u"accounting takes 'on' or 'off', not '%1'"_s.arg(pos.first());
+        }
+        return {};
     case Command::Chains:
         if (!pos.isEmpty())
             return tooMany(0);
@@ -223,6 +314,7 @@ QString checkPositionals(Invocation &inv, const QStringList &pos) {
     case Command::Remove:
     case Command::Enable:
     case Command::Disable:
+    case Command::Diagnose:
         if (pos.isEmpty())
             return u"%1 needs the NAME or ID of a forward"_s.arg(cmd);
         if (pos.size() > 1)
@@ -268,11 +360,17 @@ bool mayNeedAuthorization(const Invocation &inv) {
     case Command::Disable:
     case Command::Import:
     case Command::Counters:
+    case Command::Diagnose:
     case Command::Chains:
     case Command::Trace:
         return true;
     case Command::IpForward:
         return inv.ipForward.has_value();
+    case Command::Connections:
+    case Command::Kill:
+        return true;
+    case Command::Accounting:
+        return inv.accounting.has_value();
     default:
         return false;
     }
@@ -383,6 +481,16 @@ ParseResult parseCommandLine(const QStringList &args) {
             }
             continue;
         }
+        {
+            QString error;
+            if (applyConnectionOption(inv, name, takeValue, inlineValue.has_value(), &error)) {
+                if (!error.isEmpty()) {
+                    r.error = error;
+                    return r;
+                }
+                continue;
+            }
+        }
         if (name == "seconds"_L1 && inv.command == Command::Trace) {
             QString value;
             bool ok = false;
@@ -390,6 +498,17 @@ ParseResult parseCommandLine(const QStringList &args) {
                 inv.seconds = value.toInt(&ok);
             if (!ok || inv.seconds < 1 || inv.seconds > 60) {
                 r.error = u"--seconds needs a number of seconds from 1 to 60"_s;
+                return r;
+            }
+            continue;
+        }
+        if (name == "trace"_L1 && inv.command == Command::Diagnose) { // issue 5
+            QString value;
+            bool ok = false;
+            if (takeValue(&value))
+                inv.traceSeconds = value.toInt(&ok);
+            if (!ok || inv.traceSeconds < 1 || inv.traceSeconds > 60) {
+                r.error = u"--trace needs a number of seconds from 1 to 60"_s;
                 return r;
             }
             continue;
@@ -436,6 +555,9 @@ ParseResult parseCommandLine(const QStringList &args) {
         else if (!inv.givenKeys.contains(u"target_address"_s))
             r.error = u"add needs --to: the target, e.g. --to 198.51.100.10:8080, or --to :1234 "
                       "for a port on this host"_s;
+    } else if (inv.command == Command::Kill && inv.connections.isEmpty()) {
+        r.error = u"kill needs a filter (--id, --forward, --proto, --address, --port or "
+                  "--forwarded); it never kills every connection"_s;
     } else if (inv.command == Command::Update && inv.givenKeys.isEmpty()) {
         r.error = u"update needs at least one option to change, e.g. --port 8080"_s;
     }
@@ -526,13 +648,19 @@ QString usage(Command c) {
                "  export [FILE]              all forwards as JSON, to FILE or standard output\n"
                "  import FILE                replace all forwards with those in FILE, atomically\n"
                "  watch [--count N]          print the generation each time the forwards change\n"
+               "  diagnose NAME|ID [--trace N] [--json]\n"
+               "                             why a forward does not work, and how to fix it\n"
+               "  connections [--json] [--follow] [FILTER]\n"
+               "                             the connections through this host (conntrack)\n"
+               "  kill FILTER | --id N...    end the connections that match\n"
+               "  accounting [on|off]        per-connection packet and byte counters\n"
                "  chains [--json]            every table's base chains, by hook and priority\n"
                "  trace NAME|ID [--seconds N] [--json]\n"
                "                             the path of one forward's packets through the chains\n"
                "\n"
-               "Changes need the polkit action io.github.portico.manage (counters, chains\n"
-               "and trace need io.github.portico.monitor). At a terminal, porticoctl starts "
-               "pkttyagent so that\n"
+               "Changes need the polkit action io.github.portico.manage (counters, diagnose,\n"
+               "chains and trace need io.github.portico.monitor). At a terminal, porticoctl "
+               "starts pkttyagent so that\n"
                "polkit can ask for a password; --no-ask-password turns that off.\n"
                "\n"
                "Run 'porticoctl COMMAND --help' for the options of a command.\n"
@@ -601,6 +729,45 @@ QString usage(Command c) {
         return u"Usage: porticoctl watch [--count N]\n\nPrints \"generation N\" each time the "
                "forwards change (the helper's ForwardsChanged\nsignal), until interrupted or "
                "after N changes.\n"_s;
+    case Command::Diagnose:
+        return u"Usage: porticoctl diagnose NAME|ID [--trace N] [--json]\n\nChecks why a forward "
+               "may not "
+               "work: IP forwarding, routes, the return path, hairpin,\nrp_filter, loopback "
+               "services, other tables' chains that drop or DNAT its traffic, and\nlocal "
+               "services on its ports. Prints the problems first, then the warnings, then the\n"
+               "checks that passed, each with how to fix it. --json prints {\"forward\": NAME, "
+               "\"id\": ID,\n\"problems\": N, \"warnings\": N, \"findings\": [{\"check\", "
+               "\"severity\", \"message\", \"fix\",\n\"chain\"}...]}.\n\n--trace N then traces the "
+               "forward for N seconds (1-60): send traffic to it\nmeanwhile, and each packet's "
+               "fate is reported: which chain dropped it, or that it\npassed (with --json as "
+               "\"trace_result\").\n\nExit status: 0 when no problem was found (warnings "
+               "allowed), 1 when one was\n(or when the trace saw a packet dropped).\n"_s;
+    case Command::Connections:
+    case Command::Kill: {
+        const QString filter =
+            u"  --forward NAME|ID      flows of this forward\n"
+            "  --forwarded            flows of any of our forwards\n"
+            "  --proto PROTO          tcp, udp, icmp, icmpv6, sctp, dccp, udplite or gre\n"
+            "  --address ADDR         either side of the flow has this address\n"
+            "  --port N               either side of the flow has this port\n"_s;
+        if (c == Command::Kill)
+            return u"Usage: porticoctl kill [--id N]... [FILTER]\n\nEnds the connections that "
+                   "match all options given (their conntrack entries are\ndeleted) and says how "
+                   "many. Needs at least one option.\n\n"
+                   "  --id N                 the entry with this id (repeat, or separate with "
+                   "commas)\n"_s +
+                   filter;
+        return u"Usage: porticoctl connections [--json] [--follow] [FILTER]\n\nLists the "
+               "connections through this host: protocol, state, original source and\n"
+               "destination, where the forward sent it, the forward, the timeout, and packets\n"
+               "and bytes (original/reply). --json prints one JSON object per line; --follow\n"
+               "keeps printing changes as they happen (\"+\" new or changed, \"-\" gone).\n\n"_s +
+               filter;
+    }
+    case Command::Accounting:
+        return u"Usage: porticoctl accounting [on|off]\n\nShows or switches per-connection "
+               "packet and byte counters (net.netfilter.\nnf_conntrack_acct). They count "
+               "connections that start after they are on.\n"_s;
     case Command::Chains:
         return u"Usage: porticoctl chains [--json]\n\nLists the base chains of every nftables "
                "table (Portico's, firewalld's, Docker's, ...)\nby hook, in the order the kernel "

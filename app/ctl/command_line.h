@@ -27,9 +27,30 @@ enum class Command {
     Export,
     Import,
     Watch,
+    Diagnose, // issue 5
+    // Issue 4: conntrack.
+    Connections,
+    Kill,
+    Accounting,
     // issue 5
     Chains,
     Trace,
+};
+
+// Issue 4: the filter of connections and kill, as given (the helper validates it again).
+struct ConnectionOptions {
+    QString forward;        // --forward NAME|ID
+    QString protocol;       // --proto
+    QString address;        // --address
+    quint16 port = 0;       // --port
+    bool forwarded = false; // --forwarded
+    QList<quint32> ids;     // --id (kill)
+    bool follow = false;    // --follow (connections)
+
+    bool isEmpty() const {
+        return forward.isEmpty() && protocol.isEmpty() && address.isEmpty() && !port &&
+               !forwarded && ids.isEmpty();
+    }
 };
 
 struct Invocation {
@@ -44,7 +65,11 @@ struct Invocation {
     std::optional<bool> ipForward; // ip-forward on|off; unset = print the state
     QString file;                  // export (empty = stdout), import ("-" = stdin)
     int count = 0;                 // watch --count N: stop after N changes; 0 = never
+    ConnectionOptions connections; // connections, kill
     int seconds = 0;               // trace --seconds N (1-60); 0 = the helper's default (30)
+    int traceSeconds = 0;          // diagnose --trace N (1-60): trace after diagnosing; 0 = no
+    // accounting on|off; unset = print the state
+    std::optional<bool> accounting;
 };
 
 struct ParseResult {

@@ -2,6 +2,8 @@
 // What each porticoctl command does, in terms of HelperClient calls.
 #include "command_runner.h"
 
+#include "connection_format.h"
+#include "conntrack_stream_reader.h"
 #include "errors.h"
 #include "serialization.h"
 #include "trace_reader.h"
@@ -12,10 +14,12 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QSaveFile>
 #include <QSocketNotifier>
 
 #include <csignal>
+#include <optional>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -142,12 +146,220 @@ int CommandRunner::run(const Invocation &inv) {
         return importForwards(inv);
     case Command::Watch:
         return watch(inv);
+    case Command::Diagnose:
+        return diagnose(inv);
+    case Command::Connections:
+        return connections(inv);
+    case Command::Kill:
+        return kill(inv);
+    case Command::Accounting:
+        return accounting(inv);
     case Command::Chains:
         return chains(inv);
     case Command::Trace:
         return trace(inv);
     }
     return ExitFailure;
+}
+
+// --- issue 5: diagnose ----------------------------------------------------------------------
+
+namespace {
+
+// Words wrapped to `width` columns, every line after the first indented by `indent`; the first
+// line starts at column `first`.
+QString wrapped(const QString &text, int indent, int first = -1, int width = 100) {
+    QString out, line;
+    int start = first < 0 ? indent : first;
+    for (const QString &word : text.split(u' ', Qt::SkipEmptyParts)) {
+        if (!line.isEmpty() && start + line.size() + 1 + word.size() > width) {
+            start = indent;
+            out += line + u'\n' + QString(indent, u' ');
+            line.clear();
+        }
+        line += (line.isEmpty() ? QString() : u" "_s) + word;
+    }
+    return out + line;
+}
+
+} // namespace
+
+int CommandRunner::diagnose(const Invocation &inv) {
+    Forward f;
+    int code = ExitOk;
+    if (!resolve(inv.ref, &f, &code))
+        return code;
+    const auto r = m_client.diagnose(f.id);
+    if (!r.ok())
+        return fail(r.error);
+    int problems = 0, warnings = 0, passed = 0;
+    for (const DiagnosisFinding &d : r.value) {
+        problems += d.isProblem();
+        warnings += d.isWarning();
+        passed += !d.isProblem() && !d.isWarning();
+    }
+    const int status = problems ? ExitFailure : ExitOk;
+    // A trace shows each packet's way through every chain; it needs the forward in the kernel.
+    const bool traceHint = f.enabled && (problems || warnings);
+    if (inv.json) {
+        QJsonArray findings;
+        for (const DiagnosisFinding &d : r.value) {
+            QJsonObject o{{u"check"_s, d.check},
+                          {u"severity"_s, d.severity},
+                          {u"message"_s, d.message},
+                          {u"fix"_s, d.fix}};
+            if (!d.chain.isEmpty())
+                o.insert(u"chain"_s, d.chain);
+            findings.append(o);
+        }
+        QJsonObject obj{{u"forward"_s, f.name},
+                        {u"id"_s, f.id},
+                        {u"problems"_s, problems},
+                        {u"warnings"_s, warnings},
+                        {u"findings"_s, findings}};
+        if (traceHint && !inv.traceSeconds)
+            obj.insert(u"trace"_s, u"porticoctl trace %1"_s.arg(f.name));
+        int traceStatus = ExitOk;
+        if (inv.traceSeconds) {
+            QJsonObject result;
+            if (!traceForDiagnosis(f, inv.traceSeconds, true, &result, &traceStatus))
+                return traceStatus;
+            obj.insert(u"trace_result"_s, result);
+        }
+        m_out << toJson(obj);
+        m_out.flush();
+        return std::max(status, traceStatus);
+    }
+    const auto count = [](int n, const char *one, const char *many) {
+        return u"%1 %2"_s.arg(n).arg(QLatin1StringView(n == 1 ? one : many));
+    };
+    m_out << "Forward '" << f.name << "' (" << f.id
+          << "): " << count(problems, "problem", "problems") << ", "
+          << count(warnings, "warning", "warnings") << ", "
+          << count(passed, "check passed", "checks passed") << ".\n";
+    for (const DiagnosisFinding &d : r.value) {
+        if (!d.isProblem() && !d.isWarning())
+            continue;
+        m_out << '\n' << (d.isProblem() ? "PROBLEM  " : "WARNING  ") << d.check;
+        if (!d.chain.isEmpty())
+            m_out << " (" << d.chain << ')';
+        m_out << "\n  " << wrapped(d.message, 2) << '\n';
+        if (!d.fix.isEmpty())
+            m_out << "  Fix: " << wrapped(d.fix, 7) << '\n';
+    }
+    if (passed) {
+        m_out << "\nPassed:\n";
+        for (const DiagnosisFinding &d : r.value) {
+            if (!d.isProblem() && !d.isWarning())
+                m_out << "  ok  " << d.check << ": "
+                      << wrapped(d.message, 6, 6 + int(d.check.size()) + 2) << '\n';
+        }
+    }
+    if (inv.traceSeconds) {
+        QJsonObject result;
+        int traceStatus = ExitOk;
+        m_out.flush();
+        if (!traceForDiagnosis(f, inv.traceSeconds, false, &result, &traceStatus))
+            return traceStatus;
+        return std::max(status, traceStatus);
+    }
+    if (traceHint)
+        m_out << "\nTo see where its packets go, trace the forward while you send traffic: "
+                 "porticoctl trace "
+              << f.name << " (or porticoctl diagnose " << f.name << " --trace 10)\n";
+    m_out.flush();
+    return status;
+}
+
+bool CommandRunner::traceForDiagnosis(const Forward &f, int seconds, bool json, QJsonObject *result,
+                                      int *exitCode) {
+    if (!f.enabled) {
+        m_err << "porticoctl: forward '" << f.name << "' is disabled, so it cannot be traced"
+              << Qt::endl;
+        *exitCode = ExitFailure;
+        return false;
+    }
+    const auto started = m_client.startTrace(f.id, quint32(seconds));
+    if (!started.ok()) {
+        *exitCode = fail(started.error);
+        return false;
+    }
+    TraceReader reader(started.value.readFd);
+    // Per packet: where it was first seen and the step that ended it, if one did.
+    struct Fate {
+        TraceStep first;
+        std::optional<TraceStep> drop;
+        TraceStep last;
+    };
+    QMap<int, Fate> packets;
+    QString endReason, endMessage;
+    QObject::connect(&reader, &TraceReader::step, &reader, [&](const TraceStep &s) {
+        auto it = packets.find(s.packet);
+        if (it == packets.end())
+            it = packets.insert(s.packet, Fate{s, std::nullopt, s});
+        it->last = s;
+        if (s.dropped() && !it->drop)
+            it->drop = s;
+    });
+    QObject::connect(&reader, &TraceReader::ended, &reader,
+                     [&](const QString &reason, const QString &message) {
+                         endReason = reason;
+                         endMessage = message;
+                         QCoreApplication::exit(0);
+                     });
+    m_err << "tracing forward '" << f.name << "' for " << seconds << " seconds: send traffic to "
+          << formatExternal(f) << " now" << Qt::endl;
+    QCoreApplication::exec();
+
+    int dropped = 0;
+    QJsonArray list;
+    QStringList lines;
+    for (auto it = packets.cbegin(); it != packets.cend(); ++it) {
+        const Fate &p = *it;
+        QJsonObject o{{u"packet"_s, it.key()}, {u"src"_s, p.first.src}, {u"dst"_s, p.first.dst}};
+        QString line = u"packet %1 (%2 -> %3): "_s.arg(it.key()).arg(p.first.src, p.first.dst);
+        if (p.drop) {
+            ++dropped;
+            const QString chain = p.drop->family + u' ' + p.drop->table + u' ' + p.drop->chain;
+            o.insert(u"dropped_by"_s, chain);
+            o.insert(u"hook"_s, p.drop->hook);
+            o.insert(u"policy"_s, p.drop->type == "policy"_L1);
+            o.insert(u"handle"_s, qint64(p.drop->handle));
+            line += u"DROPPED at %1 by %2 (%3)%4"_s.arg(
+                p.drop->hook, chain,
+                p.drop->type == "policy"_L1 ? u"its policy"_s : u"rule %1"_s.arg(p.drop->handle),
+                p.drop->ours() ? QString() : u", a chain of another table"_s);
+        } else {
+            o.insert(u"last_hook"_s, p.last.hook);
+            line += u"passed; last seen at %1 in %2 %3 %4"_s.arg(p.last.hook, p.last.family,
+                                                                 p.last.table, p.last.chain);
+        }
+        list.append(o);
+        lines.append(line);
+    }
+    result->insert(u"seconds"_s, seconds);
+    result->insert(u"packets"_s, list);
+    result->insert(u"dropped"_s, dropped);
+    result->insert(u"end"_s, endReason);
+    if (!json) {
+        m_out << "\nTrace (" << seconds << " s): " << packets.size()
+              << (packets.size() == 1 ? " packet" : " packets") << " seen, " << dropped
+              << " dropped.\n";
+        for (const QString &l : std::as_const(lines))
+            m_out << "  " << l << '\n';
+        if (packets.isEmpty())
+            m_out << "  "
+                  << wrapped(u"No packet of this forward reached this gateway during the trace: "
+                             "check that the clients send to %1, and any firewall or router in "
+                             "front of this gateway."_s.arg(formatExternal(f)),
+                             2)
+                  << '\n';
+        if (endReason == "error"_L1)
+            m_out << "  The trace ended early: " << endMessage << '\n';
+        m_out.flush();
+    }
+    *exitCode = dropped ? ExitFailure : ExitOk;
+    return true;
 }
 
 int CommandRunner::fail(const HelperError &e) {
@@ -460,6 +672,163 @@ int CommandRunner::watch(const Invocation &inv) {
     // Say when we are listening, so that a script can make a change only after that.
     m_err << "watching " << m_client.busDescription() << Qt::endl;
     return QCoreApplication::exec();
+}
+
+// --- Issue 4: conntrack ----------------------------------------------------------------------
+
+bool CommandRunner::connectionFilter(const Invocation &inv, QVariantMap *filter, int *exitCode) {
+    const ConnectionOptions &o = inv.connections;
+    if (!o.forward.isEmpty()) {
+        Forward f;
+        if (!resolve(o.forward, &f, exitCode))
+            return false;
+        filter->insert(u"forward"_s, f.id);
+    }
+    if (o.forwarded)
+        filter->insert(u"forwarded"_s, true);
+    if (!o.protocol.isEmpty())
+        filter->insert(u"protocol"_s, o.protocol);
+    if (!o.address.isEmpty())
+        filter->insert(u"address"_s, o.address);
+    if (o.port)
+        filter->insert(u"port"_s, uint(o.port));
+    if (!o.ids.isEmpty())
+        filter->insert(u"ids"_s, QVariant::fromValue(QList<uint>(o.ids.cbegin(), o.ids.cend())));
+    return true;
+}
+
+int CommandRunner::connections(const Invocation &inv) {
+    QVariantMap filter;
+    int code = ExitOk;
+    if (!connectionFilter(inv, &filter, &code))
+        return code;
+    const HelperResult<int> fd = m_client.watchConnections(filter);
+    if (!fd.ok())
+        return fail(fd.error);
+
+    ConntrackStreamReader reader(fd.value);
+    ForwardsByMark forwards;
+    // The snapshot, by id; printed at its End (without --follow, that is the end).
+    QHash<quint32, ctstream::EntryRecord> table;
+    const bool follow = inv.connections.follow;
+    const bool json = inv.json;
+    bool snapshotDone = false;
+    int result = ExitOk;
+    const auto printJson = [this](QJsonObject o, const char *event) {
+        if (event)
+            o.insert(u"event"_s, QLatin1StringView(event));
+        m_out << QJsonDocument(o).toJson(QJsonDocument::Compact) << '\n';
+    };
+
+    QObject::connect(&reader, &ConntrackStreamReader::forwardsReceived, &reader,
+                     [&](const QList<ConntrackForward> &list) {
+                         forwards.clear();
+                         for (const ConntrackForward &f : list)
+                             forwards.insert(f.mark, f);
+                     });
+    QObject::connect(&reader, &ConntrackStreamReader::noticeReceived, &reader,
+                     [this](const QString &text) { m_err << "note: " << text << Qt::endl; });
+    QObject::connect(&reader, &ConntrackStreamReader::snapshotBegun, &reader, [&]() {
+        table.clear();
+        if (follow && snapshotDone)
+            json ? printJson({}, "resync") : void(m_out << "* resync: a new snapshot follows\n");
+        if (follow && json)
+            printJson({}, "begin");
+    });
+    QObject::connect(&reader, &ConntrackStreamReader::entriesReceived, &reader,
+                     [&](const ctstream::EntryRecord *records, qsizetype count) {
+                         const bool delta = !reader.inSnapshot();
+                         for (qsizetype i = 0; i < count; ++i) {
+                             const ctstream::EntryRecord &e = records[i];
+                             if (delta || follow) {
+                                 if (json)
+                                     printJson(connectionToJson(e, forwards),
+                                               delta ? "update" : "entry");
+                                 else if (delta)
+                                     m_out << "+ " << formatConnectionLine(e, forwards) << '\n';
+                             }
+                             table.insert(e.id, e);
+                         }
+                     });
+    QObject::connect(&reader, &ConntrackStreamReader::destroyedReceived, &reader,
+                     [&](const quint32 *ids, qsizetype count) {
+                         for (qsizetype i = 0; i < count; ++i) {
+                             const auto it = table.constFind(ids[i]);
+                             if (it == table.cend())
+                                 continue; // a repeated id, or one the filter never showed
+                             if (json)
+                                 printJson({{u"id"_s, qint64(ids[i])}}, "destroy");
+                             else
+                                 m_out << "- " << formatConnectionLine(*it, forwards) << '\n';
+                             table.erase(it);
+                         }
+                     });
+    QObject::connect(&reader, &ConntrackStreamReader::snapshotEnded, &reader, [&]() {
+        snapshotDone = true;
+        if (follow) {
+            if (json) {
+                printJson({}, "end");
+            } else {
+                QList<ctstream::EntryRecord> list = table.values();
+                std::sort(list.begin(), list.end(),
+                          [](const auto &a, const auto &b) { return a.id < b.id; });
+                m_out << formatConnectionTable(list, forwards);
+                m_out << "* following; \"+\" new or changed, \"-\" gone\n";
+            }
+            m_out.flush();
+            return;
+        }
+        QList<ctstream::EntryRecord> list = table.values();
+        std::sort(list.begin(), list.end(),
+                  [](const auto &a, const auto &b) { return a.id < b.id; });
+        if (json) {
+            for (const ctstream::EntryRecord &e : list)
+                printJson(connectionToJson(e, forwards), nullptr);
+        } else {
+            m_out << formatConnectionTable(list, forwards);
+        }
+        reader.setPaused(true);
+        QCoreApplication::exit(ExitOk);
+    });
+    QObject::connect(&reader, &ConntrackStreamReader::batchDone, &reader,
+                     [this]() { m_out.flush(); });
+    QObject::connect(&reader, &ConntrackStreamReader::finished, &reader, [&](const QString &error) {
+        if (!error.isEmpty()) {
+            m_err << "porticoctl: " << error << Qt::endl;
+            result = ExitFailure;
+        } else if (!snapshotDone || follow) {
+            m_err << "porticoctl: the helper ended the connection stream" << Qt::endl;
+            result = ExitFailure;
+        }
+        QCoreApplication::exit(result);
+    });
+    const int loop = QCoreApplication::exec();
+    reader.close();
+    return result != ExitOk ? result : loop;
+}
+
+int CommandRunner::kill(const Invocation &inv) {
+    QVariantMap filter;
+    int code = ExitOk;
+    if (!connectionFilter(inv, &filter, &code))
+        return code;
+    const HelperResult<quint32> r = m_client.killConnections(filter);
+    if (!r.ok())
+        return fail(r.error);
+    m_out << "killed " << r.value << (r.value == 1 ? " connection" : " connections") << Qt::endl;
+    return ExitOk;
+}
+
+int CommandRunner::accounting(const Invocation &inv) {
+    if (inv.accounting) {
+        if (const HelperError e = m_client.setConntrackAccounting(*inv.accounting); !e.ok())
+            return fail(e);
+    }
+    const HelperResult<bool> r = m_client.conntrackAccounting();
+    if (!r.ok())
+        return fail(r.error);
+    m_out << "per-connection accounting: " << (r.value ? "on" : "off") << Qt::endl;
+    return ExitOk;
 }
 
 // --- issue 5: chains and trace ---------------------------------------------------------------

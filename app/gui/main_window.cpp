@@ -4,6 +4,7 @@
 #include "main_window.h"
 #include "ui_main_window.h"
 
+#include "connections_view.h"
 #include "errors.h"
 #include "forward_dialog.h"
 #include "forward_list_decoder.h"
@@ -93,6 +94,27 @@ MainWindow::MainWindow(const QString &busAddress, QWidget *parent)
 
     statusBar()->addPermanentWidget(m_statusLabel);
     setupActions();
+
+    // The Connections tab (issue 4): its stream opens when the tab is first shown. A forward's
+    // "Show connections" filters it on that forward; a connection's double-click comes back.
+    m_connections = new ConnectionsView(m_client, m_ui->views);
+    m_connections->setObjectName(QStringLiteral("connectionsTab"));
+    m_ui->views->addTab(m_connections, tr("&Connections"));
+    auto *showConnections = new QAction(tr("Show &connections"), this);
+    showConnections->setObjectName(QStringLiteral("actionShowConnections"));
+    connect(showConnections, &QAction::triggered, this, [this] {
+        QString key;
+        if (singleSelectedRow(&key) < 0 || key.startsWith(QLatin1StringView("new:")))
+            return;
+        m_ui->views->setCurrentWidget(m_connections);
+        m_connections->showForward(key);
+    });
+    m_ui->forwardView->addAction(showConnections);
+    connect(m_connections, &ConnectionsView::forwardActivated, this, [this](const QString &id) {
+        m_ui->views->setCurrentWidget(m_ui->forwardsTab);
+        selectKey(id);
+        m_ui->forwardView->setFocus();
+    });
 
     connect(m_ui->turnOnButton, &QPushButton::clicked, this, &MainWindow::turnOnForwarding);
     connect(m_ui->retryButton, &QPushButton::clicked, this, [this] { load(true); });

@@ -25,6 +25,7 @@ namespace portico {
 
 class ForwardTableModel;
 class ForwardDialog;
+class ConnectionsView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -50,6 +51,8 @@ public:
     // becomes pending changes that replace the whole set; an export writes the working set.
     bool importFrom(const QString &path);
     bool exportTo(const QString &path);
+    // The Connections tab (issue 4).
+    ConnectionsView *connectionsView() const { return m_connections; }
 
 public slots:
     void reload();
@@ -120,6 +123,7 @@ private:
     bool m_countersInFlight = false;
     bool m_countersDenied = false;
     std::optional<IpForwarding> m_forwarding;
+    ConnectionsView *m_connections = nullptr;
 };
 
 } // namespace portico

@@ -216,6 +216,13 @@ private slots:
             << QVariantList{QVariant::fromValue(QList<QVariantMap>{}),
                             QVariant::fromValue(quint64(3))}
             << QStringLiteral("io.github.portico.Error.StaleGeneration") << QStringLiteral("7");
+        // issue 5
+        QTest::newRow("diagnose: no such forward")
+            << QStringLiteral("Diagnose") << QVariantList{QStringLiteral("f99")}
+            << QStringLiteral("io.github.portico.Error.NotFound") << QStringLiteral("f99");
+        QTest::newRow("diagnose: empty id") << QStringLiteral("Diagnose")
+                                            << QVariantList{QString()} << invalidArgs
+                                            << QStringLiteral("empty");
     }
 
     void argumentsAreCheckedBeforePolkitIsAsked() {
@@ -253,6 +260,9 @@ private slots:
             << QStringLiteral("SetIpForwarding") << QVariantList{true, true} << manage;
         QTest::newRow("GetCounters") << QStringLiteral("GetCounters") << QVariantList{}
                                      << QStringLiteral("io.github.portico.monitor");
+        QTest::newRow("Diagnose") << QStringLiteral("Diagnose")
+                                  << QVariantList{QStringLiteral("f1")}
+                                  << QStringLiteral("io.github.portico.monitor"); // issue 5
         // issue 5
         QTest::newRow("RulesetSummary") << QStringLiteral("RulesetSummary") << QVariantList{}
                                         << QStringLiteral("io.github.portico.monitor");

@@ -34,6 +34,7 @@ class Driver:
         self.lab = lab
         self.extraBuses = []
         self.savedService = None
+        self.held = []
 
     def handle(self, req):
         op = req.get("op")
@@ -84,6 +85,27 @@ class Driver:
             lab.bus().call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
                                     "org.freedesktop.DBus", "ReloadConfig", "", [])
             return True
+        # Connections view (issue 4): conntrack(8) on the gateway, and a few TCP connections
+        # from the WAN client held open (for the screenshot), released again.
+        if op == "conntrack":
+            p = lab.run(lab.gw, ["conntrack", *req["args"]], check=False)
+            return p.stdout + p.stderr
+        if op == "holdConnections":
+            code = ("import socket, sys, time\n"
+                    f"s = [socket.create_connection(('{labmod.WAN_GW4}', 80), timeout=5) "
+                    "for _ in range(3)]\n"
+                    "print('up', flush=True)\n"
+                    "time.sleep(120)\n")
+            p = subprocess.Popen(["ip", "netns", "exec", lab.ns["wan"], "/usr/bin/python3", "-c",
+                                  code], stdout=subprocess.PIPE, text=True)
+            self.held.append(p)
+            return p.stdout.readline().strip() == "up"
+        if op == "releaseConnections":
+            for p in self.held:
+                p.terminate()
+                p.wait(timeout=5)
+            self.held = []
+            return True
         if op == "emptyBus":
             # A bus with no helper on it and nothing to start one: "not installed".
             # Run by the test's own user: a session bus lets in only the user who started it.
@@ -97,6 +119,9 @@ class Driver:
         raise ValueError(f"unknown op {op!r}")
 
     def close(self):
+        for p in self.held:
+            p.terminate()
+            p.wait(timeout=5)
         for p in self.extraBuses:
             p.terminate()
             p.wait(timeout=5)

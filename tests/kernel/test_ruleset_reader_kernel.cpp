@@ -103,6 +103,7 @@ private slots:
     void rulesDecoded();
     void countersAndGeneration();
     void iptablesNftTargets();
+    void ctStatus();
 };
 
 void TestRulesetReaderKernel::chainsOfEveryFamily() {
@@ -333,6 +334,40 @@ void TestRulesetReaderKernel::iptablesNftTargets() {
     QVERIFY(pre && pre->rules.size() == 1);
     QVERIFY(pre->rules[0].dnat);
     QCOMPARE(pre->natRules(), 1u);
+}
+
+// firewalld accepts DNATed flows with `ct status dnat accept`; the reader must see that rule as
+// a plain match, or the diagnosis would warn that firewalld may drop every forward.
+void TestRulesetReaderKernel::ctStatus() {
+    ENTER_NETNS(ns);
+    QString out;
+    QVERIFY2(ns.load(R"(table inet fw {
+	chain forward {
+		type filter hook forward priority filter + 10; policy drop;
+		ct status dnat accept
+		ct status != assured,snat drop
+	}
+}
+)",
+                     &out) == 0,
+             qPrintable(out));
+    RulesetReader reader;
+    RulesetSnapshot s;
+    QCOMPARE(reader.read(&s), QString());
+    const ChainView *fw = chainOf(s, "inet", "fw", "forward");
+    QVERIFY(fw && fw->rules.size() == 2);
+    using F = RuleMatch::Field;
+    const RuleView &dnat = fw->rules[0];
+    QVERIFY(!dnat.opaque);
+    QCOMPARE(dnat.verdict, QStringLiteral("accept"));
+    QVERIFY(matchOf(dnat, F::CtStatus));
+    QCOMPARE(matchOf(dnat, F::CtStatus)->values, QStringList{QStringLiteral("dnat")});
+    QVERIFY(!matchOf(dnat, F::CtStatus)->negated);
+    const RuleView &other = fw->rules[1];
+    QVERIFY(!other.opaque);
+    QCOMPARE(matchOf(other, F::CtStatus)->values,
+             (QStringList{QStringLiteral("assured"), QStringLiteral("snat")}));
+    QVERIFY(matchOf(other, F::CtStatus)->negated);
 }
 
 QTEST_GUILESS_MAIN(TestRulesetReaderKernel)

@@ -13,8 +13,13 @@ from labutil import Snapshot, add, forwardMap
 # Methods that change nothing. Everything else the helper offers counts as mutating, so a new
 # method is tested for denial until someone lists it here on purpose.
 READ_ONLY = {"ListForwards", "GetIpForwarding", "Ruleset", "GetCounters"}
+# Issue 4: read-only too. WatchConnections takes a pipe, which lab_bus cannot pass: its denial
+# (monitor) is tested through porticoctl in test_conntrack.py.
+READ_ONLY |= {"GetConntrackAccounting", "WatchConnections"}
 # Read-only, but gated by io.github.portico.monitor.
 MONITORED = {"GetCounters"}
+# issue 5: Diagnose reads only; its denial (it needs an id) is tested in test_diagnose.py.
+READ_ONLY |= {"Diagnose"}
 # issue 5: the summary, and the trace (its denial is in test_trace.py: it needs a pipe)
 READ_ONLY |= {"RulesetSummary", "StartTrace", "StopTrace"}
 MONITORED |= {"RulesetSummary"}
@@ -28,6 +33,9 @@ def validArguments(method, existingId, generation, forwarding):
         "RemoveForward": [existingId],
         "ReplaceForwards": [[forwardMap(name="pk-replaced", external_port="83")], generation],
         "SetIpForwarding": [not forwarding[0], not forwarding[1]],
+        # Issue 4.
+        "KillConnections": [{"protocol": "udp"}],
+        "SetConntrackAccounting": [True],
     }
     assert method in table, (f"the helper has a new method {method}: give it valid arguments in "
                              "test_polkit.py, or list it in READ_ONLY if it changes nothing")

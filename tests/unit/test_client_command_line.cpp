@@ -163,6 +163,19 @@ void TestClientCommandLine::commands_data() {
         << QStringList{u"watch"_s, u"--count=0"_s} << Command::Watch << u"--count needs"_s;
     QTest::newRow("watch count word")
         << QStringList{u"watch"_s, u"--count"_s, u"many"_s} << Command::Watch << u"--count needs"_s;
+    // issue 5
+    QTest::newRow("diagnose") << QStringList{u"diagnose"_s, u"web"_s} << Command::Diagnose
+                              << QString();
+    QTest::newRow("diagnose json")
+        << QStringList{u"diagnose"_s, u"web"_s, u"--json"_s} << Command::Diagnose << QString();
+    QTest::newRow("diagnose with a trace")
+        << QStringList{u"diagnose"_s, u"web"_s, u"--trace"_s, u"10"_s} << Command::Diagnose
+        << QString();
+    QTest::newRow("diagnose trace too long")
+        << QStringList{u"diagnose"_s, u"web"_s, u"--trace=61"_s} << Command::Diagnose
+        << u"--trace needs"_s;
+    QTest::newRow("diagnose needs a name")
+        << QStringList{u"diagnose"_s} << Command::Diagnose << u"NAME or ID"_s;
     QTest::newRow("count is only for watch")
         << QStringList{u"list"_s, u"--count"_s, u"2"_s} << Command::List << u"'--count'"_s;
     QTest::newRow("unknown command")

@@ -1,0 +1,1697 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The Connections table model: raw entries in fixed-size chunks, an open-addressing id index,
+// the sorted index and its per-interval merge, the filter compiled to raw comparisons, and the
+// signal plan that turns one interval's changes into at most one insert, one layout change and
+// one remove.
+#include "connection_table_model.h"
+
+#include <QBitArray>
+#include <QDateTime>
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLocale>
+#include <QtEndian>
+
+#include <algorithm>
+#include <array>
+#include <bitset>
+#include <cstring>
+#include <netinet/in.h>
+
+namespace portico {
+
+using ctstream::EntryRecord;
+using ctstream::FrameType;
+
+namespace {
+
+// The kernel's IPS_* bits (linux/netfilter/nf_conntrack_common.h), by name, as conntrack prints
+// them.
+struct FlagName {
+    quint16 bit;
+    const char *name;
+};
+constexpr FlagName flagNames[] = {
+    {1u << 2, "ASSURED"},  {1u << 1, "SEEN_REPLY"},     {1u << 5, "DNAT"},
+    {1u << 4, "SNAT"},     {1u << 0, "EXPECTED"},       {1u << 6, "SEQ_ADJUST"},
+    {1u << 9, "DYING"},    {1u << 10, "FIXED_TIMEOUT"}, {1u << 13, "HELPER"},
+    {1u << 14, "OFFLOAD"}, {1u << 15, "HW_OFFLOAD"},
+};
+constexpr quint16 seenReplyBit = 1u << 1;
+constexpr quint16 assuredBit = 1u << 2;
+constexpr quint16 dstNatBit = 1u << 5;
+
+// TCP_CONNTRACK_* names, then the pseudo states of protocols without a state machine.
+constexpr const char *stateNames[] = {
+    "NONE",        "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK",
+    "TIME_WAIT",   "CLOSE",    "SYN_SENT2", "MAX",         "IGNORE",   "RETRANS",    "UNACK",
+    "TIMEOUT_MAX", "?",        "UNREPLIED", "REPLIED",     "ASSURED",
+};
+constexpr int tcpEstablished = 3;
+constexpr int stateCount = int(std::size(stateNames));
+
+constexpr quint64 counterMax = (quint64(1) << 48) - 1;
+
+bool hasPorts(int protocol) {
+    return protocol == IPPROTO_TCP || protocol == IPPROTO_UDP || protocol == IPPROTO_SCTP ||
+           protocol == IPPROTO_UDPLITE || protocol == IPPROTO_DCCP;
+}
+
+} // namespace
+
+// 76 bytes per connection. Counters are kept in 48 bits each (256 TiB, 2^48 packets), IPv4
+// addresses in place, IPv6 addresses in a side table that addr[0] points into.
+struct ConnectionTableModel::Entry {
+    quint32 c[6]; // per direction: bytes (48 bits) and packets (48 bits)
+    quint32 id;
+    quint32 addr[4];   // origSrc, origDst, replySrc, replyDst (network order), or the v6 slot
+    quint16 port[4];   // origSport, origDport, replySport, replyDport (host order)
+    quint32 expiresAt; // model clock, seconds
+    qint32 startAt;    // wall clock, seconds after the model's epoch (negative: before it)
+    quint32 sampledAt; // model clock, ms: when the counters were last taken for the rate
+    float rate;        // bytes per second, both directions
+    quint16 status;    // IPS_* bits
+    quint16 slot;      // the forward slot of the mark
+    quint8 protocol;
+    quint8 bits;  // bit 7: IPv6; bits 0–3: TCP state, 15 when none
+    quint8 flags; // Flag bits
+    quint8 spare;
+
+    enum Flag : quint8 {
+        Fresh = 1, // received since the last flush, not yet in the index
+        Moved = 2, // its sort key or filter result changed since the last flush
+        Dead = 4,  // destroyed; leaves the index at the next flush
+        Seen = 32, // in the snapshot being loaded (a resync drops the unseen)
+        Free = 64, // an unused slot of the store
+    };
+
+    bool isV6() const { return bits & 0x80; }
+    int tcpState() const { return bits & 0x0f; }
+    bool isTcp() const { return (bits & 0x0f) != 0x0f; }
+    quint64 bytes(int d) const { return c[3 * d] | (quint64(c[3 * d + 1] & 0xffff) << 32); }
+    quint64 packets(int d) const { return (c[3 * d + 1] >> 16) | (quint64(c[3 * d + 2]) << 16); }
+    void setCounters(int d, quint64 b, quint64 p) {
+        b = std::min(b, counterMax);
+        p = std::min(p, counterMax);
+        c[3 * d] = quint32(b);
+        c[3 * d + 1] = quint32((b >> 32) & 0xffff) | quint32((p & 0xffff) << 16);
+        c[3 * d + 2] = quint32(p >> 16);
+    }
+    int stateCode() const {
+        if (isTcp())
+            return tcpState();
+        return (status & assuredBit) ? 18 : (status & seenReplyBit) ? 17 : 16;
+    }
+    bool established() const {
+        return isTcp() ? tcpState() == tcpEstablished : (status & seenReplyBit) != 0;
+    }
+};
+
+// Entries in chunks of 4096, so that growing never copies and never doubles the memory; slots
+// of destroyed entries are reused.
+struct ConnectionTableModel::EntryStore {
+    static constexpr int shift = 12;
+    static constexpr quint32 chunkSize = 1u << shift;
+    std::vector<std::unique_ptr<Entry[]>> chunks;
+    quint32 used = 0; // high-water mark of slots
+    std::vector<quint32> freeSlots;
+    std::vector<std::array<quint8, 64>> v6; // four addresses of one IPv6 entry
+    std::vector<quint32> v6Free;
+
+    Entry &at(quint32 i) { return chunks[i >> shift][i & (chunkSize - 1)]; }
+    const Entry &at(quint32 i) const { return chunks[i >> shift][i & (chunkSize - 1)]; }
+    quint32 allocate() {
+        if (!freeSlots.empty()) {
+            const quint32 i = freeSlots.back();
+            freeSlots.pop_back();
+            return i;
+        }
+        if ((used >> shift) >= chunks.size())
+            chunks.emplace_back(new Entry[chunkSize]);
+        return used++;
+    }
+    void release(quint32 i) {
+        Entry &e = at(i);
+        if (e.isV6()) {
+            v6Free.push_back(e.addr[0]);
+        }
+        e.flags = Entry::Free;
+        freeSlots.push_back(i);
+    }
+    quint32 allocateV6() {
+        if (!v6Free.empty()) {
+            const quint32 i = v6Free.back();
+            v6Free.pop_back();
+            return i;
+        }
+        v6.emplace_back();
+        return quint32(v6.size() - 1);
+    }
+    // Address `which` (0–3) of `e` as bytes: 4 for IPv4, 16 for IPv6.
+    const quint8 *address(const Entry &e, int which) const {
+        if (e.isV6())
+            return v6[e.addr[0]].data() + 16 * which;
+        return reinterpret_cast<const quint8 *>(&e.addr[which]);
+    }
+    void clear() {
+        chunks.clear();
+        used = 0;
+        freeSlots = {};
+        v6 = {};
+        v6Free = {};
+    }
+    qsizetype bytes() const {
+        return qsizetype(chunks.size()) * chunkSize * sizeof(Entry) +
+               qsizetype(freeSlots.capacity()) * 4 + qsizetype(v6.capacity()) * 64 +
+               qsizetype(v6Free.capacity()) * 4 + qsizetype(chunks.capacity()) * 8;
+    }
+};
+
+// id → entry slot, linear probing over a power-of-two table of slot+1 (0: empty). 4 bytes a
+// bucket, at most 3/4 full: about 8 bytes per entry; the id itself is read from the entry.
+struct ConnectionTableModel::IdIndex {
+    std::vector<quint32> buckets;
+    quint32 mask = 0;
+    qsizetype count = 0;
+
+    static quint32 hash(quint32 id) { return id * 0x9E3779B1u; }
+    quint32 home(quint32 id) const { return (hash(id) >> 7) & mask; }
+
+    qint64 find(const EntryStore &store, quint32 id) const {
+        if (buckets.empty())
+            return -1;
+        for (quint32 b = home(id);; b = (b + 1) & mask) {
+            const quint32 v = buckets[b];
+            if (v == 0)
+                return -1;
+            if (store.at(v - 1).id == id)
+                return v - 1;
+        }
+    }
+    void insert(const EntryStore &store, quint32 id, quint32 slot) {
+        if ((count + 1) * 4 > qsizetype(buckets.size()) * 3)
+            grow(store);
+        quint32 b = home(id);
+        while (buckets[b] != 0)
+            b = (b + 1) & mask;
+        buckets[b] = slot + 1;
+        ++count;
+    }
+    void erase(const EntryStore &store, quint32 id) {
+        if (buckets.empty())
+            return;
+        quint32 i = home(id);
+        for (;; i = (i + 1) & mask) {
+            if (buckets[i] == 0)
+                return;
+            if (store.at(buckets[i] - 1).id == id)
+                break;
+        }
+        // Backward-shift deletion: pull up every later entry of the run that may sit at i.
+        for (quint32 j = (i + 1) & mask; buckets[j] != 0; j = (j + 1) & mask) {
+            const quint32 h = home(store.at(buckets[j] - 1).id);
+            if (((j - h) & mask) >= ((j - i) & mask)) {
+                buckets[i] = buckets[j];
+                i = j;
+            }
+        }
+        buckets[i] = 0;
+        --count;
+    }
+    void grow(const EntryStore &store) {
+        std::vector<quint32> old;
+        old.swap(buckets);
+        const size_t size = old.empty() ? 1024 : old.size() * 2;
+        buckets.assign(size, 0);
+        mask = quint32(size - 1);
+        for (quint32 v : old) {
+            if (v == 0)
+                continue;
+            quint32 b = home(store.at(v - 1).id);
+            while (buckets[b] != 0)
+                b = (b + 1) & mask;
+            buckets[b] = v;
+        }
+    }
+    void clear() {
+        buckets = {};
+        mask = 0;
+        count = 0;
+    }
+};
+
+// The filter as raw comparisons. Each word of the text must match something of the entry: an
+// address (IPv4 by dotted prefix, "198.51.100." or "198.51.1"; IPv6 by substring), "addr:port",
+// a port or a conntrack id (a number), a protocol, state or flag by the start of its name, or a
+// forward by part of its name.
+struct ConnectionTableModel::CompiledFilter {
+    struct Word {
+        QString text;           // lower case
+        QBitArray forwardMatch; // forwards whose name contains it
+        std::bitset<256> protocols;
+        quint32 states = 0; // bit per state code
+        quint16 flagMask = 0;
+        // IPv4 dotted prefix: `full` whole octets, then optionally a partial one.
+        bool v4 = false;
+        int full = 0;
+        quint8 octets[4] = {};
+        bool partial = false;
+        std::bitset<256> partialOctets;
+        qint64 number = -1; // a port (≤ 65535) or an id
+        bool addrPort = false;
+        quint32 address = 0; // network order
+        quint16 port = 0;
+        bool v6 = false;
+        // The same, ready for the loop over a million entries: no bounds checks, and the
+        // checks that cannot match skipped.
+        std::vector<quint8> slotHit;
+        bool anySlot = false;
+        bool anyProtocol = false;
+        quint32 v4Mask = 0; // the whole octets, as a mask and a value in network order
+        quint32 v4Value = 0;
+        int partialIndex = -1;
+    };
+    std::vector<Word> words;
+    bool forwardedOnly = false;
+    int protocol = -1;
+    bool oneForward = false;
+    QBitArray forwardSlots;
+    bool establishedOnly = false;
+    bool empty = true;
+};
+
+// What came while paused, in order; the latest record per id replaces earlier ones.
+struct ConnectionTableModel::Pending {
+    bool begin = false;
+    bool end = false;
+    bool hasForwards = false;
+    QList<ForwardInfo> forwards;
+    std::vector<EntryRecord> records; // a destroyed id has destroyed[i] set
+    std::vector<quint8> destroyed;
+    QHash<quint32, quint32> positionOf;
+
+    void put(const EntryRecord &r, bool gone) {
+        const auto it = positionOf.constFind(r.id);
+        if (it != positionOf.constEnd()) {
+            records[*it] = r;
+            destroyed[*it] = gone;
+            return;
+        }
+        positionOf.insert(r.id, quint32(records.size()));
+        records.push_back(r);
+        destroyed.push_back(gone);
+    }
+    void clearRecords() {
+        records = {};
+        destroyed = {};
+        positionOf = {};
+    }
+};
+
+ConnectionTableModel::ConnectionTableModel(QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_store(std::make_unique<EntryStore>())
+    , m_index(std::make_unique<IdIndex>())
+    , m_compiled(std::make_unique<CompiledFilter>())
+    , m_pending(std::make_unique<Pending>()) {
+    static_assert(sizeof(Entry) == 76);
+    m_slots.push_back({});
+    m_slotRank.push_back(0);
+    m_clock.start();
+    m_epochWallMs = QDateTime::currentMSecsSinceEpoch();
+    m_flushTimer.setSingleShot(true);
+    connect(&m_flushTimer, &QTimer::timeout, this, &ConnectionTableModel::flush);
+    m_clockTimer.setInterval(1000);
+    connect(&m_clockTimer, &QTimer::timeout, this, [this] {
+        if (!m_rows.empty())
+            emit dataChanged(index(0, TimeoutColumn), index(int(m_rows.size()) - 1, RateColumn));
+    });
+    m_clockTimer.start();
+}
+
+ConnectionTableModel::~ConnectionTableModel() = default;
+
+int ConnectionTableModel::rowCount(const QModelIndex &parent) const {
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int ConnectionTableModel::columnCount(const QModelIndex &parent) const {
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+quint32 ConnectionTableModel::nowSeconds() const {
+    return quint32(m_clock.elapsed() / 1000);
+}
+
+qint32 ConnectionTableModel::wallSeconds(quint64 wallMs) const {
+    if (wallMs == 0)
+        wallMs = quint64(QDateTime::currentMSecsSinceEpoch());
+    // Rounded down, also before the epoch, so that an age is never a second short.
+    const qint64 ms = qint64(wallMs) - m_epochWallMs;
+    const qint64 s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    return qint32(std::clamp<qint64>(s, INT32_MIN + 1, INT32_MAX - 1));
+}
+
+QString ConnectionTableModel::protocolName(int protocol) {
+    switch (protocol) {
+    case IPPROTO_TCP:
+        return QStringLiteral("tcp");
+    case IPPROTO_UDP:
+        return QStringLiteral("udp");
+    case IPPROTO_ICMP:
+        return QStringLiteral("icmp");
+    case IPPROTO_ICMPV6:
+        return QStringLiteral("icmpv6");
+    case IPPROTO_SCTP:
+        return QStringLiteral("sctp");
+    case IPPROTO_UDPLITE:
+        return QStringLiteral("udplite");
+    case IPPROTO_DCCP:
+        return QStringLiteral("dccp");
+    case IPPROTO_GRE:
+        return QStringLiteral("gre");
+    case IPPROTO_ESP:
+        return QStringLiteral("esp");
+    }
+    return QString::number(protocol);
+}
+
+QString ConnectionTableModel::tcpStateName(int state) {
+    return state >= 0 && state < stateCount ? QLatin1StringView(stateNames[state]) : QString();
+}
+
+QString ConnectionTableModel::flagsText(quint32 status) {
+    QStringList out;
+    for (const FlagName &f : flagNames)
+        if (status & f.bit)
+            out << QLatin1StringView(f.name);
+    return out.join(QLatin1Char(' '));
+}
+
+QString ConnectionTableModel::formatBytes(quint64 bytes) {
+    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = double(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    if (u == 0)
+        return QStringLiteral("%1 B").arg(bytes);
+    return QStringLiteral("%1 %2").arg(v, 0, 'f', 1).arg(QLatin1StringView(units[u]));
+}
+
+QString ConnectionTableModel::formatDuration(qint64 s) {
+    if (s < 0)
+        s = 0;
+    const qint64 days = s / 86400;
+    const int h = int(s / 3600 % 24);
+    const int m = int(s / 60 % 60);
+    const int sec = int(s % 60);
+    const auto two = [](int v) {
+        return QStringLiteral("%1").arg(v, 2, 10, QLatin1Char('0'));
+    };
+    if (days > 0)
+        return tr("%1 d %2:%3:%4").arg(days).arg(two(h), two(m), two(sec));
+    if (h > 0)
+        return QStringLiteral("%1:%2:%3").arg(h).arg(two(m), two(sec));
+    return QStringLiteral("%1:%2").arg(m).arg(two(sec));
+}
+
+namespace {
+
+QString addressText(const quint8 *a, bool v6) {
+    if (!v6)
+        return QStringLiteral("%1.%2.%3.%4").arg(a[0]).arg(a[1]).arg(a[2]).arg(a[3]);
+    Q_IPV6ADDR raw;
+    std::memcpy(raw.c, a, 16);
+    return QHostAddress(raw).toString();
+}
+
+QString endpointText(const quint8 *a, bool v6, quint16 port, bool ports) {
+    const QString addr = addressText(a, v6);
+    if (!ports)
+        return addr;
+    if (v6)
+        return QStringLiteral("[%1]:%2").arg(addr).arg(port);
+    return QStringLiteral("%1:%2").arg(addr).arg(port);
+}
+
+QString csvField(const QString &s) {
+    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) &&
+        !s.contains(QLatin1Char('\n')))
+        return s;
+    QString q = s;
+    q.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+    return QLatin1Char('"') + q + QLatin1Char('"');
+}
+
+} // namespace
+
+QString ConnectionTableModel::cellText(const Entry &e, int column) const {
+    const bool ports = hasPorts(e.protocol);
+    switch (column) {
+    case ProtocolColumn:
+        return protocolName(e.protocol);
+    case StateColumn:
+        return tcpStateName(e.stateCode());
+    case OriginalColumn:
+        return endpointText(m_store->address(e, 0), e.isV6(), e.port[0], ports) +
+               QStringLiteral(" → ") +
+               endpointText(m_store->address(e, 1), e.isV6(), e.port[1], ports);
+    case TranslatedColumn:
+        if (!(e.status & dstNatBit))
+            return {};
+        return endpointText(m_store->address(e, 2), e.isV6(), e.port[2], ports);
+    case ForwardColumn: {
+        const Slot &s = m_slots[e.slot];
+        if (s.mark == 0)
+            return {};
+        if (!s.ours)
+            return tr("mark %1").arg(s.mark);
+        return s.name;
+    }
+    case TimeoutColumn:
+        return formatDuration(qint64(e.expiresAt) - qint64(nowSeconds()));
+    case AgeColumn:
+        return formatDuration(wallSeconds(0) - qint64(e.startAt));
+    case PacketsColumn:
+        if (!m_accounting)
+            return QStringLiteral("–");
+        return QStringLiteral("%1 / %2").arg(QLocale().toString(qulonglong(e.packets(0))),
+                                             QLocale().toString(qulonglong(e.packets(1))));
+    case BytesColumn:
+        if (!m_accounting)
+            return QStringLiteral("–");
+        return QStringLiteral("%1 / %2").arg(formatBytes(e.bytes(0)), formatBytes(e.bytes(1)));
+    case RateColumn: {
+        if (!m_accounting)
+            return QStringLiteral("–");
+        // A rate not refreshed for 5 s says nothing about now.
+        const bool stale = quint32(m_clock.elapsed()) - e.sampledAt > 5000;
+        return tr("%1/s").arg(formatBytes(stale ? 0 : quint64(e.rate)));
+    }
+    case FlagsColumn:
+        return flagsText(e.status);
+    }
+    return {};
+}
+
+QVariant ConnectionTableModel::rawValue(const Entry &e, int column) const {
+    switch (column) {
+    case OriginalColumn:
+    case TranslatedColumn: {
+        if (column == TranslatedColumn && !(e.status & dstNatBit))
+            return QString();
+        const int which = column == OriginalColumn ? 0 : 2;
+        return addressText(m_store->address(e, which), e.isV6());
+    }
+    case ForwardColumn:
+        return m_slots[e.slot].id;
+    case TimeoutColumn:
+        return qint64(e.expiresAt) - qint64(nowSeconds());
+    case AgeColumn:
+        return qint64(wallSeconds(0)) - e.startAt;
+    case PacketsColumn:
+        return qulonglong(e.packets(0) + e.packets(1));
+    case BytesColumn:
+        return qulonglong(e.bytes(0) + e.bytes(1));
+    case RateColumn:
+        return double(e.rate);
+    case ProtocolColumn:
+        return int(e.protocol);
+    case StateColumn:
+        return e.stateCode();
+    case FlagsColumn:
+        return uint(e.status);
+    }
+    return {};
+}
+
+QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const {
+    if (!index.isValid() || index.row() >= int(m_rows.size()))
+        return {};
+    const Entry &e = m_store->at(m_rows[size_t(index.row())]);
+    switch (role) {
+    case Qt::DisplayRole:
+        return cellText(e, index.column());
+    case Qt::TextAlignmentRole:
+        switch (index.column()) {
+        case TimeoutColumn:
+        case AgeColumn:
+        case PacketsColumn:
+        case BytesColumn:
+        case RateColumn:
+            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+        }
+        return {};
+    case RawValueRole:
+        return rawValue(e, index.column());
+    case IdRole:
+        return uint(e.id);
+    case ForwardIdRole:
+        return m_slots[e.slot].id;
+    }
+    return {};
+}
+
+QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientation,
+                                          int role) const {
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::DisplayRole) {
+        switch (section) {
+        case ProtocolColumn:
+            return tr("Protocol");
+        case StateColumn:
+            return tr("State");
+        case OriginalColumn:
+            return tr("Source → destination");
+        case TranslatedColumn:
+            return tr("Sent to");
+        case ForwardColumn:
+            return tr("Forward");
+        case TimeoutColumn:
+            return tr("Timeout");
+        case AgeColumn:
+            return tr("Age");
+        case PacketsColumn:
+            return tr("Packets →/←");
+        case BytesColumn:
+            return tr("Bytes →/←");
+        case RateColumn:
+            return tr("Rate");
+        case FlagsColumn:
+            return tr("Flags");
+        }
+    } else if (role == Qt::ToolTipRole) {
+        switch (section) {
+        case OriginalColumn:
+            return tr("The connection as the client opened it");
+        case TranslatedColumn:
+            return tr("Where the forward sent it (the translated destination)");
+        case TimeoutColumn:
+            return tr("Time until the kernel forgets the connection, unless more packets come");
+        case PacketsColumn:
+        case BytesColumn:
+            return tr("From the client (→) and back to it (←)");
+        case RateColumn:
+            return tr("Bytes per second in both directions, since the last update");
+        }
+    }
+    return {};
+}
+
+// ---- the stream ------------------------------------------------------------------------------
+
+bool ConnectionTableModel::handleFrame(FrameType type, const char *payload, qsizetype length) {
+    switch (type) {
+    case FrameType::Hello: {
+        ctstream::HelloPayload h;
+        if (length != sizeof h) {
+            m_error = tr("The helper's stream does not start with a valid greeting.");
+            return false;
+        }
+        std::memcpy(&h, payload, sizeof h);
+        if (h.magic != ctstream::magic || h.version != ctstream::version ||
+            h.entrySize != sizeof(EntryRecord)) {
+            m_error = tr("The helper speaks another version of the connection stream (version "
+                         "%1, records of %2 bytes; this app expects version %3, %4 bytes).")
+                          .arg(h.version)
+                          .arg(h.entrySize)
+                          .arg(ctstream::version)
+                          .arg(sizeof(EntryRecord));
+            return false;
+        }
+        m_accounting = h.flags & ctstream::helloAccounting;
+        emit helloReceived(m_accounting);
+        return true;
+    }
+    case FrameType::Forwards: {
+        QJsonParseError err;
+        const QJsonDocument doc =
+            QJsonDocument::fromJson(QByteArray::fromRawData(payload, length), &err);
+        if (err.error != QJsonParseError::NoError || !doc.isArray()) {
+            m_error = tr("The helper sent an unreadable list of forwards.");
+            return false;
+        }
+        QList<ForwardInfo> list;
+        for (const QJsonValue &v : doc.array()) {
+            const QJsonObject o = v.toObject();
+            list.append({quint32(o.value(QLatin1StringView("mark")).toInteger()),
+                         o.value(QLatin1StringView("id")).toString(),
+                         o.value(QLatin1StringView("name")).toString()});
+        }
+        setForwards(list);
+        return true;
+    }
+    case FrameType::Begin:
+        beginSnapshot();
+        return true;
+    case FrameType::Entries: {
+        if (length % qsizetype(sizeof(EntryRecord)) != 0) {
+            m_error = tr("The helper sent a truncated connection record.");
+            return false;
+        }
+        const qsizetype n = length / qsizetype(sizeof(EntryRecord));
+        if (quintptr(payload) % alignof(EntryRecord) == 0) {
+            addRecords(reinterpret_cast<const EntryRecord *>(payload), n);
+        } else {
+            EntryRecord r;
+            for (qsizetype i = 0; i < n; ++i) {
+                std::memcpy(&r, payload + i * qsizetype(sizeof r), sizeof r);
+                addRecords(&r, 1);
+            }
+        }
+        return true;
+    }
+    case FrameType::Destroyed: {
+        if (length % 4 != 0) {
+            m_error = tr("The helper sent a truncated list of closed connections.");
+            return false;
+        }
+        for (qsizetype i = 0; i < length / 4; ++i) {
+            quint32 id;
+            std::memcpy(&id, payload + 4 * i, 4);
+            removeIds(&id, 1);
+        }
+        return true;
+    }
+    case FrameType::End:
+        endSnapshot();
+        return true;
+    case FrameType::Tick:
+        tick();
+        return true;
+    case FrameType::Notice:
+        emit noticeReceived(QString::fromUtf8(payload, length));
+        return true;
+    }
+    // Frames of a later version that this one does not know are skipped.
+    return true;
+}
+
+quint16 ConnectionTableModel::slotForMark(quint32 mark) {
+    if (mark == 0)
+        return 0;
+    const auto it = m_slotOfMark.constFind(mark);
+    if (it != m_slotOfMark.constEnd())
+        return *it;
+    if (m_slots.size() >= 0xffff)
+        return 0xffff - 1; // more distinct marks than slots: the last one stands for the rest
+    Slot s;
+    s.mark = mark;
+    m_slots.push_back(s);
+    const quint16 slot = quint16(m_slots.size() - 1);
+    m_slotOfMark.insert(mark, slot);
+    rebuildForwardRanks();
+    return slot;
+}
+
+void ConnectionTableModel::setForwards(const QList<ForwardInfo> &forwards) {
+    if (m_paused) {
+        m_pending->forwards = forwards;
+        m_pending->hasForwards = true;
+        return;
+    }
+    applyForwards(forwards);
+}
+
+void ConnectionTableModel::applyForwards(const QList<ForwardInfo> &forwards) {
+    // Slots are never reused within a stream, so entries keep pointing at the right one.
+    for (Slot &s : m_slots)
+        s.ours = false;
+    for (const ForwardInfo &f : forwards) {
+        if (f.mark == 0)
+            continue;
+        Slot &s = m_slots[slotForMark(f.mark)];
+        s.id = f.id;
+        s.name = f.name;
+        s.ours = true;
+    }
+    rebuildForwardRanks();
+    recompileFilter();
+    emit forwardsChanged();
+    if (m_sortColumn == ForwardColumn && !m_paused)
+        sort(m_sortColumn, m_sortOrder);
+    if (!m_rows.empty())
+        emit dataChanged(index(0, ForwardColumn), index(int(m_rows.size()) - 1, ForwardColumn));
+}
+
+void ConnectionTableModel::rebuildForwardRanks() {
+    std::vector<quint16> order(m_slots.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = quint16(i);
+    std::sort(order.begin(), order.end(), [this](quint16 a, quint16 b) {
+        const Slot &x = m_slots[a];
+        const Slot &y = m_slots[b];
+        // No forward first, then ours by name, then foreign marks by number.
+        const int cx = x.mark == 0 ? 0 : x.ours ? 1 : 2;
+        const int cy = y.mark == 0 ? 0 : y.ours ? 1 : 2;
+        if (cx != cy)
+            return cx < cy;
+        if (cx == 1) {
+            const int c = x.name.compare(y.name, Qt::CaseInsensitive);
+            if (c != 0)
+                return c < 0;
+        }
+        return x.mark < y.mark;
+    });
+    m_slotRank.assign(m_slots.size(), 0);
+    for (size_t i = 0; i < order.size(); ++i)
+        m_slotRank[order[i]] = quint32(i);
+}
+
+void ConnectionTableModel::setAccountingOn(bool on) {
+    if (on == m_accounting)
+        return;
+    m_accounting = on;
+    if (!m_rows.empty())
+        emit dataChanged(index(0, PacketsColumn), index(int(m_rows.size()) - 1, RateColumn));
+}
+
+QList<ConnectionTableModel::ForwardInfo> ConnectionTableModel::forwards() const {
+    QList<ForwardInfo> out;
+    for (const Slot &s : m_slots)
+        if (s.ours)
+            out.append({s.mark, s.id, s.name});
+    std::sort(out.begin(), out.end(), [](const ForwardInfo &a, const ForwardInfo &b) {
+        return a.name.compare(b.name, Qt::CaseInsensitive) < 0;
+    });
+    return out;
+}
+
+QString ConnectionTableModel::forwardName(const QString &forwardId) const {
+    for (const Slot &s : m_slots)
+        if (s.ours && s.id == forwardId)
+            return s.name;
+    return {};
+}
+
+void ConnectionTableModel::clear() {
+    beginResetModel();
+    m_store->clear();
+    m_index->clear();
+    m_rows = {};
+    m_sorted = {};
+    m_fresh = {};
+    m_moved = {};
+    m_dead = {};
+    m_shown = {};
+    m_lastFlushMs = 0;
+    m_count = 0;
+    m_changed = false;
+    m_loading = false;
+    m_snapshotCount = 0;
+    m_pending = std::make_unique<Pending>();
+    endResetModel();
+    emit countsChanged(0, 0);
+}
+
+void ConnectionTableModel::beginSnapshot() {
+    if (m_paused) {
+        m_pending->clearRecords();
+        m_pending->begin = true;
+        m_pending->end = false;
+        return;
+    }
+    applyBegin();
+}
+
+void ConnectionTableModel::applyBegin() {
+    // A resync (a new snapshot over a table we hold) is merged in: entries the new snapshot
+    // does not bring are destroyed at its end. So even an overrun never resets the view.
+    for (quint32 i = 0; i < m_store->used; ++i)
+        m_store->at(i).flags &= quint8(~Entry::Seen);
+    m_loading = true;
+    m_snapshotCount = 0;
+    emit snapshotStarted();
+}
+
+void ConnectionTableModel::endSnapshot() {
+    if (m_paused)
+        m_pending->end = true;
+    else
+        applyEnd();
+}
+
+void ConnectionTableModel::applyEnd() {
+    if (!m_loading)
+        return;
+    std::vector<quint32> gone;
+    for (quint32 i = 0; i < m_store->used; ++i) {
+        const Entry &e = m_store->at(i);
+        if (!(e.flags & (Entry::Free | Entry::Dead | Entry::Seen)))
+            gone.push_back(e.id);
+    }
+    m_loading = false;
+    for (quint32 id : gone)
+        applyDestroy(id);
+    flush();
+    emit snapshotFinished(int(m_count));
+}
+
+void ConnectionTableModel::tick() {
+    if (!m_loading && !m_paused)
+        flush();
+}
+
+qint64 ConnectionTableModel::findEntry(quint32 id) const {
+    return m_index->find(*m_store, id);
+}
+
+void ConnectionTableModel::addRecords(const EntryRecord *records, qsizetype count) {
+    if (m_paused) {
+        for (qsizetype i = 0; i < count; ++i)
+            m_pending->put(records[i], false);
+        return;
+    }
+    for (qsizetype i = 0; i < count; ++i)
+        applyRecord(records[i]);
+    if (count > 0)
+        scheduleFlush();
+}
+
+void ConnectionTableModel::removeIds(const quint32 *ids, qsizetype count) {
+    if (m_paused) {
+        for (qsizetype i = 0; i < count; ++i) {
+            EntryRecord r{};
+            r.id = ids[i];
+            m_pending->put(r, true);
+        }
+        return;
+    }
+    for (qsizetype i = 0; i < count; ++i)
+        applyDestroy(ids[i]);
+    if (count > 0)
+        scheduleFlush();
+}
+
+void ConnectionTableModel::applyRecord(const EntryRecord &r) {
+    const quint32 nowMs = quint32(m_clock.elapsed());
+    const qint64 found = findEntry(r.id);
+    if (m_loading)
+        ++m_snapshotCount;
+    if (found < 0) {
+        const quint32 slot = m_store->allocate();
+        Entry &e = m_store->at(slot);
+        std::memset(&e, 0, sizeof e);
+        e.id = r.id;
+        e.protocol = r.protocol;
+        if (r.family == AF_INET6) {
+            e.bits = 0x80;
+            const quint32 v6 = m_store->allocateV6();
+            auto &a = m_store->v6[v6];
+            std::memcpy(a.data(), r.origSrc, 16);
+            std::memcpy(a.data() + 16, r.origDst, 16);
+            std::memcpy(a.data() + 32, r.replySrc, 16);
+            std::memcpy(a.data() + 48, r.replyDst, 16);
+            e.addr[0] = v6;
+        } else {
+            std::memcpy(&e.addr[0], r.origSrc, 4);
+            std::memcpy(&e.addr[1], r.origDst, 4);
+            std::memcpy(&e.addr[2], r.replySrc, 4);
+            std::memcpy(&e.addr[3], r.replyDst, 4);
+        }
+        e.port[0] = r.origSport;
+        e.port[1] = r.origDport;
+        e.port[2] = r.replySport;
+        e.port[3] = r.replyDport;
+        e.startAt = wallSeconds(r.startMs);
+        e.sampledAt = nowMs;
+        e.bits |= r.tcpState == ctstream::noTcpState ? 0x0f : (r.tcpState & 0x0f);
+        e.status = quint16(r.status);
+        e.slot = slotForMark(r.mark);
+        e.expiresAt = nowSeconds() + r.timeout;
+        e.setCounters(0, r.origBytes, r.origPackets);
+        e.setCounters(1, r.replyBytes, r.replyPackets);
+        e.flags = Entry::Fresh | (m_loading ? Entry::Seen : 0);
+        m_index->insert(*m_store, r.id, slot);
+        m_fresh.push_back(slot);
+        ++m_count;
+        return;
+    }
+    const quint32 slot = quint32(found);
+    Entry &e = m_store->at(slot);
+    const bool track = !(e.flags & (Entry::Fresh | Entry::Moved));
+    const quint64 keyBefore = track ? primaryKey(e) : 0;
+    const bool passedBefore = track && passes(e);
+    // A conntrack entry's counters only grow; an event that carries none (the kernel puts them
+    // in destroy events and dumps, not in every update) says nothing about them.
+    const quint64 ob = std::max(e.bytes(0), std::min(r.origBytes, counterMax));
+    const quint64 op = std::max(e.packets(0), std::min(r.origPackets, counterMax));
+    const quint64 rb = std::max(e.bytes(1), std::min(r.replyBytes, counterMax));
+    const quint64 rp = std::max(e.packets(1), std::min(r.replyPackets, counterMax));
+    const quint64 before = e.bytes(0) + e.bytes(1);
+    const quint64 after = ob + rb;
+    const quint32 dt = std::max<quint32>(nowMs - e.sampledAt, 100);
+    e.rate = after >= before ? float(double(after - before) * 1000.0 / dt) : 0.0f;
+    e.sampledAt = nowMs;
+    e.bits =
+        quint8((e.bits & 0x80) | (r.tcpState == ctstream::noTcpState ? 0x0f : (r.tcpState & 0x0f)));
+    e.status = quint16(r.status);
+    e.slot = slotForMark(r.mark);
+    e.expiresAt = nowSeconds() + r.timeout;
+    e.setCounters(0, ob, op);
+    e.setCounters(1, rb, rp);
+    if (m_loading)
+        e.flags |= Entry::Seen;
+    if (track && (primaryKey(e) != keyBefore || passes(e) != passedBefore)) {
+        e.flags |= Entry::Moved;
+        m_moved.push_back(slot);
+    }
+    m_changed = true;
+}
+
+void ConnectionTableModel::applyDestroy(quint32 id) {
+    const qint64 found = findEntry(id);
+    if (found < 0)
+        return;
+    Entry &e = m_store->at(quint32(found));
+    m_index->erase(*m_store, id);
+    e.flags |= Entry::Dead;
+    m_dead.push_back(quint32(found));
+    --m_count;
+}
+
+void ConnectionTableModel::scheduleFlush() {
+    if (m_paused || m_flushTimer.isActive())
+        return;
+    // The first rows go on screen at once; after that, once per interval.
+    if (m_rows.empty())
+        m_flushTimer.start(0);
+    else
+        m_flushTimer.start(std::max(m_flushInterval, m_lastFlushMs * 4));
+}
+
+// ---- sorting ---------------------------------------------------------------------------------
+
+quint64 ConnectionTableModel::primaryKey(const Entry &e) const {
+    const auto v4key = [&](int which, int port) {
+        return (quint64(qFromBigEndian(e.addr[which])) << 16) | e.port[port];
+    };
+    const auto v6key = [&](int which) {
+        quint64 hi;
+        std::memcpy(&hi, m_store->address(e, which), 8);
+        return (quint64(1) << 62) | (qFromBigEndian(hi) >> 2);
+    };
+    switch (m_sortColumn) {
+    case ProtocolColumn:
+        return e.protocol;
+    case StateColumn:
+        return quint64(e.stateCode());
+    case OriginalColumn:
+        return e.isV6() ? v6key(0) : v4key(0, 0);
+    case TranslatedColumn:
+        if (!(e.status & dstNatBit))
+            return 0;
+        return e.isV6() ? v6key(2) : v4key(2, 2);
+    case ForwardColumn:
+        return m_slotRank[e.slot];
+    case TimeoutColumn:
+        return e.expiresAt;
+    case AgeColumn:
+        return quint64(qint64(INT32_MAX) - e.startAt);
+    case PacketsColumn:
+        return e.packets(0) + e.packets(1);
+    case BytesColumn:
+        return e.bytes(0) + e.bytes(1);
+    case RateColumn: {
+        quint32 bits;
+        std::memcpy(&bits, &e.rate, 4);
+        return bits; // a non-negative float's bits sort as the float does
+    }
+    case FlagsColumn:
+        return e.status;
+    }
+    return 0;
+}
+
+// The order of two entries under the current sort: the column's raw value, then the rest of the
+// tuple for the address columns, then the id, so that the order is total and a merge of new rows
+// into the sorted index lands where a full sort would put them.
+bool ConnectionTableModel::less(quint32 a, quint32 b) const {
+    const Entry &x = m_store->at(a);
+    const Entry &y = m_store->at(b);
+    const quint64 kx = primaryKey(x);
+    const quint64 ky = primaryKey(y);
+    int c = kx < ky ? -1 : kx > ky ? 1 : 0;
+    const bool untranslated =
+        m_sortColumn == TranslatedColumn && !((x.status & y.status) & dstNatBit);
+    if (c == 0 && !untranslated &&
+        (m_sortColumn == OriginalColumn || m_sortColumn == TranslatedColumn)) {
+        const int which = m_sortColumn == OriginalColumn ? 0 : 2;
+        const int len = x.isV6() ? 16 : 4;
+        if (x.isV6() == y.isV6()) {
+            c = std::memcmp(m_store->address(x, which), m_store->address(y, which), size_t(len));
+            if (c == 0)
+                c = x.port[which] < y.port[which] ? -1 : x.port[which] > y.port[which] ? 1 : 0;
+            if (c == 0)
+                c = std::memcmp(m_store->address(x, which + 1), m_store->address(y, which + 1),
+                                size_t(len));
+            if (c == 0)
+                c = x.port[which + 1] < y.port[which + 1]   ? -1
+                    : x.port[which + 1] > y.port[which + 1] ? 1
+                                                            : 0;
+        }
+    }
+    if (c == 0)
+        c = x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+    return m_sortOrder == Qt::AscendingOrder ? c < 0 : c > 0;
+}
+
+ConnectionTableModel::SortKeyData ConnectionTableModel::sortKey(const Entry &e,
+                                                                quint32 slot) const {
+    // The same order as less(): for the address columns the other end of the tuple (IPv4 only;
+    // IPv6 and untranslated rows leave the tie to less()), else the id.
+    quint64 second = e.id;
+    if (m_sortColumn == OriginalColumn || m_sortColumn == TranslatedColumn) {
+        const bool translated = m_sortColumn == TranslatedColumn;
+        const int which = translated ? 3 : 1;
+        if (e.isV6() || (translated && !(e.status & dstNatBit)))
+            second = 0;
+        else
+            second = quint64(qFromBigEndian(e.addr[which])) << 16 | e.port[which];
+    }
+    return {primaryKey(e), second, slot};
+}
+
+void ConnectionTableModel::sortKeys(std::vector<SortKeyData> &keys) const {
+    // An LSD radix sort on (primary, secondary), 11 bits a pass, skipping the digits that all
+    // keys share (the high bits of a port, a /24 of addresses): a few linear passes instead of
+    // n·log n comparisons. It is stable, so the runs it leaves equal are sorted by less() after.
+    const size_t n = keys.size();
+    if (n < 2)
+        return;
+    const bool asc = m_sortOrder == Qt::AscendingOrder;
+    if (n < 4096) {
+        std::sort(keys.begin(), keys.end(),
+                  [this, asc](const SortKeyData &a, const SortKeyData &b) {
+                      if (a.primary != b.primary)
+                          return asc ? a.primary < b.primary : a.primary > b.primary;
+                      if (a.secondary != b.secondary)
+                          return asc ? a.secondary < b.secondary : a.secondary > b.secondary;
+                      return less(a.slot, b.slot);
+                  });
+        return;
+    }
+    if (!asc)
+        for (SortKeyData &k : keys) {
+            k.primary = ~k.primary;
+            k.secondary = ~k.secondary;
+        }
+    constexpr int bits = 11;
+    constexpr int digits = (64 + bits - 1) / bits; // per key
+    constexpr size_t radix = size_t(1) << bits;
+    std::vector<quint32> histogram(2 * digits * radix, 0);
+    for (const SortKeyData &k : keys)
+        for (int d = 0; d < digits; ++d) {
+            ++histogram[(size_t(d) * radix) + ((k.secondary >> (d * bits)) & (radix - 1))];
+            ++histogram[(size_t(digits + d) * radix) + ((k.primary >> (d * bits)) & (radix - 1))];
+        }
+    std::vector<SortKeyData> other(n);
+    for (int pass = 0; pass < 2 * digits; ++pass) {
+        quint32 *h = histogram.data() + size_t(pass) * radix;
+        const bool primary = pass >= digits;
+        const int shift = (pass % digits) * bits;
+        const quint64 first =
+            ((primary ? keys[0].primary : keys[0].secondary) >> shift) & (radix - 1);
+        if (h[first] == n)
+            continue; // every key has this digit: the pass would change nothing
+        quint32 sum = 0;
+        for (size_t b = 0; b < radix; ++b) {
+            const quint32 c = h[b];
+            h[b] = sum;
+            sum += c;
+        }
+        for (const SortKeyData &k : keys)
+            other[h[((primary ? k.primary : k.secondary) >> shift) & (radix - 1)]++] = k;
+        keys.swap(other);
+    }
+    if (!asc)
+        for (SortKeyData &k : keys) {
+            k.primary = ~k.primary;
+            k.secondary = ~k.secondary;
+        }
+    // Equal keys (the same 4-tuple in two protocols, IPv6 prefixes): less() decides.
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && keys[j].primary == keys[i].primary &&
+               keys[j].secondary == keys[i].secondary)
+            ++j;
+        if (j - i > 1)
+            std::sort(keys.begin() + qsizetype(i), keys.begin() + qsizetype(j),
+                      [this](const SortKeyData &a, const SortKeyData &b) {
+                          return less(a.slot, b.slot);
+                      });
+        i = j;
+    }
+}
+
+void ConnectionTableModel::sortIndex(std::vector<quint32> &index) const {
+    if (m_sortColumn < 0 || index.size() < 2)
+        return;
+    std::vector<SortKeyData> keys(index.size());
+    for (size_t i = 0; i < index.size(); ++i)
+        keys[i] = sortKey(m_store->at(index[i]), index[i]);
+    sortKeys(keys);
+    for (size_t i = 0; i < index.size(); ++i)
+        index[i] = keys[i].slot;
+}
+
+std::vector<quint32> ConnectionTableModel::sortedStore() const {
+    // Every held entry, read in storage order (sequential memory, not a gather by index).
+    std::vector<SortKeyData> keys;
+    keys.reserve(size_t(m_count));
+    for (quint32 i = 0; i < m_store->used; ++i) {
+        const Entry &e = m_store->at(i);
+        if (!(e.flags & (Entry::Free | Entry::Dead)))
+            keys.push_back(sortKey(e, i));
+    }
+    sortKeys(keys);
+    std::vector<quint32> out(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i)
+        out[i] = keys[i].slot;
+    return out;
+}
+
+void ConnectionTableModel::sort(int column, Qt::SortOrder order) {
+    if (column >= ColumnCount)
+        return;
+    if (!m_paused)
+        flush();
+    m_sortColumn = column;
+    m_sortOrder = order;
+    if (column < 0)
+        return; // the order stays as it is
+    // After a flush (or while paused) the store holds exactly the indexed entries.
+    std::vector<quint32> all = sortedStore();
+    if (m_compiled->empty) {
+        publish(std::move(all));
+        return;
+    }
+    std::vector<quint32> rows;
+    rows.reserve(m_rows.size());
+    for (quint32 i : all)
+        if (m_shown.test(i))
+            rows.push_back(i);
+    m_sorted = std::move(all);
+    publish(std::move(rows));
+}
+
+// ---- filtering -------------------------------------------------------------------------------
+
+void ConnectionTableModel::recompileFilter() {
+    CompiledFilter &f = *m_compiled;
+    f = CompiledFilter();
+    f.forwardedOnly = m_filter.forwardedOnly;
+    f.protocol = m_filter.protocol;
+    f.establishedOnly = m_filter.establishedOnly;
+    const qsizetype slotCount = qsizetype(m_slots.size());
+    if (!m_filter.forwardId.isEmpty()) {
+        f.oneForward = true;
+        f.forwardSlots.resize(slotCount);
+        for (qsizetype i = 0; i < slotCount; ++i)
+            if (m_slots[size_t(i)].ours && m_slots[size_t(i)].id == m_filter.forwardId)
+                f.forwardSlots.setBit(i);
+    }
+    const QStringList words = m_filter.text.toLower().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    for (const QString &text : words) {
+        CompiledFilter::Word w;
+        w.text = text;
+        w.forwardMatch.resize(slotCount);
+        for (qsizetype i = 0; i < slotCount; ++i) {
+            const Slot &s = m_slots[size_t(i)];
+            if ((s.ours && s.name.contains(text, Qt::CaseInsensitive)) ||
+                (s.mark != 0 && !s.ours && tr("mark %1").arg(s.mark).contains(text)))
+                w.forwardMatch.setBit(i);
+        }
+        for (int p = 0; p < 256; ++p)
+            if (protocolName(p).startsWith(text))
+                w.protocols.set(size_t(p));
+        for (int s = 0; s < stateCount; ++s)
+            if (QString::fromLatin1(stateNames[s]).toLower().startsWith(text))
+                w.states |= 1u << s;
+        for (const FlagName &fl : flagNames)
+            if (QString::fromLatin1(fl.name).toLower().startsWith(text))
+                w.flagMask |= fl.bit;
+        bool ok = false;
+        const qulonglong n = text.toULongLong(&ok);
+        if (ok && n <= 0xffffffffull)
+            w.number = qint64(n);
+        // IPv4, whole or a dotted prefix; "a.b.c.d:port".
+        const qsizetype colon = text.indexOf(QLatin1Char(':'));
+        if (colon > 0 && text.count(QLatin1Char(':')) == 1 && text.contains(QLatin1Char('.'))) {
+            QHostAddress a;
+            const uint port = text.mid(colon + 1).toUInt(&ok);
+            if (ok && port <= 0xffff && a.setAddress(text.left(colon)) &&
+                a.protocol() == QHostAddress::IPv4Protocol) {
+                w.addrPort = true;
+                w.address = qToBigEndian(a.toIPv4Address());
+                w.port = quint16(port);
+            }
+        } else if (text.contains(QLatin1Char(':'))) {
+            w.v6 = true;
+        } else if (!text.isEmpty() && text.size() <= 15 &&
+                   std::all_of(text.begin(), text.end(),
+                               [](QChar c) { return c.isDigit() || c == QLatin1Char('.'); })) {
+            const QStringList parts = text.split(QLatin1Char('.'));
+            bool valid = parts.size() <= 4;
+            int full = 0;
+            for (qsizetype i = 0; valid && i < parts.size(); ++i) {
+                const bool last = i == parts.size() - 1;
+                if (last) {
+                    if (parts[i].isEmpty())
+                        break; // "198.51." : the prefix ends with a whole octet
+                    w.partial = true;
+                    for (int o = 0; o < 256; ++o)
+                        if (QString::number(o).startsWith(parts[i]))
+                            w.partialOctets.set(size_t(o));
+                    if (parts.size() == 4) {
+                        // A whole address: the last octet must equal, not start with.
+                        w.partialOctets.reset();
+                        const uint o = parts[i].toUInt(&ok);
+                        if (ok && o < 256)
+                            w.partialOctets.set(o);
+                    }
+                } else {
+                    const uint o = parts[i].toUInt(&ok);
+                    valid = ok && o < 256;
+                    if (valid)
+                        w.octets[full++] = quint8(o);
+                }
+            }
+            w.v4 = valid;
+            w.full = full;
+        }
+        w.slotHit.assign(size_t(slotCount), 0);
+        for (qsizetype i = 0; i < slotCount; ++i)
+            if (w.forwardMatch.testBit(i)) {
+                w.slotHit[size_t(i)] = 1;
+                w.anySlot = true;
+            }
+        w.anyProtocol = w.protocols.any();
+        if (w.v4) {
+            quint8 mask[4] = {};
+            for (int i = 0; i < w.full; ++i)
+                mask[i] = 0xff;
+            std::memcpy(&w.v4Mask, mask, 4);
+            std::memcpy(&w.v4Value, w.octets, 4);
+            w.partialIndex = w.partial ? w.full : -1;
+        }
+        f.words.push_back(std::move(w));
+    }
+    f.empty = words.isEmpty() && !f.forwardedOnly && f.protocol < 0 && !f.oneForward &&
+              !f.establishedOnly;
+}
+
+bool ConnectionTableModel::passes(const Entry &e) const {
+    const CompiledFilter &f = *m_compiled;
+    if (f.empty)
+        return true;
+    if (f.forwardedOnly && !m_slots[e.slot].ours)
+        return false;
+    if (f.protocol >= 0 && e.protocol != f.protocol)
+        return false;
+    if (f.oneForward && !f.forwardSlots.testBit(e.slot))
+        return false;
+    if (f.establishedOnly && !e.established())
+        return false;
+    for (const CompiledFilter::Word &w : f.words) {
+        if (w.anySlot && e.slot < w.slotHit.size() && w.slotHit[e.slot])
+            continue;
+        if (w.anyProtocol && w.protocols[e.protocol])
+            continue;
+        if (w.states & (1u << e.stateCode()))
+            continue;
+        if (w.flagMask & e.status)
+            continue;
+        if (w.number >= 0) {
+            if (e.id == quint32(w.number))
+                continue;
+            const quint16 p = quint16(w.number);
+            if (w.number <= 0xffff && hasPorts(e.protocol) &&
+                (e.port[0] == p || e.port[1] == p || e.port[2] == p || e.port[3] == p))
+                continue;
+        }
+        bool hit = false;
+        if (w.addrPort && !e.isV6()) {
+            for (int i = 0; i < 4 && !hit; ++i)
+                hit = e.addr[i] == w.address && e.port[i] == w.port;
+        } else if (w.v4 && !e.isV6()) {
+            for (int i = 0; i < 4 && !hit; ++i) {
+                const quint32 a = e.addr[i];
+                hit = (a & w.v4Mask) == w.v4Value &&
+                      (w.partialIndex < 0 ||
+                       w.partialOctets[reinterpret_cast<const quint8 *>(&a)[w.partialIndex]]);
+            }
+        } else if (w.v6 && e.isV6()) {
+            for (int i = 0; i < 4 && !hit; ++i)
+                hit = addressText(m_store->address(e, i), true).contains(w.text);
+        }
+        if (!hit)
+            return false;
+    }
+    return true;
+}
+
+void ConnectionTableModel::setFilter(const ConnectionFilter &filter) {
+    if (filter == m_filter)
+        return;
+    if (!m_paused)
+        flush();
+    const bool wasActive = !m_compiled->empty;
+    m_filter = filter;
+    recompileFilter();
+    const bool active = !m_compiled->empty;
+    if (!wasActive && !active) {
+        emit countsChanged(shownCount(), totalCount());
+        return;
+    }
+    if (!wasActive)
+        m_sorted = m_rows; // the whole sorted order, kept while the filter hides rows
+    if (active) {
+        // The filter runs over the store in storage order, then the sorted index is walked
+        // against the result: no entry is read out of order.
+        Bits pass;
+        pass.resize(m_store->used);
+        for (quint32 i = 0; i < m_store->used; ++i) {
+            const Entry &e = m_store->at(i);
+            if (!(e.flags & (Entry::Free | Entry::Dead)) && passes(e))
+                pass.set(i);
+        }
+        std::vector<quint32> rows;
+        rows.reserve(m_sorted.size());
+        for (quint32 i : m_sorted)
+            if (pass.test(i))
+                rows.push_back(i);
+        publish(std::move(rows));
+    } else {
+        publish(std::move(m_sorted));
+        m_sorted = {};
+    }
+    emit countsChanged(shownCount(), totalCount());
+}
+
+// ---- applying a batch ------------------------------------------------------------------------
+
+void ConnectionTableModel::setPaused(bool paused) {
+    if (paused == m_paused)
+        return;
+    if (paused) {
+        flush();
+        m_paused = true;
+        return;
+    }
+    m_paused = false;
+    Pending &p = *m_pending;
+    if (p.hasForwards)
+        applyForwards(p.forwards);
+    if (p.begin)
+        applyBegin();
+    for (size_t i = 0; i < p.records.size(); ++i) {
+        if (p.destroyed[i])
+            applyDestroy(p.records[i].id);
+        else
+            applyRecord(p.records[i]);
+    }
+    const bool end = p.end;
+    m_pending = std::make_unique<Pending>();
+    if (end)
+        applyEnd();
+    flush();
+}
+
+std::vector<quint32> ConnectionTableModel::merged(const std::vector<quint32> &base,
+                                                  const Bits &drop,
+                                                  const std::vector<quint32> &add) const {
+    std::vector<quint32> kept;
+    kept.reserve(base.size() + add.size());
+    for (quint32 i : base)
+        if (!drop.test(i))
+            kept.push_back(i);
+    if (add.empty())
+        return kept;
+    if (m_sortColumn < 0) {
+        kept.insert(kept.end(), add.begin(), add.end());
+        return kept;
+    }
+    // Each new row (in order) finds its place by binary search: k·log n comparisons, and the
+    // rows between are copied as they are.
+    std::vector<quint32> out;
+    out.reserve(kept.size() + add.size());
+    auto from = kept.cbegin();
+    for (quint32 a : add) {
+        const auto at = std::lower_bound(from, kept.cend(), a,
+                                         [this](quint32 x, quint32 y) { return less(x, y); });
+        out.insert(out.end(), from, at);
+        out.push_back(a);
+        from = at;
+    }
+    out.insert(out.end(), from, kept.cend());
+    return out;
+}
+
+void ConnectionTableModel::flush() {
+    m_flushTimer.stop();
+    if (m_paused)
+        return;
+    if (m_fresh.empty() && m_moved.empty() && m_dead.empty()) {
+        if (m_changed && !m_rows.empty())
+            emit dataChanged(index(0, 0), index(int(m_rows.size()) - 1, ColumnCount - 1));
+        m_changed = false;
+        return;
+    }
+    QElapsedTimer cost;
+    cost.start();
+    const bool filtered = !m_compiled->empty;
+    const bool sorted = m_sortColumn >= 0;
+    const auto alive = [this](quint32 i) {
+        return !(m_store->at(i).flags & Entry::Dead);
+    };
+
+    // Out of the index: the destroyed, and (when sorted) those whose key changed, which go back
+    // in at their new place with the new ones.
+    Bits drop;
+    drop.resize(m_store->used);
+    for (quint32 i : m_dead)
+        drop.set(i);
+    std::vector<quint32> add;
+    add.reserve(m_fresh.size() + m_moved.size());
+    for (quint32 i : m_fresh)
+        if (alive(i))
+            add.push_back(i);
+    if (sorted)
+        for (quint32 i : m_moved)
+            if (alive(i)) {
+                drop.set(i);
+                add.push_back(i);
+            }
+    sortIndex(add);
+
+    std::vector<quint32> &base = filtered ? m_sorted : m_rows;
+    std::vector<quint32> newBase = merged(base, drop, add);
+    std::vector<quint32> finalRows;
+    if (!filtered) {
+        finalRows = std::move(newBase);
+    } else {
+        if (sorted || m_moved.empty()) {
+            // The visible rows get the same treatment, with what passes the filter; a moved
+            // row that no longer passes just stays out.
+            std::vector<quint32> addShown;
+            for (quint32 i : add)
+                if (passes(m_store->at(i)))
+                    addShown.push_back(i);
+            for (quint32 i : m_moved)
+                drop.set(i);
+            finalRows = merged(m_rows, drop, addShown);
+        } else {
+            for (quint32 i : newBase)
+                if (passes(m_store->at(i)))
+                    finalRows.push_back(i);
+        }
+        m_sorted = std::move(newBase);
+    }
+    publish(std::move(finalRows));
+
+    for (quint32 i : m_fresh)
+        m_store->at(i).flags &= quint8(~Entry::Fresh);
+    for (quint32 i : m_moved)
+        m_store->at(i).flags &= quint8(~Entry::Moved);
+    for (quint32 i : m_dead)
+        m_store->release(i);
+    m_fresh.clear();
+    m_moved.clear();
+    m_dead.clear();
+    if (m_changed && !m_rows.empty())
+        emit dataChanged(index(0, 0), index(int(m_rows.size()) - 1, ColumnCount - 1));
+    m_changed = false;
+    if (m_loading)
+        emit snapshotProgress(m_snapshotCount);
+    emit countsChanged(shownCount(), totalCount());
+    // A flush costs O(rows): while a big snapshot streams in, flush less often, so that the
+    // merges take a bounded share of the time (about a fifth) instead of growing with it.
+    m_lastFlushMs = int(cost.elapsed());
+}
+
+void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
+    // Added: in the final rows, not shown. Removed: shown, not in the final rows. Both found
+    // with bitmaps over the entry slots (a bit each), not by reading the entries.
+    m_shown.resize(m_store->used);
+    Bits inFinal;
+    inFinal.resize(m_store->used);
+    std::vector<quint32> added;
+    for (quint32 i : finalRows) {
+        inFinal.set(i);
+        if (!m_shown.test(i))
+            added.push_back(i);
+    }
+    std::vector<quint32> removed;
+    for (quint32 i : m_rows)
+        if (!inFinal.test(i))
+            removed.push_back(i);
+
+    const int oldCount = int(m_rows.size());
+    const int finalCount = int(finalRows.size());
+
+    // The common live cases get exact signals: rows only added as one block, or only removed.
+    if (removed.empty()) {
+        // Is finalRows the old rows with one block inserted?
+        int first = 0;
+        while (first < oldCount && m_rows[size_t(first)] == finalRows[size_t(first)])
+            ++first;
+        const int n = int(added.size());
+        if (n == 0 && first == oldCount)
+            return; // nothing moved
+        const bool oneBlock =
+            n > 0 &&
+            std::equal(m_rows.begin() + first, m_rows.end(), finalRows.begin() + first + n) &&
+            std::all_of(finalRows.begin() + first, finalRows.begin() + first + n,
+                        [this](quint32 i) { return !m_shown.test(i); });
+        if (oneBlock) {
+            beginInsertRows({}, first, first + n - 1);
+            for (quint32 i : added)
+                m_shown.set(i);
+            m_rows = std::move(finalRows);
+            endInsertRows();
+            return;
+        }
+    } else if (added.empty()) {
+        int first = 0;
+        while (first < finalCount && m_rows[size_t(first)] == finalRows[size_t(first)])
+            ++first;
+        const int n = int(removed.size());
+        if (std::equal(finalRows.begin() + first, finalRows.end(), m_rows.begin() + first + n)) {
+            beginRemoveRows({}, first, first + n - 1);
+            for (quint32 i : removed)
+                m_shown.clear(i);
+            m_rows = std::move(finalRows);
+            endRemoveRows();
+            return;
+        }
+    }
+
+    // Otherwise: the new rows appended (one insert), everything moved to its place with the
+    // removed ones last (one layout change), and those cut off (one remove). A signal per row
+    // would cost the view O(rows) each; these cost it O(rows) once.
+    if (!added.empty()) {
+        beginInsertRows({}, oldCount, oldCount + int(added.size()) - 1);
+        for (quint32 i : added)
+            m_shown.set(i);
+        m_rows.insert(m_rows.end(), added.begin(), added.end());
+        endInsertRows();
+    }
+    std::vector<quint32> target = std::move(finalRows);
+    target.insert(target.end(), removed.begin(), removed.end());
+    if (target != m_rows) {
+        emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
+        const QModelIndexList from = persistentIndexList();
+        if (!from.isEmpty()) {
+            QHash<quint32, int> newRowOf;
+            for (const QModelIndex &ix : from)
+                newRowOf.insert(m_rows[size_t(ix.row())], -1);
+            for (size_t r = 0; r < target.size(); ++r) {
+                const auto it = newRowOf.find(target[r]);
+                if (it != newRowOf.end())
+                    *it = int(r);
+            }
+            QModelIndexList to;
+            to.reserve(from.size());
+            for (const QModelIndex &ix : from)
+                to.append(createIndex(newRowOf.value(m_rows[size_t(ix.row())]), ix.column()));
+            changePersistentIndexList(from, to);
+        }
+        m_rows = std::move(target);
+        emit layoutChanged({}, QAbstractItemModel::VerticalSortHint);
+    }
+    if (!removed.empty()) {
+        beginRemoveRows({}, finalCount, int(m_rows.size()) - 1);
+        for (quint32 i : removed)
+            m_shown.clear(i);
+        m_rows.resize(size_t(finalCount));
+        endRemoveRows();
+    }
+}
+
+// ---- lookups ---------------------------------------------------------------------------------
+
+int ConnectionTableModel::rowForId(quint32 id) const {
+    const qint64 e = findEntry(id);
+    if (e < 0 || !m_shown.test(quint32(e)))
+        return -1;
+    // Entry → row is not kept (4 more bytes per entry); a shown entry is found by a scan of
+    // the row index, about 1 ms per million rows.
+    const auto it = std::find(m_rows.begin(), m_rows.end(), quint32(e));
+    return it == m_rows.end() ? -1 : int(it - m_rows.begin());
+}
+
+quint32 ConnectionTableModel::idAt(int row) const {
+    if (row < 0 || row >= int(m_rows.size()))
+        return 0;
+    return m_store->at(m_rows[size_t(row)]).id;
+}
+
+QString ConnectionTableModel::forwardIdAt(int row) const {
+    if (row < 0 || row >= int(m_rows.size()))
+        return {};
+    return m_slots[m_store->at(m_rows[size_t(row)]).slot].id;
+}
+
+QString ConnectionTableModel::rowsText(const QList<int> &rows, bool csv) const {
+    const QString sep = csv ? QStringLiteral(",") : QStringLiteral("\t");
+    QString out;
+    QStringList cells;
+    cells << (csv ? QStringLiteral("id") : tr("Id"));
+    for (int c = 0; c < ColumnCount; ++c)
+        cells << headerData(c, Qt::Horizontal).toString();
+    const auto line = [&](QStringList &cs) {
+        if (csv)
+            for (QString &s : cs)
+                s = csvField(s);
+        out += cs.join(sep) + QLatin1Char('\n');
+    };
+    line(cells);
+    for (int r : rows) {
+        if (r < 0 || r >= int(m_rows.size()))
+            continue;
+        const Entry &e = m_store->at(m_rows[size_t(r)]);
+        cells.clear();
+        cells << QString::number(e.id);
+        for (int c = 0; c < ColumnCount; ++c)
+            cells << cellText(e, c);
+        line(cells);
+    }
+    return out;
+}
+
+qsizetype ConnectionTableModel::bytesUsed() const {
+    return m_store->bytes() + qsizetype(m_index->buckets.capacity()) * 4 +
+           qsizetype(m_shown.words.capacity()) * 8 +
+           qsizetype(m_rows.capacity() + m_sorted.capacity() + m_fresh.capacity() +
+                     m_moved.capacity() + m_dead.capacity()) *
+               4;
+}
+
+} // namespace portico

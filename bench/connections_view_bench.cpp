@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The Connections view at 100,000 and 1,000,000 entries, on generated records (no helper, no
+// kernel): the frames of common/conntrack_stream.h are made here and fed to the very view and
+// model the app runs, one pipe-sized chunk per event-loop turn, as the pipe reader would. Times
+// the first rows painted after the view opens, the whole snapshot in the model, memory per
+// entry, re-sorts, filters, and the longest event-loop stall while 20,000 events per second
+// arrive. Not a test: it prints Markdown for docs/benchmarks.md. Run offscreen:
+//   QT_QPA_PLATFORM=offscreen build/bench/connections_view_bench [N...]
+// With --bus ADDRESS it opens the view on the real helper instead (bench/connections_gui.py
+// runs it in the lab) and prints one JSON line: the first rows painted and the whole table.
+#include "connection_table_model.h"
+#include "connections_view.h"
+#include "helper_client.h"
+
+#include <QApplication>
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QHeaderView>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTableView>
+#include <QTimer>
+#include <QtEndian>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <vector>
+
+using namespace portico;
+using namespace portico::ctstream;
+
+namespace {
+
+size_t heapBytes() {
+    const struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+}
+
+EntryRecord record(quint32 id, quint32 n) {
+    EntryRecord r{};
+    r.id = id;
+    r.family = AF_INET;
+    r.protocol = n % 10 == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+    r.tcpState = r.protocol == IPPROTO_TCP ? quint8(n % 7 == 0 ? 7 : 3) : noTcpState;
+    r.status = (1u << 1) | (1u << 2) | (n % 3 ? (1u << 5) : 0);
+    r.mark = n % 3 ? 1 + n % 10 : 0;
+    r.timeout = 300 + n % 431000;
+    r.startMs = quint64(QDateTime::currentMSecsSinceEpoch()) - (n % 86400) * 1000ull;
+    r.origPackets = n % 1000;
+    r.origBytes = (n % 1000) * 1400ull;
+    r.replyPackets = n % 900;
+    r.replyBytes = (n % 900) * 600ull;
+    const quint32 client = qToBigEndian(0xCB007100u + (n % 250)); // 203.0.113.x
+    const quint32 gw = qToBigEndian(0xCB007101u);
+    const quint32 server = qToBigEndian(0xC6336400u + (n % 200)); // 198.51.100.x
+    std::memcpy(r.origSrc, &client, 4);
+    std::memcpy(r.origDst, &gw, 4);
+    std::memcpy(r.replySrc, n % 3 ? &server : &gw, 4);
+    std::memcpy(r.replyDst, &client, 4);
+    r.origSport = quint16(1024 + (n / 250) % 60000);
+    r.origDport = quint16(80 + n % 10);
+    r.replySport = n % 3 ? 8080 : r.origDport;
+    r.replyDport = r.origSport;
+    return r;
+}
+
+quint32 idOf(quint32 n) {
+    return n * 2654435761u + 1; // distinct and scattered, like the kernel's ids
+}
+
+QByteArray forwardsJson() {
+    QByteArray j = "[";
+    for (int i = 1; i <= 10; ++i)
+        j += QStringLiteral("%1{\"mark\":%2,\"id\":\"f%2\",\"name\":\"forward %2\"}")
+                 .arg(i > 1 ? QStringLiteral(",") : QString())
+                 .arg(i)
+                 .toUtf8();
+    return j + "]";
+}
+
+void feed(ConnectionTableModel *m, FrameType type, const QByteArray &payload = {}) {
+    m->handleFrame(type, payload.constData(), payload.size());
+}
+
+// 64 KiB of the pipe: 481 records.
+constexpr int perChunk = 65536 / int(sizeof(EntryRecord));
+
+struct Result {
+    int n = 0;
+    double firstPaintMs = 0;
+    double fullMs = 0;
+    double bytesPerEntry = 0;
+    double modelBytesPerEntry = 0;
+    double sortMs[3] = {};
+    double filterMs[3] = {};
+    double clearMs = 0;
+    double stallMaxMs = 0;
+    double idleMaxMs = 0;
+    double stallP99Ms = 0;
+    int events = 0;
+};
+
+class PaintProbe : public QObject {
+public:
+    QElapsedTimer *clock = nullptr;
+    ConnectionTableModel *model = nullptr;
+    double firstRows = -1;
+    bool eventFilter(QObject *, QEvent *e) override {
+        if (e->type() == QEvent::Paint && firstRows < 0 && model->rowCount() > 0) {
+            // The paint event is delivered before it is painted: stop the clock just after.
+            QTimer::singleShot(0, [this] {
+                if (firstRows < 0)
+                    firstRows = double(clock->nsecsElapsed()) / 1e6;
+            });
+        }
+        return false;
+    }
+};
+
+double timeIt(const std::function<void()> &f) {
+    QElapsedTimer t;
+    t.start();
+    f();
+    QCoreApplication::processEvents(); // the view's part of the signals, and its repaint
+    return double(t.nsecsElapsed()) / 1e6;
+}
+
+Result run(int n) {
+    Result res;
+    res.n = n;
+    HelperClient client(QStringLiteral("unix:path=/nonexistent"));
+    auto *view = new ConnectionsView(&client);
+    view->setAutoStart(false);
+    view->resize(1200, 700);
+    ConnectionTableModel *m = view->model();
+    QCoreApplication::processEvents();
+    const size_t base = heapBytes();
+
+    QElapsedTimer clock;
+    PaintProbe probe;
+    probe.clock = &clock;
+    probe.model = m;
+    view->table()->viewport()->installEventFilter(&probe);
+
+    // Frames as they come out of the pipe: one 64 KiB chunk per event-loop turn.
+    std::vector<QByteArray> chunks;
+    for (int at = 0; at < n; at += perChunk) {
+        const int k = std::min(perChunk, n - at);
+        QByteArray c(k * int(sizeof(EntryRecord)), Qt::Uninitialized);
+        auto *r = reinterpret_cast<EntryRecord *>(c.data());
+        for (int i = 0; i < k; ++i)
+            r[i] = record(idOf(quint32(at + i)), quint32(at + i));
+        chunks.push_back(std::move(c));
+    }
+    clock.start();
+    view->show();
+    HelloPayload hello{magic, version, sizeof(EntryRecord), helloAccounting};
+    feed(m, FrameType::Hello, QByteArray(reinterpret_cast<const char *>(&hello), sizeof hello));
+    feed(m, FrameType::Forwards, forwardsJson());
+    feed(m, FrameType::Begin);
+    size_t next = 0;
+    bool done = false;
+    QTimer pump;
+    pump.setInterval(0);
+    QObject::connect(&pump, &QTimer::timeout, [&] {
+        if (next < chunks.size()) {
+            feed(m, FrameType::Entries, chunks[next++]);
+            return;
+        }
+        feed(m, FrameType::End);
+        pump.stop();
+        done = true;
+    });
+    pump.start();
+    while (!done || probe.firstRows < 0)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+    res.fullMs = double(clock.nsecsElapsed()) / 1e6;
+    res.firstPaintMs = probe.firstRows;
+    chunks.clear();
+    chunks.shrink_to_fit();
+    QCoreApplication::processEvents();
+    malloc_trim(0);
+    res.bytesPerEntry = double(heapBytes() - base) / n;
+    res.modelBytesPerEntry = double(m->bytesUsed()) / n;
+
+    using M = ConnectionTableModel;
+    QHeaderView *h = view->table()->horizontalHeader();
+    const int columns[3] = {M::OriginalColumn, M::BytesColumn, M::ForwardColumn};
+    for (int i = 0; i < 3; ++i)
+        res.sortMs[i] = timeIt([&] { h->setSortIndicator(columns[i], Qt::DescendingOrder); });
+    ConnectionFilter f;
+    f.text = QStringLiteral("198.51.100.7");
+    res.filterMs[0] = timeIt([&] { m->setFilter(f); });
+    f = {};
+    f.forwardId = QStringLiteral("f4");
+    res.filterMs[1] = timeIt([&] { m->setFilter(f); });
+    f = {};
+    f.text = QStringLiteral("forward 2 established");
+    res.filterMs[2] = timeIt([&] { m->setFilter(f); });
+    res.clearMs = timeIt([&] { m->setFilter({}); });
+
+    // 20,000 events a second for 3 s, sorted by source: 100 new, 50 updates and 50 destroys
+    // every 10 ms. A 1 ms probe timer measures how late the event loop gets to it.
+    h->setSortIndicator(M::OriginalColumn, Qt::AscendingOrder);
+    QCoreApplication::processEvents();
+    quint32 born = quint32(n);
+    quint32 oldest = 0;
+    std::vector<double> gaps;
+    QElapsedTimer probeClock;
+    probeClock.start();
+    qint64 last = probeClock.nsecsElapsed();
+    QTimer probeTimer;
+    probeTimer.setTimerType(Qt::PreciseTimer);
+    probeTimer.setInterval(1);
+    QObject::connect(&probeTimer, &QTimer::timeout, [&] {
+        const qint64 now = probeClock.nsecsElapsed();
+        gaps.push_back(double(now - last) / 1e6);
+        last = now;
+    });
+    QTimer events;
+    events.setTimerType(Qt::PreciseTimer);
+    events.setInterval(10);
+    QObject::connect(&events, &QTimer::timeout, [&] {
+        QByteArray c(150 * int(sizeof(EntryRecord)), Qt::Uninitialized);
+        auto *r = reinterpret_cast<EntryRecord *>(c.data());
+        for (int i = 0; i < 100; ++i, ++born)
+            r[i] = record(idOf(born), born);
+        for (int i = 0; i < 50; ++i) {
+            const quint32 k = oldest + 50 + quint32(i) * 97 % quint32(n / 2);
+            r[100 + i] = record(idOf(k), k);
+            r[100 + i].origBytes += 5000;
+        }
+        feed(m, FrameType::Entries, c);
+        QByteArray gone(50 * 4, Qt::Uninitialized);
+        for (int i = 0; i < 50; ++i, ++oldest) {
+            const quint32 id = idOf(oldest);
+            std::memcpy(gone.data() + 4 * i, &id, 4);
+        }
+        feed(m, FrameType::Destroyed, gone);
+        feed(m, FrameType::Tick);
+        res.events += 200;
+    });
+    // The same probe with no events first: what the machine's own scheduling costs.
+    probeTimer.start();
+    QElapsedTimer idle;
+    idle.start();
+    while (idle.elapsed() < 1500)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    res.idleMaxMs = gaps.empty() ? 0 : *std::max_element(gaps.begin(), gaps.end());
+    gaps.clear();
+    last = probeClock.nsecsElapsed();
+    events.start();
+    QElapsedTimer span;
+    span.start();
+    while (span.elapsed() < 3000)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    events.stop();
+    probeTimer.stop();
+    std::sort(gaps.begin(), gaps.end());
+    res.stallMaxMs = gaps.empty() ? 0 : gaps.back();
+    res.stallP99Ms = gaps.empty() ? 0 : gaps[size_t(double(gaps.size()) * 0.99)];
+    delete view;
+    return res;
+}
+
+// The view on the real helper's stream: the clock starts when the tab is shown (which opens
+// the stream), the first paint with rows and the end of the snapshot stop it.
+int runLive(const QString &bus) {
+    HelperClient client(bus);
+    auto *view = new ConnectionsView(&client);
+    view->resize(1200, 700);
+    ConnectionTableModel *m = view->model();
+    QCoreApplication::processEvents();
+    malloc_trim(0);
+    const size_t base = heapBytes();
+    QElapsedTimer clock;
+    PaintProbe probe;
+    probe.clock = &clock;
+    probe.model = m;
+    view->table()->viewport()->installEventFilter(&probe);
+    double fullMs = -1;
+    double replyMs = -1;
+    QObject::connect(view, &ConnectionsView::streamStarted,
+                     [&] { replyMs = double(clock.nsecsElapsed()) / 1e6; });
+    QObject::connect(m, &ConnectionTableModel::snapshotFinished,
+                     [&] { fullMs = double(clock.nsecsElapsed()) / 1e6; });
+    QString failed;
+    QObject::connect(view, &ConnectionsView::streamEnded, [&](const QString &why) {
+        failed = why.isEmpty() ? QStringLiteral("stream ended") : why;
+    });
+    clock.start();
+    view->show();
+    QElapsedTimer limit;
+    limit.start();
+    while ((fullMs < 0 || probe.firstRows < 0) && failed.isEmpty() && !view->showingMessage() &&
+           limit.elapsed() < 600000)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+    if (view->showingMessage())
+        failed = view->messageText();
+    QCoreApplication::processEvents();
+    malloc_trim(0);
+    const int n = m->totalCount();
+    QJsonObject o{{QStringLiteral("first_rows_ms"), probe.firstRows},
+                  {QStringLiteral("full_ms"), fullMs},
+                  {QStringLiteral("reply_ms"), replyMs},
+                  {QStringLiteral("entries"), n},
+                  {QStringLiteral("heap_per_entry"), n ? double(heapBytes() - base) / n : 0.0},
+                  {QStringLiteral("model_per_entry"), n ? double(m->bytesUsed()) / n : 0.0},
+                  {QStringLiteral("error"), failed}};
+    std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
+    delete view;
+    return failed.isEmpty() && fullMs >= 0 ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    QApplication app(argc, argv);
+    if (argc == 3 && QByteArray(argv[1]) == "--bus")
+        return runLive(QString::fromLocal8Bit(argv[2]));
+    std::vector<int> sizes;
+    for (int i = 1; i < argc; ++i)
+        sizes.push_back(atoi(argv[i]));
+    if (sizes.empty())
+        sizes = {100000, 1000000};
+    std::vector<Result> results;
+    for (int n : sizes) {
+        results.push_back(run(n));
+        std::fprintf(stderr, "connections_view_bench: %d done\n", n);
+    }
+    std::printf("| entries | first rows painted (ms) | whole snapshot in the model (ms) | heap per "
+                "entry (B) | model per entry (B) | sort by source / bytes / forward (ms) | "
+                "filter address / one forward / two words (ms) | filter cleared (ms) | "
+                "longest stall at 20,000 events/s (ms, p99) | longest stall, no events (ms) |\n");
+    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (const Result &r : results)
+        std::printf("| %s | %.1f | %.0f | %.1f | %.1f | %.0f / %.0f / %.0f | %.1f / %.1f / %.1f | "
+                    "%.1f | %.1f (%.1f) | %.1f |\n",
+                    QLocale(QLocale::English).toString(r.n).toUtf8().constData(), r.firstPaintMs,
+                    r.fullMs, r.bytesPerEntry, r.modelBytesPerEntry, r.sortMs[0], r.sortMs[1],
+                    r.sortMs[2], r.filterMs[0], r.filterMs[1], r.filterMs[2], r.clearMs,
+                    r.stallMaxMs, r.stallP99Ms, r.idleMaxMs);
+    return 0;
+}

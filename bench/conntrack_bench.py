@@ -1,0 +1,241 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmarks of the live conntrack view (issue 4), in a throwaway lab, side by side with
+`conntrack -L` in the same run:
+
+  - the full table through WatchConnections and the client library (bench/conntrack_read) at
+    100,000 and 1,000,000 entries, against `conntrack -L > /dev/null` on the same table;
+  - events under load: NEW events counted on a socket with the default receive buffer and with
+    the helper's 8 MiB while ct_fill makes new entries as fast as it can;
+  - an overrun for real: the helper with a small event buffer under the same flood, a client
+    following it, the resyncs it got and how long each took, and whether its view ended equal
+    to the kernel's table.
+
+The global net.netfilter.nf_conntrack_max is raised for the run (the table of 1M entries needs
+it; it can only be set in the initial namespace) and put back afterwards, even on failure: the
+one change outside the lab's namespaces. Prints Markdown; --write FILE replaces this
+benchmark's section of docs/benchmarks.md. Needs root and a build (BUILD_DIR)."""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(BENCH)
+sys.path.insert(0, os.path.join(SOURCE, "tools"))
+import lab as labmod  # noqa: E402
+
+MARK_BEGIN = "<!-- bench/conntrack_bench.py: begin -->"
+MARK_END = "<!-- bench/conntrack_bench.py: end -->"
+CT_MAX = "/proc/sys/net/netfilter/nf_conntrack_max"
+TIMER = ("import subprocess,sys,time\n"
+         "t=time.perf_counter()\n"
+         "p=subprocess.run(sys.argv[1:],stdin=subprocess.DEVNULL,stdout=subprocess.DEVNULL)\n"
+         "print(f'{(time.perf_counter()-t)*1000:.1f}' if p.returncode==0 else 'FAIL')\n")
+
+
+def timedMs(lab, ns, cmd, user=None):
+    r = lab.run(ns, [labmod.PYTHON, "-c", TIMER, *cmd], user=user, timeout=900).stdout.strip()
+    if r == "FAIL":
+        raise labmod.LabError(f"{' '.join(cmd)} failed")
+    return float(r)
+
+
+def fill(lab, tool, n, start=0):
+    t = time.perf_counter()
+    lab.run(lab.gw, [tool, "--quiet", "--count", str(n), "--start", str(start), "--mark", "1",
+                     "--mark-every", "7"], timeout=900)
+    return time.perf_counter() - t
+
+
+def ensurePolkit(lab):
+    """polkitd has been seen to leave the bus during a long run on a busy machine: start it
+    again (and say so) rather than lose the run."""
+    if not lab.hasOwner(labmod.POLKIT_NAME):
+        print("note: polkitd had left the bus; starting it again:\n" + lab.logTail("polkitd"),
+              file=sys.stderr)
+        lab._stopProc("polkitd")
+        lab.startPolkit()
+
+
+def readTable(lab, reader, follow=0):
+    ensurePolkit(lab)
+    cmd = [reader, "--bus", lab.busAddress]
+    if follow:
+        cmd += ["--follow", str(follow)]
+    p = lab.run(None, cmd, user=labmod.ADMIN_USER, timeout=900)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def tableBench(lab, tools, sizes, reps):
+    rows = []
+    for n in sizes:
+        lab.conntrack(lab.gw, "-F", check=False)
+        fillS = fill(lab, tools["ct_fill"], n)
+        count = int(lab.run(lab.gw, ["conntrack", "-C"]).stdout.strip())
+        ours, theirs = [], []
+        for _ in range(reps):
+            # Alternated, so that neither gets the warmer cache.
+            theirs.append(timedMs(lab, lab.gw, ["conntrack", "-L"]))
+            ours.append(readTable(lab, tools["conntrack_read"]))
+        ensurePolkit(lab)
+        ctl = timedMs(lab, None, [lab.ctlPath, "--bus", lab.busAddress, "connections"],
+                      user=labmod.ADMIN_USER)
+        best = min(ours, key=lambda r: r["snapshot_ms"])
+        rows.append({
+            "entries": count, "fill_s": fillS,
+            "first_ms": statistics.median(r["first_entries_ms"] for r in ours),
+            "reply_ms": statistics.median(r["reply_ms"] for r in ours),
+            "snapshot_ms": statistics.median(r["snapshot_ms"] for r in ours),
+            "snapshot_entries": best["snapshot_entries"],
+            "conntrack_L_ms": statistics.median(theirs),
+            "porticoctl_ms": ctl,
+        })
+        assert best["snapshot_entries"] == count, (best, count)
+    lab.conntrack(lab.gw, "-F", check=False)
+    return rows
+
+
+def eventBench(lab, tools, flood):
+    rows = []
+    for label, buffer in (("default", 0), ("8 MiB (the helper's)", 8 << 20)):
+        lab.conntrack(lab.gw, "-F", check=False)
+        p = subprocess.Popen(["ip", "netns", "exec", lab.gw, tools["conntrack_events"],
+                              "--buffer", str(buffer)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        assert "listening" in p.stderr.readline()
+        t = time.perf_counter()
+        fill(lab, tools["ct_fill"], flood)
+        rate = flood / (time.perf_counter() - t)
+        out, _ = p.communicate(timeout=120)
+        r = json.loads(out)
+        rows.append({"buffer": label, "bytes": r["buffer"], "rate": rate, "made": flood,
+                     "seen": r["events"], "lost": flood - r["events"],
+                     "overruns": r["overruns"]})
+    lab.conntrack(lab.gw, "-F", check=False)
+    return rows
+
+
+def overrunBench(buildDir, tools, base, flood):
+    """A lab whose helper has a small event buffer: the flood overruns it for real."""
+    os.environ["PORTICO_CONNTRACK_EVENT_BUFFER"] = str(256 << 10)
+    try:
+        with labmod.Lab(buildDir) as lab:
+            fill(lab, tools["ct_fill"], base)
+            follower = subprocess.Popen(
+                ["setpriv", f"--reuid={lab.admin.pw_uid}", f"--regid={lab.admin.pw_gid}",
+                 "--init-groups", "--", tools["conntrack_read"], "--bus", lab.busAddress,
+                 "--follow", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(2)  # its snapshot is in
+            fill(lab, tools["ct_fill"], flood, start=base)
+            out, err = follower.communicate(timeout=300)
+            r = json.loads(out.strip().splitlines()[-1])
+            r["kernel_entries"] = int(lab.run(lab.gw, ["conntrack", "-C"]).stdout.strip())
+            r["overrun_lines"] = sum("overran" in line for line in
+                                     lab.logTail("dbus-daemon", 100000).splitlines())
+            return r
+    finally:
+        del os.environ["PORTICO_CONNTRACK_EVENT_BUFFER"]
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}"
+
+
+def report(table, events, overrun):
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    out = [MARK_BEGIN, "", f"Measured {day} on {machine()} (cores shared with other work), by "
+           "`bench/conntrack_bench.py`; the client is `bench/conntrack_read` (HelperClient and "
+           "ConntrackStreamReader, keeping a set of ids), run as the lab's admin user, through "
+           "the real helper on the lab's bus.", "",
+           "| entries | first records | full table (ours) | `conntrack -L > /dev/null` | ratio |"
+           " `porticoctl connections > /dev/null` | ct_fill |",
+           "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in table:
+        out.append(f"| {r['entries']:,} | {r['first_ms']:.0f} ms | {r['snapshot_ms']:.0f} ms | "
+                   f"{r['conntrack_L_ms']:.0f} ms | "
+                   f"{r['conntrack_L_ms'] / r['snapshot_ms']:.2f}x faster | "
+                   f"{r['porticoctl_ms']:.0f} ms | {r['fill_s']:.1f} s "
+                   f"({r['entries'] / r['fill_s']:,.0f}/s) |")
+    out += ["", "The full table is timed from the WatchConnections call (polkit included) to the "
+            "snapshot's End; \"first records\" is when the first Entries frame arrived. "
+            "`porticoctl connections` also sorts and prints the table.", "",
+            "Events under load (NEW events on one socket, read as fast as possible, while "
+            "ct_fill inserts):", "",
+            "| receive buffer | inserted | at | events seen | lost | overruns (ENOBUFS) |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for r in events:
+        out.append(f"| {r['buffer']} ({r['bytes']:,} bytes) | {r['made']:,} | "
+                   f"{r['rate']:,.0f}/s | {r['seen']:,} | {r['lost']:,} | {r['overruns']} |")
+    resync = overrun["resync_ms"]
+    out += ["", "An overrun for real: the helper started with a 256 KiB event buffer "
+            "(PORTICO_CONNTRACK_EVENT_BUFFER), a client following, and the same flood on top of "
+            f"a table of {overrun['snapshot_entries']:,} entries: the helper logged "
+            f"{overrun['overrun_lines']} overruns, the client got {overrun['resyncs']} new "
+            f"snapshots (each from Begin to End: "
+            f"{', '.join(f'{v:.0f}' for v in resync) or '-'} ms), and its view ended with "
+            f"{overrun['final_entries']:,} entries against {overrun['kernel_entries']:,} in the "
+            "kernel.", "", MARK_END]
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", default=os.environ.get("BUILD_DIR"))
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--flood", type=int, default=200000)
+    ap.add_argument("--write", metavar="FILE")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    buildDir = os.path.abspath(args.build_dir or os.path.join(SOURCE, "build"))
+    tools = {name: labmod.findBinary(name, "PORTICO_" + name.upper(), buildDir)
+             for name in ("ct_fill", "conntrack_read", "conntrack_events")}
+
+    with open(CT_MAX) as f:
+        before = f.read().strip()
+    try:
+        need = max(sizes + [args.flood]) + 100000
+        if int(before) < need:
+            with open(CT_MAX, "w") as f:
+                f.write(str(need))
+        with labmod.Lab(buildDir) as lab:
+            table = tableBench(lab, tools, sizes, args.reps)
+            events = eventBench(lab, tools, args.flood)
+        overrun = overrunBench(buildDir, tools, 50000, args.flood)
+    finally:
+        with open(CT_MAX, "w") as f:
+            f.write(before)
+    text = report(table, events, overrun)
+    print(text)
+    if args.write:
+        with open(args.write) as f:
+            doc = f.read()
+        if MARK_BEGIN in doc:
+            head, rest = doc.split(MARK_BEGIN, 1)
+            doc = head + text.rstrip("\n") + rest.split(MARK_END, 1)[1]
+        else:
+            doc = doc.rstrip("\n") + "\n\n## Connections (issue 4)\n\n" + text
+        with open(args.write, "w") as f:
+            f.write(doc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The live conntrack streams (WatchConnections): one ctnetlink event socket shared by all
+// streams, a paced dump per stream for its snapshot, and per stream the deltas batched into a
+// Tick about every 100 ms, written to the client's pipe without ever blocking the helper.
+#pragma once
+
+#include "conntrack_netlink.h"
+#include "forward.h"
+
+#include <QDBusConnection>
+#include <QHash>
+#include <QObject>
+#include <QSet>
+#include <QTimer>
+
+#include <memory>
+#include <vector>
+
+struct mnl_socket;
+class QDBusServiceWatcher;
+class QSocketNotifier;
+
+namespace portico {
+
+class IdleGuard;
+
+class ConntrackMonitor : public QObject {
+    Q_OBJECT
+public:
+    struct Options {
+        int eventBuffer = 8 << 20;       // SO_RCVBUFFORCE of the event socket
+        int tickMs = 100;                // batches of deltas
+        qsizetype maxPending = 1 << 16;  // deltas held for a client that does not read: then resync
+        qsizetype paceBytes = 256 << 10; // a dump reads on while less than this waits for the pipe
+    };
+
+    ConntrackMonitor(const QDBusConnection &bus, IdleGuard *idle, QObject *parent = nullptr);
+    ConntrackMonitor(const QDBusConnection &bus, IdleGuard *idle, const Options &options,
+                     QObject *parent = nullptr);
+    ~ConntrackMonitor() override;
+
+    // The forwards that marks belong to. Sent to every stream as a Forwards frame when changed.
+    void setForwards(const QList<Forward> &forwards);
+
+    // Starts a stream to the write end of a pipe (the monitor keeps its own duplicate) for the
+    // bus name `client`. Returns an empty string or an error sentence.
+    QString watch(int pipeFd, const QString &client, const conntrack::Filter &filter);
+    // The check WatchConnections makes before polkit: is this the write end of a pipe?
+    static QString checkPipe(int fd);
+
+    QString kill(const conntrack::Filter &filter, quint32 *killed) const;
+    // How many live entries had to get a substitute id (for the log and the tests).
+    qsizetype substituteCount() const { return m_substitutes.size(); }
+    QString accounting(bool *on) const;
+    // Changes the sysctl and tells every stream in a Notice.
+    QString setAccounting(bool on);
+
+    int streamCount() const { return int(m_streams.size()); }
+    // How many event overruns (ENOBUFS) were seen, for the log and the tests' log checks.
+    quint64 overruns() const { return m_overruns; }
+
+private:
+    struct Stream;
+
+    void openEvents();
+    void closeEvents();
+    void readEvents();
+    void overrun();
+    void dispatch(const ctstream::EntryRecord &record, bool destroyed);
+    void tick();
+
+    void startDump(Stream *s);
+    void readDump(Stream *s);
+    void finishDump(Stream *s, const QString &error);
+    void appendFrame(Stream *s, ctstream::FrameType type, const void *data, qsizetype size);
+    void appendText(Stream *s, ctstream::FrameType type, const QByteArray &text);
+    void appendHello(Stream *s);
+    void appendForwards(Stream *s);
+    void flushPending(Stream *s);
+    void writeOut(Stream *s);
+    void onWritable(Stream *s);
+    void endStream(Stream *s, const char *why);
+    // The id a record goes out with (see the header comment of the .cpp), and when the helper
+    // first saw it for kernels that do not stamp the start. `destroyed`: forget it afterwards.
+    // False for the destroy of a flow that no client can know (its kernel id is another's).
+    bool assignId(ctstream::EntryRecord *record, bool destroyed);
+    // The same look-up without changing anything: for KillConnections' ids.
+    quint32 streamIdOf(const ctstream::EntryRecord &record) const;
+    void forgetIds();
+
+    QDBusConnection m_bus;
+    IdleGuard *m_idle;
+    Options m_options;
+    QDBusServiceWatcher *m_watcher;
+    std::vector<std::unique_ptr<Stream>> m_streams;
+    quint64 m_nextSerial = 1;
+
+    mnl_socket *m_events = nullptr;
+    QSocketNotifier *m_eventNotifier = nullptr;
+    quint64 m_overruns = 0;
+    QTimer m_tick;
+
+    QByteArray m_forwardsJson;
+    QSet<quint32> m_forwardMarks;
+    // Every entry a stream was told about, by the id it went out with: which flow has that id
+    // (a hash of its original tuple) and when the helper first saw it. Kept while a stream is
+    // open. And the few flows whose kernel id another live flow had first: tuple hash -> the
+    // substitute id they go out with.
+    struct Seen {
+        quint64 tupleHash;
+        quint64 firstSeenMs;
+    };
+    QHash<quint32, Seen> m_seen;
+    QHash<quint64, quint32> m_substitutes;
+};
+
+} // namespace portico

@@ -1,0 +1,342 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The live conntrack view (issue 4) against the real kernel: porticoctl connections / kill /
+accounting through the helper's WatchConnections stream, cross-checked with `conntrack -L`, a
+client that does not read while the table floods, and polkit's monitor action."""
+
+import json
+import os
+import re
+import select
+import subprocess
+import time
+
+import pytest
+
+from lab import (ADMIN_USER, LAN_SERVER4, PLAIN_USER, WAN_CLIENT4, WAN_GW4, LabError,
+                 findBinary)
+from labutil import add, web
+
+
+@pytest.fixture(scope="module")
+def ctFill(lab):
+    try:
+        return findBinary("ct_fill", "PORTICO_CT_FILL", lab.buildDir)
+    except LabError as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+def fill(lab, ctFill, *args):
+    p = lab.run(lab.gw, [ctFill, "--quiet", *args], check=False, timeout=120)
+    assert p.returncode == 0, f"ct_fill {' '.join(args)} failed: {p.stderr}"
+
+
+class Follow:
+    """`porticoctl connections --follow --json` as the admin, read line by line."""
+
+    def __init__(self, lab, *args, user=ADMIN_USER):
+        pw = __import__("pwd").getpwnam(user)
+        cmd = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--init-groups", "--",
+               lab.ctlPath, "--bus", lab.busAddress, "--no-ask-password", "connections",
+               "--follow", "--json", *args]
+        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  stdin=subprocess.DEVNULL,
+                                  env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/",
+                                       "LANG": "C.UTF-8"})
+        self.buf = b""
+        self.view = {}
+        self.resyncs = 0
+
+    def lines(self, timeout):
+        """Yields events until `timeout` seconds pass without one."""
+        fd = self.p.stdout.fileno()
+        while True:
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                event = json.loads(line)
+                self.apply(event)
+                yield event
+            r, _, _ = select.select([fd], [], [], timeout)
+            if not r:
+                return
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return
+            self.buf += chunk
+
+    def apply(self, e):
+        kind = e.get("event")
+        if kind in ("begin", "resync"):
+            self.view = {}
+            self.resyncs += kind == "resync"
+        elif kind in ("entry", "update"):
+            self.view[e["id"]] = e
+        elif kind == "destroy":
+            self.view.pop(e["id"], None)
+
+    def waitFor(self, predicate, timeout):
+        """The first event matching predicate within timeout seconds (or None)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for e in self.lines(max(0.05, end - time.monotonic())):
+                if predicate(e):
+                    return e
+                if time.monotonic() >= end:
+                    break
+            else:
+                if self.p.poll() is not None:
+                    return None
+        return None
+
+    def settle(self, quiet=1.5):
+        """Reads until the stream is quiet for `quiet` seconds."""
+        for _ in self.lines(quiet):
+            pass
+
+    def close(self):
+        if self.p.stdout.closed:
+            return ""
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.p.stdout.close()
+        err = self.p.stderr.read().decode()
+        self.p.stderr.close()
+        return err
+
+
+@pytest.fixture
+def follow(lab):
+    made = []
+
+    def start(*args, user=ADMIN_USER):
+        f = Follow(lab, *args, user=user)
+        made.append(f)
+        return f
+
+    yield start
+    for f in made:
+        f.close()
+
+
+def connections(lab, *args, user=ADMIN_USER):
+    p = lab.ctl("connections", "--json", *args, user=user, timeout=120)
+    assert p.returncode == 0, f"porticoctl connections failed ({p.returncode}): {p.stderr}"
+    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+
+
+def tupleOf(e):
+    o, r = e["original"], e["reply"]
+    return (e["protocol"], o["src"], o["dst"], o.get("sport"), o.get("dport"), r["src"], r["dst"],
+            r.get("sport"), r.get("dport"))
+
+
+def isWeb(e):
+    o = e.get("original", {})
+    return o.get("src") == WAN_CLIENT4 and o.get("dst") == WAN_GW4 and o.get("dport") == 80
+
+
+CONNTRACK_LINE = re.compile(
+    r"^(?P<proto>\w+)\s+\d+\s+\d+\s+(?:[A-Z_]+\s+)?"
+    r"src=(?P<s1>\S+) dst=(?P<d1>\S+) sport=(?P<sp1>\d+) dport=(?P<dp1>\d+) .*?"
+    r"src=(?P<s2>\S+) dst=(?P<d2>\S+) sport=(?P<sp2>\d+) dport=(?P<dp2>\d+)")
+
+
+def conntrackTuples(lab):
+    """The tuples `conntrack -L` prints in the gateway (TCP and UDP: what ct_fill makes)."""
+    out = lab.run(lab.gw, ["conntrack", "-L"], timeout=120).stdout
+    tuples = set()
+    for line in out.splitlines():
+        m = CONNTRACK_LINE.match(line)
+        assert m, f"conntrack -L printed a line this test cannot read: {line}"
+        g = m.groupdict()
+        tuples.add((g["proto"], g["s1"], g["d1"], int(g["sp1"]), int(g["dp1"]), g["s2"], g["d2"],
+                    int(g["sp2"]), int(g["dp2"])))
+    return tuples
+
+
+def test_a_connection_through_a_forward_appears_within_a_second_and_goes_when_destroyed(
+        lab, follow):
+    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to",
+              f"{LAN_SERVER4}:8080")
+    f = follow("--forward", "web")
+    assert f.waitFor(lambda e: e.get("event") == "end", 10) is not None, \
+        f"no snapshot from porticoctl connections --follow: {f.close()}"
+    assert web(lab) is not None, "the forward does not carry HTTP"
+    done = time.monotonic()  # the connection was made (and closed) before this
+    seen = f.waitFor(lambda e: e.get("event") == "update" and isWeb(e), 5)
+    assert seen is not None, f"the connection never showed up: {f.close()}"
+    assert time.monotonic() - done < 1.0, "the connection showed up more than a second later"
+    assert seen["forward"] == "web" and seen["forward_id"] == fid
+    assert seen["original"] == {"src": WAN_CLIENT4, "dst": WAN_GW4, "sport": seen["original"]["sport"],
+                                "dport": 80}
+    assert seen["reply"]["src"] == LAN_SERVER4 and seen["reply"]["sport"] == 8080
+    assert seen["reply"]["dst"] == WAN_CLIENT4
+    assert seen["translated_to"] == f"{LAN_SERVER4}:8080"
+    assert "DNAT" in seen["status"]
+
+    # The one-shot listing agrees, and so does the table form.
+    listed = [e for e in connections(lab) if isWeb(e)]
+    assert [e["id"] for e in listed] == [seen["id"]]
+    assert listed[0]["forward"] == "web"
+    table = lab.ctl("connections", "--forward", "web").stdout
+    assert re.search(rf"{seen['id']}\s+tcp\s+\S+\s+{WAN_CLIENT4}:\d+ -> {WAN_GW4}:80\s+"
+                     rf"{LAN_SERVER4}:8080\s+web\s", table), table
+
+    # Destroyed behind the helper's back (conntrack -D): the stream says so within a second.
+    sport = str(seen["original"]["sport"])
+    lab.conntrack(lab.gw, "-D", "-p", "tcp", "--orig-src", WAN_CLIENT4, "--sport", sport)
+    started = time.monotonic()
+    gone = f.waitFor(lambda e: e.get("event") == "destroy" and e["id"] == seen["id"], 3)
+    assert gone is not None, "the destroyed entry was never reported gone"
+    assert time.monotonic() - started < 1.0
+    assert not [e for e in connections(lab) if isWeb(e)]
+
+
+def test_kill_by_id_and_by_filter(lab):
+    add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+    for _ in range(3):
+        assert web(lab) is not None
+    flows = [e for e in connections(lab, "--forward", "web")]
+    assert len(flows) == 3, flows
+    victim = flows[0]["id"]
+    p = lab.ctl("kill", "--id", str(victim))
+    assert p.returncode == 0 and p.stdout.strip() == "killed 1 connection", p.stdout + p.stderr
+    left = {e["id"] for e in connections(lab, "--forward", "web")}
+    assert left == {e["id"] for e in flows[1:]}
+    # The kernel agrees: two web entries remain.
+    assert lab.conntrack(lab.gw, "-L", "-p", "tcp", "--orig-port-dst", "80").count("dport=80") == 2
+    # An id that is gone kills nothing.
+    p = lab.ctl("kill", "--id", str(victim))
+    assert p.returncode == 0 and p.stdout.strip() == "killed 0 connections", p.stdout + p.stderr
+    # A filter: every flow of the forward, and nothing else.
+    fill_other = lab.run(lab.gw, ["conntrack", "-I", "-p", "udp", "-s", "203.0.113.50", "-d",
+                                  WAN_GW4, "--sport", "5000", "--dport", "53", "-t", "100"],
+                         check=False)
+    assert fill_other.returncode == 0, fill_other.stderr
+    p = lab.ctl("kill", "--forward", "web")
+    assert p.returncode == 0 and p.stdout.strip() == "killed 2 connections", p.stdout + p.stderr
+    assert not connections(lab, "--forward", "web")
+    assert [e["original"]["src"] for e in connections(lab)] == ["203.0.113.50"]
+
+
+def test_kill_refuses_an_empty_filter_and_bad_values(lab):
+    p = lab.ctl("kill")
+    assert p.returncode == 2 and "needs a filter" in p.stderr, p.stderr
+    r = lab.busCall("KillConnections", [{}], signature="a{sv}")
+    assert not r["ok"] and r["error"] == "org.freedesktop.DBus.Error.InvalidArgs", r
+    r = lab.busCall("KillConnections", [{"colour": "red"}], signature="a{sv}")
+    assert not r["ok"] and "no key 'colour'" in r["message"], r
+    p = lab.ctl("connections", "--port", "70000")
+    assert p.returncode == 2, p.stderr
+
+
+def test_a_user_without_monitor_sees_nothing(lab):
+    p = lab.ctl("connections", user=PLAIN_USER)
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "io.github.portico.monitor" in p.stderr
+    assert p.stdout == ""
+    p = lab.ctl("kill", "--proto", "udp", user=PLAIN_USER)
+    assert p.returncode == 3, p.stdout + p.stderr
+    p = lab.ctl("accounting", "on", user=PLAIN_USER)
+    assert p.returncode == 3, p.stdout + p.stderr
+
+
+def test_accounting_switch_and_notice(lab, follow):
+    before = lab.sysctl(lab.gw, "net.netfilter.nf_conntrack_acct")
+    try:
+        p = lab.ctl("accounting", "off")
+        assert p.returncode == 0 and "accounting: off" in p.stdout, p.stdout + p.stderr
+        assert lab.sysctl(lab.gw, "net.netfilter.nf_conntrack_acct") == "0"
+        p = lab.ctl("connections")
+        assert p.returncode == 0 and "counters are off" in p.stderr, p.stderr
+        p = lab.ctl("accounting", "on")
+        assert p.returncode == 0 and "accounting: on" in p.stdout, p.stdout + p.stderr
+        assert lab.sysctl(lab.gw, "net.netfilter.nf_conntrack_acct") == "1"
+        p = lab.ctl("connections")
+        assert p.returncode == 0 and "counters are off" not in p.stderr, p.stderr
+        # With accounting on, a flow through a forward counts its packets both ways.
+        add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
+        assert web(lab) is not None
+        flows = connections(lab, "--forward", "web")
+        assert flows and flows[0]["packets"]["original"] > 0 and flows[0]["packets"]["reply"] > 0
+    finally:
+        lab.run(lab.gw, ["sysctl", "-q", "-w", f"net.netfilter.nf_conntrack_acct={before}"])
+
+
+def test_listing_equals_conntrack_L_for_ten_thousand_entries(lab, ctFill):
+    fid = add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to",
+              f"{LAN_SERVER4}:8080")
+    # Every third entry carries the forward's mark (its id is "f" and the mark), as our rules
+    # would set it; mark 999 is no forward's.
+    fill(lab, ctFill, "--count", "12000", "--mark", f"{fid[1:]},999", "--mark-every", "3",
+         "--family", "46")
+    listed = connections(lab)
+    mine = {tupleOf(e) for e in listed}
+    assert len(listed) == len(mine) == 12000
+    assert mine == conntrackTuples(lab)
+    # The marked ones carry the forward's name.
+    assert sum(1 for e in listed if e.get("forward") == "web") == 2000
+    assert sum(1 for e in listed if e["mark"] == 999 and "forward" not in e) == 2000
+    # Helper-side filters give the same subsets the kernel table has.
+    udp = connections(lab, "--proto", "udp")
+    assert len(udp) == 6000 and all(e["protocol"] == "udp" for e in udp)
+    assert len(connections(lab, "--forwarded")) == 2000
+    assert len(connections(lab, "--forward", "web")) == 2000
+    port = connections(lab, "--port", "1024")
+    assert port and all(1024 in (e["original"]["sport"], e["original"]["dport"],
+                                 e["reply"]["sport"], e["reply"]["dport"]) for e in port)
+
+
+def test_a_client_that_does_not_read_gets_a_resync_and_ends_equal_to_the_kernel(
+        lab, ctFill, follow):
+    fill(lab, ctFill, "--count", "2000")
+    f = follow()
+    assert f.waitFor(lambda e: e.get("event") == "end", 10) is not None, f.close()
+    # Now the client reads nothing while the table grows by 150,000 entries as fast as
+    # ct_fill can: the events pile up at the helper far faster than anyone reads them.
+    filler = subprocess.Popen(["ip", "netns", "exec", lab.gw, ctFill, "--start", "2000",
+                               "--count", "150000"], stderr=subprocess.PIPE)
+    # Meanwhile the helper answers other calls.
+    slowest = 0.0
+    while filler.poll() is None:
+        t = time.monotonic()
+        r = lab.busCall("ListForwards", timeout=5)
+        slowest = max(slowest, time.monotonic() - t)
+        assert r["ok"], r
+        time.sleep(0.1)
+    assert filler.wait() == 0, filler.stderr.read().decode()
+    assert slowest < 1.0, f"the helper took {slowest:.2f} s to answer ListForwards under load"
+    # The client reads again: its view becomes the kernel's table.
+    f.settle(quiet=2.0)
+    assert f.resyncs >= 1, "the helper never resynchronized the client that did not read"
+    assert {tupleOf(e) for e in f.view.values()} == conntrackTuples(lab)
+    assert len(f.view) == 152000
+
+
+def test_an_open_stream_keeps_the_helper_from_exiting_idle(lab, follow):
+    lab.stopHelper()
+    helper = subprocess.Popen(["ip", "netns", "exec", lab.gw, lab.helperPath, "--bus",
+                               lab.busAddress, "--state-dir", lab.stateDir, "--idle-timeout", "1"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while lab.helperPid() != helper.pid and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lab.helperPid() == helper.pid, "the helper started by hand did not take the name"
+        f = follow()
+        assert f.waitFor(lambda e: e.get("event") == "end", 5) is not None, f.close()
+        time.sleep(2.5)
+        assert helper.poll() is None, "the helper exited idle with a stream open"
+        f.close()  # the client goes: the stream ends, and the helper may go idle again
+        assert helper.wait(timeout=10) == 0, helper.stderr.read()
+        assert "ended" in helper.stderr.read()
+    finally:
+        if helper.poll() is None:
+            helper.kill()
+            helper.wait()
+    lab.ensureHelper()
