@@ -9,14 +9,17 @@ sockets and the one system bus name of the helper.
 import json
 import subprocess
 import sys
+import tempfile
 
 ALLOWED = {"--socket=wayland", "--socket=fallback-x11", "--socket=x11", "--share=ipc",
            "--system-talk-name=io.github.portico.Helper1"}
 
 
 def main():
-    p = subprocess.run(["flatpak-builder", "--show-manifest", sys.argv[1]], text=True,
-                       capture_output=True)
+    # flatpak-builder makes its state dir even for this; keep it out of the working directory.
+    with tempfile.TemporaryDirectory() as state:
+        p = subprocess.run(["flatpak-builder", "--state-dir", state, "--show-manifest",
+                            sys.argv[1]], text=True, capture_output=True)
     problems = []
     if p.returncode != 0:
         problems.append(f"flatpak-builder --show-manifest failed ({p.returncode})")
