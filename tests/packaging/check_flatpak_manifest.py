@@ -7,6 +7,7 @@ sockets and the one system bus name of the helper.
   check_flatpak_manifest.py MANIFEST"""
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -16,10 +17,11 @@ ALLOWED = {"--socket=wayland", "--socket=fallback-x11", "--socket=x11", "--share
 
 
 def main():
-    # flatpak-builder makes its state dir even for this; keep it out of the working directory.
-    with tempfile.TemporaryDirectory() as state:
-        p = subprocess.run(["flatpak-builder", "--state-dir", state, "--show-manifest",
-                            sys.argv[1]], text=True, capture_output=True)
+    # flatpak-builder makes its state dir (.flatpak-builder) in the working directory even for
+    # this: give it a throwaway one.
+    with tempfile.TemporaryDirectory() as cwd:
+        p = subprocess.run(["flatpak-builder", "--show-manifest", os.path.abspath(sys.argv[1])],
+                           text=True, capture_output=True, cwd=cwd)
     problems = []
     if p.returncode != 0:
         problems.append(f"flatpak-builder --show-manifest failed ({p.returncode})")
