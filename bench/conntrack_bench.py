@@ -185,8 +185,9 @@ def report(table, events, overrun):
     resync = overrun["resync_ms"]
     out += ["", "An overrun for real: the helper started with a 256 KiB event buffer "
             "(PORTICO_CONNTRACK_EVENT_BUFFER), a client following, and the same flood on top of "
-            f"a table of {overrun['snapshot_entries']:,} entries: the helper logged "
-            f"{overrun['overrun_lines']} overruns, the client got {overrun['resyncs']} new "
+            f"a table of {overrun['snapshot_entries']:,} entries: the helper's log has "
+            f"{overrun['overrun_lines']} overrun lines (it logs the first ten and every "
+            f"hundredth), the client got {overrun['resyncs']} new "
             f"snapshots (each from Begin to End: "
             f"{', '.join(f'{v:.0f}' for v in resync) or '-'} ms), and its view ended with "
             f"{overrun['final_entries']:,} entries against {overrun['kernel_entries']:,} in the "

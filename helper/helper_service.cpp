@@ -736,37 +736,6 @@ HelperService::Outcome HelperService::actRuleset(Call &) {
     return Outcome::success({renderRuleset(m_state.forwards)});
 }
 
-// --- issue 5: Diagnose ---
-
-HelperService::Outcome HelperService::prepareDiagnose(Call &call) {
-    call.id = call.message.arguments().at(0).toString();
-    if (call.id.isEmpty())
-        return Outcome::fail(errors::InvalidArgs,
-                             QStringLiteral("Diagnose needs the id of a forward, not an empty "
-                                            "string"));
-    const int index = indexOfId(call.id);
-    if (index < 0)
-        return Outcome::fail(errors::NotFound,
-                             QStringLiteral("no forward has the id '%1'").arg(call.id.left(64)));
-    call.details.insert(QStringLiteral("forward"), m_state.forwards.at(index).name);
-    call.details.insert(QStringLiteral("id"), call.id);
-    return Outcome::success();
-}
-
-HelperService::Outcome HelperService::actDiagnose(Call &call) {
-    // The forward may have gone while polkit was asked.
-    const int index = indexOfId(call.id);
-    if (index < 0)
-        return Outcome::fail(errors::NotFound,
-                             QStringLiteral("no forward has the id '%1'").arg(call.id));
-    const QList<Finding> findings = Diagnosis().run(m_state.forwards.at(index));
-    QList<QVariantMap> list;
-    list.reserve(findings.size());
-    for (const Finding &f : findings)
-        list.append(f.toVariantMap());
-    return Outcome::success({QVariant::fromValue(list)});
-}
-
 // --- issue 4: conntrack ---
 
 HelperService::Outcome HelperService::prepareWatchConnections(Call &call) {
@@ -834,6 +803,37 @@ HelperService::Outcome HelperService::actSetConntrackAccounting(Call &call) {
     qInfo("SetConntrackAccounting from %s: per-connection counters %s",
           qPrintable(call.message.service()), qPrintable(onOff(call.on)));
     return Outcome::success();
+}
+
+// --- issue 5: Diagnose ---
+
+HelperService::Outcome HelperService::prepareDiagnose(Call &call) {
+    call.id = call.message.arguments().at(0).toString();
+    if (call.id.isEmpty())
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("Diagnose needs the id of a forward, not an empty "
+                                            "string"));
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id.left(64)));
+    call.details.insert(QStringLiteral("forward"), m_state.forwards.at(index).name);
+    call.details.insert(QStringLiteral("id"), call.id);
+    return Outcome::success();
+}
+
+HelperService::Outcome HelperService::actDiagnose(Call &call) {
+    // The forward may have gone while polkit was asked.
+    const int index = indexOfId(call.id);
+    if (index < 0)
+        return Outcome::fail(errors::NotFound,
+                             QStringLiteral("no forward has the id '%1'").arg(call.id));
+    const QList<Finding> findings = Diagnosis().run(m_state.forwards.at(index));
+    QList<QVariantMap> list;
+    list.reserve(findings.size());
+    for (const Finding &f : findings)
+        list.append(f.toVariantMap());
+    return Outcome::success({QVariant::fromValue(list)});
 }
 
 // --- the one way a change is made ---

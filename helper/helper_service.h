@@ -75,9 +75,6 @@ private:
     Outcome actSetIpForwarding(Call &call);
     Outcome actGetCounters(Call &call);
     Outcome actRuleset(Call &call);
-    // issue 5: Diagnose
-    Outcome prepareDiagnose(Call &call);
-    Outcome actDiagnose(Call &call);
     // Issue 4: conntrack.
     Outcome prepareWatchConnections(Call &call);
     Outcome actWatchConnections(Call &call);
@@ -86,6 +83,9 @@ private:
     Outcome actGetConntrackAccounting(Call &call);
     Outcome prepareSetConntrackAccounting(Call &call);
     Outcome actSetConntrackAccounting(Call &call);
+    // issue 5: Diagnose
+    Outcome prepareDiagnose(Call &call);
+    Outcome actDiagnose(Call &call);
     // issue 5: the ruleset summary and the packet trace (helper/packet_trace.*)
     Outcome actRulesetSummary(Call &call);
     Outcome prepareStartTrace(Call &call);

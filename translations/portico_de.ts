@@ -146,10 +146,6 @@ Es zählt die Dateien auf, die es kopiert; danach fragt pkexec nach dem Passwort
         <translation>&amp;Datei</translation>
     </message>
     <message>
-        <source>&amp;Forwards</source>
-        <translation>&amp;Weiterleitungen</translation>
-    </message>
-    <message>
         <source>&amp;Help</source>
         <translation>&amp;Hilfe</translation>
     </message>
@@ -553,6 +549,478 @@ Nichts wurde geändert.</translation>
     <message>
         <source>Cannot write %1.</source>
         <translation>%1 kann nicht geschrieben werden.</translation>
+    </message>
+</context>
+<context>
+    <name>portico::DiagnosisDialog</name>
+    <message>
+        <source>&amp;Run a trace</source>
+        <translation>&amp;Trace starten</translation>
+    </message>
+    <message>
+        <source>Check &amp;again</source>
+        <translation>&amp;Erneut prüfen</translation>
+    </message>
+    <message>
+        <source>Why doesn&apos;t &apos;%1&apos; work?</source>
+        <translation>Warum funktioniert „%1“ nicht?</translation>
+    </message>
+    <message>
+        <source>Show in the &amp;diagram</source>
+        <translation>Im &amp;Diagramm zeigen</translation>
+    </message>
+    <message>
+        <source>The trace could not start: %1</source>
+        <translation>Der Trace konnte nicht starten: %1</translation>
+    </message>
+    <message>
+        <source>A trace follows the packets of &apos;%1&apos; through every chain of every table for %2 seconds. Start it, then send traffic to port %3 of this gateway from where the clients are.</source>
+        <translation>Ein Trace verfolgt die Pakete von „%1“ %2 Sekunden lang durch jede Kette jeder Tabelle. Starten Sie ihn und senden Sie dann Verkehr an Port %3 dieses Gateways, von dort, wo die Clients sind.</translation>
+    </message>
+    <message>
+        <source>A trace needs the forward applied and enabled.</source>
+        <translation>Ein Trace braucht eine angewendete und eingeschaltete Weiterleitung.</translation>
+    </message>
+    <message>
+        <source>Checking &apos;%1&apos;…</source>
+        <translation>„%1“ wird geprüft…</translation>
+    </message>
+    <message>
+        <source>The checks could not run: %1</source>
+        <translation>Die Prüfungen konnten nicht laufen: %1</translation>
+    </message>
+    <message>
+        <source>Problems that stop &apos;%1&apos; from working: %2.</source>
+        <translation>Probleme, die „%1“ am Funktionieren hindern: %2.</translation>
+    </message>
+    <message>
+        <source>No problem found; warnings: %1.</source>
+        <translation>Kein Problem gefunden; Warnungen: %1.</translation>
+    </message>
+    <message>
+        <source>Nothing wrong found with &apos;%1&apos;. If it still does not work, run a trace.</source>
+        <translation>An „%1“ wurde nichts Falsches gefunden. Wenn es trotzdem nicht funktioniert, starten Sie einen Trace.</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>Problem</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>Warnung</translation>
+    </message>
+    <message>
+        <source>Fine</source>
+        <translation>In Ordnung</translation>
+    </message>
+    <message>
+        <source>&lt;i&gt;Fix:&lt;/i&gt; %1</source>
+        <translation>&lt;i&gt;Abhilfe:&lt;/i&gt; %1</translation>
+    </message>
+    <message>
+        <source>Fix: %1</source>
+        <translation>Abhilfe: %1</translation>
+    </message>
+    <message>
+        <source>Chain: %1</source>
+        <translation>Kette: %1</translation>
+    </message>
+    <message>
+        <source>The trace shows it: the packet was dropped by %1.</source>
+        <translation>Der Trace zeigt es: Das Paket wurde von %1 verworfen.</translation>
+    </message>
+    <message>
+        <source>That is the chain named above: %1</source>
+        <translation>Das ist die oben genannte Kette: %1</translation>
+    </message>
+    <message>
+        <source>Tracing: no packet dropped so far (seen: %1).</source>
+        <translation>Trace läuft: bisher kein Paket verworfen (gesehen: %1).</translation>
+    </message>
+    <message>
+        <source>Tracing for %1 seconds: send traffic to port %2 of this gateway now.</source>
+        <translation>Trace läuft %1 Sekunden: Senden Sie jetzt Verkehr an Port %2 dieses Gateways.</translation>
+    </message>
+    <message>
+        <source>The trace failed: %1</source>
+        <translation>Der Trace ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>No traced packet was dropped (seen: %1): netfilter lets this forward&apos;s traffic through. Look at the target host and its answers.</source>
+        <translation>Kein verfolgtes Paket wurde verworfen (gesehen: %1): netfilter lässt den Verkehr dieser Weiterleitung durch. Sehen Sie sich den Zielrechner und seine Antworten an.</translation>
+    </message>
+    <message>
+        <source>No packet of &apos;%1&apos; arrived during the trace: the traffic does not reach this gateway, or comes to another address, port or interface than the forward&apos;s.</source>
+        <translation>Während des Traces kam kein Paket von „%1“ an: Der Verkehr erreicht dieses Gateway nicht, oder er kommt an einer anderen Adresse, einem anderen Port oder einer anderen Schnittstelle an als der der Weiterleitung.</translation>
+    </message>
+</context>
+<context>
+    <name>portico::FlowDiagram</name>
+    <message>
+        <source>prerouting</source>
+        <translation>Prerouting</translation>
+    </message>
+    <message>
+        <source>forward</source>
+        <translation>Forward</translation>
+    </message>
+    <message>
+        <source>postrouting</source>
+        <translation>Postrouting</translation>
+    </message>
+    <message>
+        <source>input</source>
+        <translation>Input</translation>
+    </message>
+    <message>
+        <source>output</source>
+        <translation>Output</translation>
+    </message>
+    <message>
+        <source>%1 pkts</source>
+        <translation>%1 Pakete</translation>
+    </message>
+    <message>
+        <source>%1 pkt/s</source>
+        <translation>%1 Pakete/s</translation>
+    </message>
+    <message>
+        <source>Chain flow diagram</source>
+        <translation>Diagramm des Kettenflusses</translation>
+    </message>
+    <message>
+        <source>out</source>
+        <translation>hinaus</translation>
+    </message>
+    <message>
+        <source>in</source>
+        <translation>herein</translation>
+    </message>
+    <message>
+        <source>routing
+decision</source>
+        <translation>Routing-
+Entscheidung</translation>
+    </message>
+    <message>
+        <source>local process</source>
+        <translation>lokaler Prozess</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; (table %2 %3)</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; (Tabelle %2 %3)</translation>
+    </message>
+    <message>
+        <source>Hook %1, priority %2, type %3</source>
+        <translation>Hook %1, Priorität %2, Typ %3</translation>
+    </message>
+    <message>
+        <source>Policy: &lt;b&gt;drop&lt;/b&gt;: a packet no rule accepts is dropped</source>
+        <translation>Policy: &lt;b&gt;drop&lt;/b&gt;: Ein Paket, das keine Regel annimmt, wird verworfen</translation>
+    </message>
+    <message>
+        <source>Policy: accept</source>
+        <translation>Policy: accept</translation>
+    </message>
+    <message>
+        <source>%1 rules, %2 of them drop or reject, %3 translate addresses</source>
+        <translation>%1 Regeln, davon %2 mit drop oder reject, %3 übersetzen Adressen</translation>
+    </message>
+    <message>
+        <source>Counters: %1, %2</source>
+        <translation>Zähler: %1, %2</translation>
+    </message>
+    <message>
+        <source>Counters: none (no rule of this chain counts)</source>
+        <translation>Zähler: keine (keine Regel dieser Kette zählt)</translation>
+    </message>
+    <message>
+        <source>Now: %1, %2/s</source>
+        <translation>Jetzt: %1, %2/s</translation>
+    </message>
+    <message>
+        <source>This chain belongs to another program; Portico only reads it.</source>
+        <translation>Diese Kette gehört einem anderen Programm; Portico liest sie nur.</translation>
+    </message>
+    <message>
+        <source>For &apos;%1&apos;: %2</source>
+        <translation>Für „%1“: %2</translation>
+    </message>
+    <message>
+        <source>ours</source>
+        <translation>unsere</translation>
+    </message>
+    <message>
+        <source>%1 · %2 · prio %3</source>
+        <translation>%1 · %2 · Prio %3</translation>
+    </message>
+    <message>
+        <source>policy drop</source>
+        <translation>Policy drop</translation>
+    </message>
+    <message>
+        <source>drop rules: %1</source>
+        <translation>Drop-Regeln: %1</translation>
+    </message>
+    <message>
+        <source>✕ packet dropped here</source>
+        <translation>✕ Paket hier verworfen</translation>
+    </message>
+    <message>
+        <source>✕ dropped in %1</source>
+        <translation>✕ verworfen in %1</translation>
+    </message>
+    <message>
+        <source>Traced packet %1 of &apos;%2&apos; was dropped by %3.</source>
+        <translation>Verfolgtes Paket %1 von „%2“ wurde von %3 verworfen.</translation>
+    </message>
+    <message>
+        <source>Traced packet %1 of &apos;%2&apos;, on its way through the chains.</source>
+        <translation>Verfolgtes Paket %1 von „%2“ auf seinem Weg durch die Ketten.</translation>
+    </message>
+    <message>
+        <source>Path of &apos;%1&apos;: %2</source>
+        <translation>Weg von „%1“: %2</translation>
+    </message>
+    <message>
+        <source>Waiting for the ruleset summary from the helper…</source>
+        <translation>Warten auf die Übersicht des Regelwerks vom Hilfsdienst…</translation>
+    </message>
+    <message>
+        <source>Every base chain of every table, in the order a packet meets them. Select a forward to see its path.</source>
+        <translation>Jede Basiskette jeder Tabelle, in der Reihenfolge, in der ein Paket sie durchläuft. Wählen Sie eine Weiterleitung, um ihren Weg zu sehen.</translation>
+    </message>
+    <message>
+        <source>no chain: accepted</source>
+        <translation>keine Kette: angenommen</translation>
+    </message>
+    <message>
+        <source>Portico&apos;s own chain</source>
+        <translation>Porticos eigene Kette</translation>
+    </message>
+    <message>
+        <source>has drop or reject rules</source>
+        <translation>hat Regeln mit drop oder reject</translation>
+    </message>
+    <message>
+        <source>on the forward&apos;s path, or where the traced packet went</source>
+        <translation>auf dem Weg der Weiterleitung oder des verfolgten Pakets</translation>
+    </message>
+    <message>
+        <source>Edges widen and move with the packet rate.</source>
+        <translation>Kanten werden mit der Paketrate breiter und bewegen sich.</translation>
+    </message>
+    <message>
+        <source>Not on the IP path: %1</source>
+        <translation>Nicht auf dem IP-Weg: %1</translation>
+    </message>
+    <message>
+        <source>Portico chain flow</source>
+        <translation>Portico-Kettenfluss</translation>
+    </message>
+    <message>
+        <source>This chain is Portico&apos;s own; Portico counts per forward (the Hits column), not per chain.</source>
+        <translation>Diese Kette gehört Portico; Portico zählt je Weiterleitung (Spalte „Treffer“), nicht je Kette.</translation>
+    </message>
+    <message>
+        <source>trace</source>
+        <translation>Trace</translation>
+    </message>
+    <message>
+        <source>no rule counters</source>
+        <translation>keine Regelzähler</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos;: %2</source>
+        <translation>„%1“: %2</translation>
+    </message>
+</context>
+<context>
+    <name>portico::FlowModel</name>
+    <message>
+        <source>redirect</source>
+        <translation>Umleitung</translation>
+    </message>
+    <message>
+        <source>DNAT</source>
+        <translation>DNAT</translation>
+    </message>
+    <message>
+        <source>hairpin mark</source>
+        <translation>Hairpin-Markierung</translation>
+    </message>
+    <message>
+        <source>accept</source>
+        <translation>annehmen</translation>
+    </message>
+    <message>
+        <source>count</source>
+        <translation>zählen</translation>
+    </message>
+    <message>
+        <source>masquerade</source>
+        <translation>Masquerade</translation>
+    </message>
+    <message>
+        <source>masquerade (hairpin)</source>
+        <translation>Masquerade (Hairpin)</translation>
+    </message>
+    <message>
+        <source>not a JSON object: %1</source>
+        <translation>kein JSON-Objekt: %1</translation>
+    </message>
+    <message>
+        <source>a trace line without packet or chain</source>
+        <translation>eine Trace-Zeile ohne Paket oder Kette</translation>
+    </message>
+</context>
+<context>
+    <name>portico::FlowView</name>
+    <message>
+        <source> · policy %1</source>
+        <translation> · Policy %1</translation>
+    </message>
+    <message>
+        <source> · return</source>
+        <translation> · Rückkehr</translation>
+    </message>
+    <message>
+        <source> · rule %1: %2</source>
+        <translation> · Regel %1: %2</translation>
+    </message>
+    <message>
+        <source>&amp;Trace this forward</source>
+        <translation>Diese Weiterleitung &amp;verfolgen</translation>
+    </message>
+    <message>
+        <source>&amp;Stop trace</source>
+        <translation>Trace &amp;beenden</translation>
+    </message>
+    <message>
+        <source>&amp;Why doesn&apos;t this work?</source>
+        <translation>&amp;Warum funktioniert das nicht?</translation>
+    </message>
+    <message>
+        <source>E&amp;xport image…</source>
+        <translation>Bild e&amp;xportieren…</translation>
+    </message>
+    <message>
+        <source>Follow this forward&apos;s packets through every chain for %1 seconds; then send traffic to it.</source>
+        <translation>Die Pakete dieser Weiterleitung %1 Sekunden lang durch jede Kette verfolgen; senden Sie dann Verkehr an sie.</translation>
+    </message>
+    <message>
+        <source>Check the usual reasons why a forward carries no traffic</source>
+        <translation>Die üblichen Gründe prüfen, warum eine Weiterleitung keinen Verkehr durchlässt</translation>
+    </message>
+    <message>
+        <source>Save the diagram as a PNG or SVG image</source>
+        <translation>Das Diagramm als PNG- oder SVG-Bild speichern</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Traced packets&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Verfolgte Pakete&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>the helper did not end the trace in time</source>
+        <translation>der Hilfsdienst hat den Trace nicht rechtzeitig beendet</translation>
+    </message>
+    <message>
+        <source>The chains cannot be shown: %1</source>
+        <translation>Die Ketten können nicht angezeigt werden: %1</translation>
+    </message>
+    <message>
+        <source>Base chains: %1, of other programs: %2 · ruleset generation %3</source>
+        <translation>Basisketten: %1, davon von anderen Programmen: %2 · Generation des Regelwerks %3</translation>
+    </message>
+    <message>
+        <source>Select one forward in the Forwards tab to see its path.</source>
+        <translation>Wählen Sie im Reiter „Weiterleitungen“ eine Weiterleitung, um ihren Weg zu sehen.</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is not applied yet: press Apply to trace it.</source>
+        <translation>„%1“ ist noch nicht angewendet: Drücken Sie „Anwenden“, um sie zu verfolgen.</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is disabled: enable it to trace it.</source>
+        <translation>„%1“ ist ausgeschaltet: Schalten Sie sie ein, um sie zu verfolgen.</translation>
+    </message>
+    <message>
+        <source>Forward &apos;%1&apos;</source>
+        <translation>Weiterleitung „%1“</translation>
+    </message>
+    <message>
+        <source>&amp;Trace &apos;%1&apos;</source>
+        <translation>„%1“ &amp;verfolgen</translation>
+    </message>
+    <message>
+        <source>the helper closed the trace without saying why</source>
+        <translation>der Hilfsdienst hat den Trace ohne Begründung geschlossen</translation>
+    </message>
+    <message>
+        <source>Starting the trace of &apos;%1&apos;…</source>
+        <translation>Trace von „%1“ wird gestartet…</translation>
+    </message>
+    <message>
+        <source>The trace could not be stopped: %1</source>
+        <translation>Der Trace konnte nicht beendet werden: %1</translation>
+    </message>
+    <message>
+        <source>Packet %1: dropped by %2</source>
+        <translation>Paket %1: verworfen von %2</translation>
+    </message>
+    <message>
+        <source>Packet %1: not dropped (chains: %2)</source>
+        <translation>Paket %1: nicht verworfen (Ketten: %2)</translation>
+    </message>
+    <message>
+        <source>
+in: %1, out: %2</source>
+        <translation>
+herein: %1, hinaus: %2</translation>
+    </message>
+    <message>
+        <source>-</source>
+        <translation>–</translation>
+    </message>
+    <message>
+        <source>No trace yet. Select a forward, press Trace, then send traffic to it.</source>
+        <translation>Noch kein Trace. Wählen Sie eine Weiterleitung, drücken Sie „Verfolgen“ und senden Sie dann Verkehr an sie.</translation>
+    </message>
+    <message>
+        <source>Tracing &apos;%1&apos;: send traffic to it now. Packets so far: %2.</source>
+        <translation>Trace von „%1“ läuft: Senden Sie jetzt Verkehr an sie. Pakete bisher: %2.</translation>
+    </message>
+    <message>
+        <source>The trace of &apos;%1&apos; failed: %2</source>
+        <translation>Der Trace von „%1“ ist fehlgeschlagen: %2</translation>
+    </message>
+    <message>
+        <source>The trace of &apos;%1&apos; ended. Packets: %2.</source>
+        <translation>Der Trace von „%1“ ist beendet. Pakete: %2.</translation>
+    </message>
+    <message>
+        <source>Dropped: %1, the last by %2.</source>
+        <translation>Verworfen: %1, das letzte von %2.</translation>
+    </message>
+    <message>
+        <source>Saved the diagram to %1.</source>
+        <translation>Das Diagramm wurde in %1 gespeichert.</translation>
+    </message>
+    <message>
+        <source>Could not save the diagram to %1.</source>
+        <translation>Das Diagramm konnte nicht in %1 gespeichert werden.</translation>
+    </message>
+    <message>
+        <source>Export the diagram</source>
+        <translation>Das Diagramm exportieren</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png);;SVG image (*.svg)</source>
+        <translation>PNG-Bild (*.png);;SVG-Bild (*.svg)</translation>
+    </message>
+    <message>
+        <source>%1. %2 · %3 %4</source>
+        <translation>%1. %2 · %3 %4</translation>
     </message>
 </context>
 <context>
@@ -1172,6 +1640,18 @@ Es wurde nichts geändert.</translation>
     <message>
         <source>Show &amp;connections</source>
         <translation>&amp;Verbindungen zeigen</translation>
+    </message>
+    <message>
+        <source>Chain &amp;flow</source>
+        <translation>&amp;Kettenfluss</translation>
+    </message>
+    <message>
+        <source>&amp;Why doesn&apos;t this work?</source>
+        <translation>&amp;Warum funktioniert das nicht?</translation>
+    </message>
+    <message>
+        <source>Check the usual reasons why the selected forward carries no traffic</source>
+        <translation>Die üblichen Gründe prüfen, warum die gewählte Weiterleitung keinen Verkehr durchlässt</translation>
     </message>
 </context>
 <context>

@@ -32,10 +32,10 @@ constexpr CommandInfo commands[] = {
     {Command::Export, "export"},
     {Command::Import, "import"},
     {Command::Watch, "watch"},
-    {Command::Diagnose, "diagnose"}, // issue 5
     {Command::Connections, "connections"},
     {Command::Kill, "kill"},
     {Command::Accounting, "accounting"},
+    {Command::Diagnose, "diagnose"}, // issue 5
     // issue 5
     {Command::Chains, "chains"},
     {Command::Trace, "trace"},
@@ -57,7 +57,7 @@ bool isForwardCommand(Command c) {
 
 bool takesJson(Command c) {
     return c == Command::List || c == Command::Show || c == Command::Counters ||
-           c == Command::Diagnose || c == Command::Connections || c == Command::Chains ||
+           c == Command::Connections || c == Command::Diagnose || c == Command::Chains ||
            c == Command::Trace;
 }
 
@@ -648,12 +648,12 @@ QString usage(Command c) {
                "  export [FILE]              all forwards as JSON, to FILE or standard output\n"
                "  import FILE                replace all forwards with those in FILE, atomically\n"
                "  watch [--count N]          print the generation each time the forwards change\n"
-               "  diagnose NAME|ID [--trace N] [--json]\n"
-               "                             why a forward does not work, and how to fix it\n"
                "  connections [--json] [--follow] [FILTER]\n"
                "                             the connections through this host (conntrack)\n"
                "  kill FILTER | --id N...    end the connections that match\n"
                "  accounting [on|off]        per-connection packet and byte counters\n"
+               "  diagnose NAME|ID [--trace N] [--json]\n"
+               "                             why a forward does not work, and how to fix it\n"
                "  chains [--json]            every table's base chains, by hook and priority\n"
                "  trace NAME|ID [--seconds N] [--json]\n"
                "                             the path of one forward's packets through the chains\n"
@@ -729,19 +729,6 @@ QString usage(Command c) {
         return u"Usage: porticoctl watch [--count N]\n\nPrints \"generation N\" each time the "
                "forwards change (the helper's ForwardsChanged\nsignal), until interrupted or "
                "after N changes.\n"_s;
-    case Command::Diagnose:
-        return u"Usage: porticoctl diagnose NAME|ID [--trace N] [--json]\n\nChecks why a forward "
-               "may not "
-               "work: IP forwarding, routes, the return path, hairpin,\nrp_filter, loopback "
-               "services, other tables' chains that drop or DNAT its traffic, and\nlocal "
-               "services on its ports. Prints the problems first, then the warnings, then the\n"
-               "checks that passed, each with how to fix it. --json prints {\"forward\": NAME, "
-               "\"id\": ID,\n\"problems\": N, \"warnings\": N, \"findings\": [{\"check\", "
-               "\"severity\", \"message\", \"fix\",\n\"chain\"}...]}.\n\n--trace N then traces the "
-               "forward for N seconds (1-60): send traffic to it\nmeanwhile, and each packet's "
-               "fate is reported: which chain dropped it, or that it\npassed (with --json as "
-               "\"trace_result\").\n\nExit status: 0 when no problem was found (warnings "
-               "allowed), 1 when one was\n(or when the trace saw a packet dropped).\n"_s;
     case Command::Connections:
     case Command::Kill: {
         const QString filter =
@@ -768,6 +755,19 @@ QString usage(Command c) {
         return u"Usage: porticoctl accounting [on|off]\n\nShows or switches per-connection "
                "packet and byte counters (net.netfilter.\nnf_conntrack_acct). They count "
                "connections that start after they are on.\n"_s;
+    case Command::Diagnose:
+        return u"Usage: porticoctl diagnose NAME|ID [--trace N] [--json]\n\nChecks why a forward "
+               "may not "
+               "work: IP forwarding, routes, the return path, hairpin,\nrp_filter, loopback "
+               "services, other tables' chains that drop or DNAT its traffic, and\nlocal "
+               "services on its ports. Prints the problems first, then the warnings, then the\n"
+               "checks that passed, each with how to fix it. --json prints {\"forward\": NAME, "
+               "\"id\": ID,\n\"problems\": N, \"warnings\": N, \"findings\": [{\"check\", "
+               "\"severity\", \"message\", \"fix\",\n\"chain\"}...]}.\n\n--trace N then traces the "
+               "forward for N seconds (1-60): send traffic to it\nmeanwhile, and each packet's "
+               "fate is reported: which chain dropped it, or that it\npassed (with --json as "
+               "\"trace_result\").\n\nExit status: 0 when no problem was found (warnings "
+               "allowed), 1 when one was\n(or when the trace saw a packet dropped).\n"_s;
     case Command::Chains:
         return u"Usage: porticoctl chains [--json]\n\nLists the base chains of every nftables "
                "table (Portico's, firewalld's, Docker's, ...)\nby hook, in the order the kernel "

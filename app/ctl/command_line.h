@@ -27,11 +27,11 @@ enum class Command {
     Export,
     Import,
     Watch,
-    Diagnose, // issue 5
     // Issue 4: conntrack.
     Connections,
     Kill,
     Accounting,
+    Diagnose, // issue 5
     // issue 5
     Chains,
     Trace,

@@ -146,14 +146,14 @@ int CommandRunner::run(const Invocation &inv) {
         return importForwards(inv);
     case Command::Watch:
         return watch(inv);
-    case Command::Diagnose:
-        return diagnose(inv);
     case Command::Connections:
         return connections(inv);
     case Command::Kill:
         return kill(inv);
     case Command::Accounting:
         return accounting(inv);
+    case Command::Diagnose:
+        return diagnose(inv);
     case Command::Chains:
         return chains(inv);
     case Command::Trace:

@@ -32,16 +32,16 @@ private:
     int exportForwards(const Invocation &inv);
     int importForwards(const Invocation &inv);
     int watch(const Invocation &inv);
-    int diagnose(const Invocation &inv); // issue 5
-    // diagnose --trace: traces the forward and reports each packet's fate; false on a drop.
-    bool traceForDiagnosis(const Forward &f, int seconds, bool json, QJsonObject *result,
-                           int *exitCode);
     // Issue 4: conntrack.
     int connections(const Invocation &inv);
     int kill(const Invocation &inv);
     int accounting(const Invocation &inv);
     // The bus filter of connections/kill; resolves --forward by name. False: printed, *exitCode.
     bool connectionFilter(const Invocation &inv, QVariantMap *filter, int *exitCode);
+    int diagnose(const Invocation &inv); // issue 5
+    // diagnose --trace: traces the forward and reports each packet's fate; false on a drop.
+    bool traceForDiagnosis(const Forward &f, int seconds, bool json, QJsonObject *result,
+                           int *exitCode);
     // issue 5
     int chains(const Invocation &inv);
     int trace(const Invocation &inv);

@@ -5,7 +5,10 @@
 #include "ui_main_window.h"
 
 #include "connections_view.h"
+#include "diagnosis_dialog.h"
 #include "errors.h"
+#include "flow_model.h"
+#include "flow_view.h"
 #include "forward_dialog.h"
 #include "forward_list_decoder.h"
 #include "forward_table_model.h"
@@ -94,6 +97,7 @@ MainWindow::MainWindow(const QString &busAddress, QWidget *parent)
 
     statusBar()->addPermanentWidget(m_statusLabel);
     setupActions();
+    setupFlow();
 
     // The Connections tab (issue 4): its stream opens when the tab is first shown. A forward's
     // "Show connections" filters it on that forward; a connection's double-click comes back.
@@ -824,6 +828,7 @@ void MainWindow::about() {
 }
 
 void MainWindow::updateActions() {
+    updateFlowSelection();
     const int selected = int(m_ui->forwardView->selectionModel()->selectedRows().size());
     const bool table = showingTable();
     const bool pending = m_model->hasPendingChanges();
@@ -877,6 +882,58 @@ void MainWindow::closeEvent(QCloseEvent *event) {
     settings.setValue(QStringLiteral("window/header"),
                       m_ui->forwardView->horizontalHeader()->saveState());
     event->accept();
+}
+
+// --- the chain-flow tab and the diagnosis (issue 5) ----------------------------------------
+
+void MainWindow::setupFlow() {
+    m_flowView = new FlowView(m_client, this);
+    m_ui->views->addTab(m_flowView, tr("Chain &flow"));
+    m_diagnoseAction = new QAction(style()->standardIcon(QStyle::SP_MessageBoxQuestion),
+                                   tr("&Why doesn't this work?"), this);
+    m_diagnoseAction->setObjectName(QStringLiteral("actionDiagnose"));
+    m_diagnoseAction->setToolTip(tr("Check the usual reasons why the selected forward carries no "
+                                    "traffic"));
+    m_ui->mainToolBar->addSeparator();
+    m_ui->mainToolBar->addAction(m_diagnoseAction);
+    m_ui->menuEdit->addAction(m_diagnoseAction);
+    m_ui->forwardView->addAction(m_diagnoseAction);
+    connect(m_diagnoseAction, &QAction::triggered, this, &MainWindow::diagnoseSelected);
+    connect(m_flowView, &FlowView::diagnoseRequested, this, &MainWindow::diagnoseSelected);
+    connect(this, &MainWindow::countersUpdated, this, &MainWindow::updateFlowSelection);
+}
+
+void MainWindow::updateFlowSelection() {
+    if (!m_flowView)
+        return;
+    QString key;
+    const int row = singleSelectedRow(&key);
+    std::optional<Forward> f;
+    if (row >= 0) {
+        const auto &r = m_model->rowAt(row);
+        // The kernel has the applied form; a pending add has no id yet, so it cannot be traced.
+        f = r.applied ? *r.applied : r.forward;
+    }
+    if (f != m_flowView->forward())
+        m_flowView->setForward(f);
+    if (row >= 0) {
+        const auto &r = m_model->rowAt(row);
+        m_flowView->model()->setForwardCounters(r.hasCounters, r.counters.packets, r.counters.bytes,
+                                                r.packetRate);
+    }
+    if (m_diagnoseAction)
+        m_diagnoseAction->setEnabled(showingTable() && f && !f->id.isEmpty());
+}
+
+void MainWindow::diagnoseSelected() {
+    const std::optional<Forward> f = m_flowView->forward();
+    if (!f || f->id.isEmpty())
+        return;
+    auto *dialog = new DiagnosisDialog(m_flowView, *f, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &DiagnosisDialog::showDiagramRequested, this,
+            [this] { m_ui->views->setCurrentWidget(m_flowView); });
+    dialog->open();
 }
 
 } // namespace portico

@@ -26,6 +26,7 @@ namespace portico {
 class ForwardTableModel;
 class ForwardDialog;
 class ConnectionsView;
+class FlowView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -54,6 +55,10 @@ public:
     // The Connections tab (issue 4).
     ConnectionsView *connectionsView() const { return m_connections; }
 
+    // The chain-flow tab and the diagnosis of the selected forward (issue 5).
+    FlowView *flowView() const { return m_flowView; }
+    QAction *diagnoseAction() const { return m_diagnoseAction; }
+
 public slots:
     void reload();
     void apply();
@@ -66,6 +71,7 @@ public slots:
     void importForwards();
     void exportForwards();
     void about();
+    void diagnoseSelected();
 
 signals:
     // For tests and the status bar: each finished round trip.
@@ -102,6 +108,8 @@ private:
     void updateStatus();
     void openDialog(const Forward &f, const QString &key, bool isNew);
     qsizetype workingIndexOf(const QString &key) const;
+    void setupFlow();
+    void updateFlowSelection();
 
     std::unique_ptr<Ui::MainWindow> m_ui;
     HelperClient *m_client;
@@ -124,6 +132,8 @@ private:
     bool m_countersDenied = false;
     std::optional<IpForwarding> m_forwarding;
     ConnectionsView *m_connections = nullptr;
+    FlowView *m_flowView = nullptr;
+    QAction *m_diagnoseAction = nullptr;
 };
 
 } // namespace portico

@@ -54,6 +54,15 @@ class Driver:
         if op == "http":
             ns = lab.ns[req.get("ns", "wan")]
             return lab.http_get(ns, req["url"], source=req.get("source"))
+        if op == "nft":
+            # nft in the gateway, for tables of "other programs" (test_flow_gui): a script
+            # (nft -f) or one command's arguments.
+            if "script" in req:
+                path = os.path.join(lab.rundir, "gui-nft.nft")
+                with open(path, "w") as f:
+                    f.write(req["script"])
+                return lab.nft(lab.gw, "-f", path, check=req.get("check", True))
+            return lab.nft(lab.gw, *req["args"], check=req.get("check", True))
         if op == "ctl":
             p = lab.ctl(*req["args"])
             return {"rc": p.returncode, "stdout": p.stdout, "stderr": p.stderr}
