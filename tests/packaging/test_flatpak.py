@@ -36,7 +36,7 @@ BRANCH = "12"
 # What the SDK needs to build the GUI, and what the platform needs to run it (a runtime made
 # this way serves as both). dbus-bin gives the test dbus-send inside the sandbox.
 PACKAGES = ["cmake", "ninja-build", "g++", "pkg-config", "qt6-base-dev", "qt6-base-dev-tools",
-            "qt6-tools-dev", "qt6-tools-dev-tools", "qt6-l10n-tools", "libqt6svg6", "dbus-bin",
+            "qt6-tools-dev", "qt6-tools-dev-tools", "qt6-l10n-tools", "qt6-svg-dev", "dbus-bin",
             # flatpak-builder's own tools, as in the KDE SDK: appstream-compose (flatpak-builder
             # 1.2) for the app's AppStream data, with gdk-pixbuf's SVG loader for the icon.
             "appstream-util", "librsvg2-common"]
