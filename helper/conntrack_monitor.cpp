@@ -158,10 +158,19 @@ ConntrackMonitor::~ConntrackMonitor() {
     closeEvents();
 }
 
-void ConntrackMonitor::setForwards(const QList<Forward> &forwards) {
+void ConntrackMonitor::setForwards(const QList<Forward> *forwards) {
+    m_forwards = forwards;
+    m_forwardsStale = true;
+}
+
+void ConntrackMonitor::refreshForwards() const {
+    if (!m_forwardsStale)
+        return;
+    m_forwardsStale = false;
     QJsonArray list;
     QSet<quint32> marks;
-    for (const Forward &f : forwards) {
+    static const QList<Forward> none;
+    for (const Forward &f : m_forwards ? *m_forwards : none) {
         const quint32 mark = f.mark();
         if (!mark)
             continue;
@@ -170,11 +179,15 @@ void ConntrackMonitor::setForwards(const QList<Forward> &forwards) {
                                 {QStringLiteral("id"), f.id},
                                 {QStringLiteral("name"), f.name}});
     }
-    const QByteArray json = QJsonDocument(list).toJson(QJsonDocument::Compact);
-    if (json == m_forwardsJson)
-        return;
-    m_forwardsJson = json;
+    m_forwardsJson = QJsonDocument(list).toJson(QJsonDocument::Compact);
     m_forwardMarks = marks;
+}
+
+void ConntrackMonitor::sendForwardsIfChanged() {
+    refreshForwards();
+    if (m_forwardsJson == m_sentForwardsJson)
+        return;
+    m_sentForwardsJson = m_forwardsJson;
     for (auto &s : m_streams) {
         if (s->dead)
             continue;
@@ -211,6 +224,7 @@ QString ConntrackMonitor::watch(int pipeFd, const QString &client,
     // Fewer, larger writes; the default 64 KiB holds a few hundred records only.
     fcntl(fd, F_SETPIPE_SZ, pipeSize);
 
+    sendForwardsIfChanged(); // to the streams already open, before this one joins them
     auto stream = std::make_unique<Stream>();
     Stream *s = stream.get();
     s->serial = m_nextSerial++;
@@ -243,6 +257,7 @@ QString ConntrackMonitor::watch(int pipeFd, const QString &client,
 }
 
 QString ConntrackMonitor::kill(const conntrack::Filter &filter, quint32 *killed) const {
+    refreshForwards();
     return conntrack::killMatching(
         filter, m_forwardMarks, [this](const EntryRecord &record) { return streamIdOf(record); },
         killed);
@@ -425,6 +440,7 @@ quint32 ConntrackMonitor::streamIdOf(const EntryRecord &record) const {
 }
 
 void ConntrackMonitor::dispatch(const EntryRecord &record, bool destroyed) {
+    refreshForwards(); // the marks the filters use (cheap when nothing changed)
     for (auto &sp : m_streams) {
         Stream *s = sp.get();
         // A stream waiting for its snapshot gets everything from that snapshot.
@@ -444,6 +460,7 @@ void ConntrackMonitor::dispatch(const EntryRecord &record, bool destroyed) {
 }
 
 void ConntrackMonitor::tick() {
+    sendForwardsIfChanged();
     for (auto &sp : m_streams) {
         Stream *s = sp.get();
         if (s->dead)
@@ -575,6 +592,7 @@ void ConntrackMonitor::startDump(Stream *s) {
 }
 
 void ConntrackMonitor::readDump(Stream *s) {
+    refreshForwards();
     if (s->dead || !s->dump)
         return;
     static thread_local std::vector<char> buf(1 << 17);

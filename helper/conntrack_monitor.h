@@ -39,8 +39,13 @@ public:
                      QObject *parent = nullptr);
     ~ConntrackMonitor() override;
 
-    // The forwards that marks belong to. Sent to every stream as a Forwards frame when changed.
-    void setForwards(const QList<Forward> &forwards);
+    // The forwards that marks belong to, sent to every stream as a Forwards frame when changed.
+    // Where they are read from: the helper's own state, which outlives the monitor.
+    // The monitor keeps a pointer, not a copy: a shared copy would make the helper's next
+    // in-place edit of the list copy all of it (milliseconds at 100,000 forwards).
+    void setForwards(const QList<Forward> *forwards);
+    // The forwards changed: the mark set and the Forwards frame are made again when needed.
+    void forwardsChanged() { m_forwardsStale = true; }
 
     // Starts a stream to the write end of a pipe (the monitor keeps its own duplicate) for the
     // bus name `client`. Returns an empty string or an error sentence.
@@ -76,6 +81,8 @@ private:
     void appendText(Stream *s, ctstream::FrameType type, const QByteArray &text);
     void appendHello(Stream *s);
     void appendForwards(Stream *s);
+    void refreshForwards() const;
+    void sendForwardsIfChanged();
     void flushPending(Stream *s);
     void writeOut(Stream *s);
     void onWritable(Stream *s);
@@ -100,8 +107,13 @@ private:
     quint64 m_overruns = 0;
     QTimer m_tick;
 
-    QByteArray m_forwardsJson;
-    QSet<quint32> m_forwardMarks;
+    // The forwards (see setForwards()); the JSON of the Forwards frame and the marks of our
+    // forwards are derived from them on demand (refreshForwards()).
+    const QList<Forward> *m_forwards = nullptr;
+    mutable bool m_forwardsStale = false;
+    mutable QByteArray m_forwardsJson;
+    mutable QSet<quint32> m_forwardMarks;
+    QByteArray m_sentForwardsJson; // what the open streams last got
     // Every entry a stream was told about, by the id it went out with: which flow has that id
     // (a hash of its original tuple) and when the helper first saw it. Kept while a stream is
     // open. And the few flows whose kernel id another live flow had first: tuple hash -> the

@@ -190,7 +190,7 @@ bool HelperService::init(const SavedState &state, const QString &loadReport, QSt
     m_state = state;
     m_claims.rebuild(m_state.forwards);
     m_pendingReport = loadReport;
-    m_conntrack->setForwards(m_state.forwards);
+    m_conntrack->setForwards(&m_state.forwards);
 
     QFile file(QStringLiteral(":/portico/io.github.portico.Helper1.xml"));
     if (!file.open(QIODevice::ReadOnly)) {
@@ -1076,7 +1076,7 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
         m_pendingReport.clear();
         notices->append(forwardingNotices);
     }
-    m_conntrack->setForwards(forwards);
+    m_conntrack->forwardsChanged();
     // issue 5: a change that wrote our table whole took the trace chains with it.
     for (PacketTrace *t : std::as_const(m_traces))
         t->tableRewritten();

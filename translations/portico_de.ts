@@ -130,6 +130,10 @@ Es zählt die Dateien auf, die es kopiert; danach fragt pkexec nach dem Passwort
         <translation>&amp;Weiterleitungen</translation>
     </message>
     <message>
+        <source>For&amp;wards</source>
+        <translation>W&amp;eiterleitungen</translation>
+    </message>
+    <message>
         <source>Filter forwards (name, address, port, …)</source>
         <translation>Weiterleitungen filtern (Name, Adresse, Port, …)</translation>
     </message>
@@ -1642,7 +1646,7 @@ Es wurde nichts geändert.</translation>
         <translation>&amp;Verbindungen zeigen</translation>
     </message>
     <message>
-        <source>Chain &amp;flow</source>
+        <source>Chain f&amp;low</source>
         <translation>&amp;Kettenfluss</translation>
     </message>
     <message>

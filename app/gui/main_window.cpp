@@ -888,7 +888,7 @@ void MainWindow::closeEvent(QCloseEvent *event) {
 
 void MainWindow::setupFlow() {
     m_flowView = new FlowView(m_client, this);
-    m_ui->views->addTab(m_flowView, tr("Chain &flow"));
+    m_ui->views->addTab(m_flowView, tr("Chain f&low"));
     m_diagnoseAction = new QAction(style()->standardIcon(QStyle::SP_MessageBoxQuestion),
                                    tr("&Why doesn't this work?"), this);
     m_diagnoseAction->setObjectName(QStringLiteral("actionDiagnose"));
