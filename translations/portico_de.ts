@@ -101,6 +101,21 @@
     </message>
 </context>
 <context>
+    <name>HelperInstallHint</name>
+    <message>
+        <source>This AppImage carries the helper. To install it on this computer, run in a terminal:
+
+    &quot;%1&quot; install-helper
+
+It lists the files it copies, then pkexec asks for an administrator&apos;s password.</source>
+        <translation>Dieses AppImage bringt den Hilfsdienst mit. Um ihn auf diesem Computer zu installieren, führen Sie in einem Terminal aus:
+
+    &quot;%1&quot; install-helper
+
+Es zählt die Dateien auf, die es kopiert; danach fragt pkexec nach dem Passwort eines Administrators.</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Portico</source>

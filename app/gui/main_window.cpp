@@ -12,6 +12,7 @@
 #include "forward_dialog.h"
 #include "forward_list_decoder.h"
 #include "forward_table_model.h"
+#include "helper_install_hint.h"
 #include "serialization.h"
 #include "validation.h"
 
@@ -317,6 +318,8 @@ void MainWindow::showHelperError(const HelperError &e) {
                       "In a Flatpak, the helper must still be installed on the host: a sandboxed "
                       "app cannot bring a system service. Then press Try again.\n\nDetails: %2")
                        .arg(busText(), e.message);
+            if (const QString hint = helperInstallHint(); !hint.isEmpty())
+                text += QStringLiteral("\n\n") + hint;
         }
         break;
     case HelperError::Kind::NoBus:
