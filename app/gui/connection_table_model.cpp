@@ -5,6 +5,8 @@
 // one remove.
 #include "connection_table_model.h"
 
+#include "forward_table_model.h"
+
 #include <QBitArray>
 #include <QDateTime>
 #include <QHostAddress>
@@ -391,16 +393,7 @@ QString ConnectionTableModel::flagsText(quint32 status) {
 }
 
 QString ConnectionTableModel::formatBytes(quint64 bytes) {
-    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = double(bytes);
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        ++u;
-    }
-    if (u == 0)
-        return QStringLiteral("%1 B").arg(bytes);
-    return QStringLiteral("%1 %2").arg(v, 0, 'f', 1).arg(QLatin1StringView(units[u]));
+    return ForwardTableModel::formatBytes(bytes); // one way to write a size in the app
 }
 
 QString ConnectionTableModel::formatDuration(qint64 s) {
