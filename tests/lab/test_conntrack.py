@@ -220,7 +220,9 @@ def test_kill_by_id_and_by_filter(lab):
     p = lab.ctl("kill", "--forward", "web")
     assert p.returncode == 0 and p.stdout.strip() == "killed 2 connections", p.stdout + p.stderr
     assert not connections(lab, "--forward", "web")
-    assert [e["original"]["src"] for e in connections(lab)] == ["203.0.113.50"]
+    # The other entry survives. (The gateway's own traffic may have left entries of its own, so
+    # the check is for this one, not for "only this one".)
+    assert "203.0.113.50" in [e["original"]["src"] for e in connections(lab)]
 
 
 def test_kill_refuses_an_empty_filter_and_bad_values(lab):
