@@ -56,6 +56,11 @@ constexpr int stateCount = int(std::size(stateNames));
 
 constexpr quint64 counterMax = (quint64(1) << 48) - 1;
 
+// Empties a vector and gives its memory back (`v = {}` would keep the capacity).
+template <typename T> void freeVector(std::vector<T> &v) {
+    std::vector<T>().swap(v);
+}
+
 bool hasPorts(int protocol) {
     return protocol == IPPROTO_TCP || protocol == IPPROTO_UDP || protocol == IPPROTO_SCTP ||
            protocol == IPPROTO_UDPLITE || protocol == IPPROTO_DCCP;
@@ -160,9 +165,9 @@ struct ConnectionTableModel::EntryStore {
     void clear() {
         chunks.clear();
         used = 0;
-        freeSlots = {};
-        v6 = {};
-        v6Free = {};
+        freeVector(freeSlots);
+        freeVector(v6);
+        freeVector(v6Free);
     }
     qsizetype bytes() const {
         return qsizetype(chunks.size()) * chunkSize * sizeof(Entry) +
@@ -238,7 +243,7 @@ struct ConnectionTableModel::IdIndex {
         }
     }
     void clear() {
-        buckets = {};
+        freeVector(buckets);
         mask = 0;
         count = 0;
     }
@@ -306,8 +311,8 @@ struct ConnectionTableModel::Pending {
         destroyed.push_back(gone);
     }
     void clearRecords() {
-        records = {};
-        destroyed = {};
+        freeVector(records);
+        freeVector(destroyed);
         positionOf = {};
     }
 };
@@ -787,12 +792,11 @@ void ConnectionTableModel::clear() {
     beginResetModel();
     m_store->clear();
     m_index->clear();
-    m_rows = {};
-    m_sorted = {};
-    m_fresh = {};
-    m_moved = {};
-    m_dead = {};
+    for (std::vector<quint32> *v :
+         {&m_rows, &m_sorted, &m_fresh, &m_moved, &m_dead, &m_add, &m_leaving, &m_rowsAdd})
+        freeVector(*v);
     m_shown = {};
+    m_mark = {};
     m_lastFlushMs = 0;
     m_count = 0;
     m_changed = false;
@@ -1383,7 +1387,7 @@ void ConnectionTableModel::setFilter(const ConnectionFilter &filter) {
         publish(std::move(rows));
     } else {
         publish(std::move(m_sorted));
-        m_sorted = {};
+        freeVector(m_sorted);
     }
     emit countsChanged(shownCount(), totalCount());
 }
@@ -1417,34 +1421,92 @@ void ConnectionTableModel::setPaused(bool paused) {
     flush();
 }
 
-std::vector<quint32> ConnectionTableModel::merged(const std::vector<quint32> &base,
-                                                  const Bits &drop,
-                                                  const std::vector<quint32> &add) const {
-    std::vector<quint32> kept;
-    kept.reserve(base.size() + add.size());
-    for (quint32 i : base)
-        if (!drop.test(i))
-            kept.push_back(i);
+namespace {
+
+// A vector about to hold `need` entries: grown with some room, so that the next flushes, which
+// add a few hundred rows each, neither reallocate nor copy 4 MB (nor fault in fresh pages).
+void reserveFor(std::vector<quint32> &v, size_t need) {
+    if (v.capacity() < need)
+        v.reserve(need + need / 32 + 1024);
+}
+
+} // namespace
+
+void ConnectionTableModel::dropMarked(std::vector<quint32> &v, const Bits &marks) {
+    auto write = std::find_if(v.begin(), v.end(), [&](quint32 i) { return marks.test(i); });
+    if (write == v.end())
+        return;
+    for (auto read = write + 1; read != v.end(); ++read)
+        if (!marks.test(*read))
+            *write++ = *read;
+    v.erase(write, v.end());
+}
+
+void ConnectionTableModel::mergeSorted(std::vector<quint32> &v,
+                                       const std::vector<quint32> &add) const {
     if (add.empty())
-        return kept;
+        return;
+    reserveFor(v, v.size() + add.size());
     if (m_sortColumn < 0) {
-        kept.insert(kept.end(), add.begin(), add.end());
-        return kept;
+        v.insert(v.end(), add.begin(), add.end());
+        return;
     }
-    // Each new row (in order) finds its place by binary search: k·log n comparisons, and the
-    // rows between are copied as they are.
-    std::vector<quint32> out;
-    out.reserve(kept.size() + add.size());
-    auto from = kept.cbegin();
-    for (quint32 a : add) {
-        const auto at = std::lower_bound(from, kept.cend(), a,
-                                         [this](quint32 x, quint32 y) { return less(x, y); });
-        out.insert(out.end(), from, at);
-        out.push_back(a);
-        from = at;
+    // In place from the back: each new entry (the largest first) finds its place by binary
+    // search among the entries not yet moved, and the run after it moves up once. k·log n
+    // comparisons, n entries moved at most once, no second buffer.
+    size_t end = v.size();
+    v.resize(end + add.size());
+    size_t write = v.size();
+    const auto lessFn = [this](quint32 x, quint32 y) {
+        return less(x, y);
+    };
+    for (size_t j = add.size(); j-- > 0;) {
+        const quint32 a = add[j];
+        const size_t at =
+            size_t(std::lower_bound(v.begin(), v.begin() + qsizetype(end), a, lessFn) - v.begin());
+        const size_t count = end - at;
+        write -= count;
+        if (count)
+            std::memmove(v.data() + write, v.data() + at, count * sizeof(quint32));
+        v[--write] = a;
+        end = at;
     }
-    out.insert(out.end(), from, kept.cend());
-    return out;
+}
+
+ConnectionTableModel::PersistentRows ConnectionTableModel::savePersistent() const {
+    PersistentRows p;
+    p.from = persistentIndexList();
+    p.entries.reserve(size_t(p.from.size()));
+    for (const QModelIndex &ix : std::as_const(p.from))
+        p.entries.push_back(m_rows[size_t(ix.row())]);
+    return p;
+}
+
+void ConnectionTableModel::restorePersistent(const PersistentRows &p) {
+    if (p.from.isEmpty())
+        return;
+    // The entries of the persistent indexes (the current cell, the selection's corners) are
+    // found in one pass over the rows by a bit each, not by a hash lookup per row.
+    qsizetype distinct = 0;
+    for (quint32 s : p.entries)
+        if (!m_mark.test(s)) {
+            m_mark.set(s);
+            ++distinct;
+        }
+    QHash<quint32, int> rowOf;
+    rowOf.reserve(distinct);
+    for (size_t r = 0; r < m_rows.size() && rowOf.size() < distinct; ++r)
+        if (m_mark.test(m_rows[r]))
+            rowOf.insert(m_rows[r], int(r));
+    for (quint32 s : p.entries)
+        m_mark.clear(s);
+    QModelIndexList to;
+    to.reserve(p.from.size());
+    for (qsizetype i = 0; i < p.from.size(); ++i) {
+        const auto it = rowOf.constFind(p.entries[size_t(i)]);
+        to.append(it == rowOf.constEnd() ? QModelIndex() : createIndex(*it, p.from[i].column()));
+    }
+    changePersistentIndexList(p.from, to);
 }
 
 void ConnectionTableModel::flush() {
@@ -1459,65 +1521,115 @@ void ConnectionTableModel::flush() {
     }
     QElapsedTimer cost;
     cost.start();
+    EntryStore &store = *m_store;
     const bool filtered = !m_compiled->empty;
     const bool sorted = m_sortColumn >= 0;
-    const auto alive = [this](quint32 i) {
-        return !(m_store->at(i).flags & Entry::Dead);
+    const auto alive = [&store](quint32 i) {
+        return !(store.at(i).flags & Entry::Dead);
     };
+    m_shown.resize(store.used);
+    m_mark.resize(store.used);
 
-    // Out of the index: the destroyed, and (when sorted) those whose key changed, which go back
-    // in at their new place with the new ones.
-    Bits drop;
-    drop.resize(m_store->used);
-    for (quint32 i : m_dead)
-        drop.set(i);
-    std::vector<quint32> add;
-    add.reserve(m_fresh.size() + m_moved.size());
+    // Into the held order: the new, and (when sorted) the moved, at their new place.
+    std::vector<quint32> &add = m_add;
+    add.clear();
     for (quint32 i : m_fresh)
         if (alive(i))
             add.push_back(i);
     if (sorted)
         for (quint32 i : m_moved)
-            if (alive(i)) {
-                drop.set(i);
+            if (alive(i))
                 add.push_back(i);
-            }
     sortIndex(add);
 
-    std::vector<quint32> &base = filtered ? m_sorted : m_rows;
-    std::vector<quint32> newBase = merged(base, drop, add);
-    std::vector<quint32> finalRows;
-    if (!filtered) {
-        finalRows = std::move(newBase);
-    } else {
-        if (sorted || m_moved.empty()) {
-            // The visible rows get the same treatment, with what passes the filter; a moved
-            // row that no longer passes just stays out.
-            std::vector<quint32> addShown;
-            for (quint32 i : add)
-                if (passes(m_store->at(i)))
-                    addShown.push_back(i);
+    // While a filter hides rows, the held order is kept apart from the rows: out with the
+    // destroyed and (sorted) the moved, in with `add`. Otherwise the rows are that order.
+    if (filtered) {
+        for (quint32 i : m_dead)
+            m_mark.set(i);
+        if (sorted)
             for (quint32 i : m_moved)
-                drop.set(i);
-            finalRows = merged(m_rows, drop, addShown);
-        } else {
-            for (quint32 i : newBase)
-                if (passes(m_store->at(i)))
-                    finalRows.push_back(i);
-        }
-        m_sorted = std::move(newBase);
+                m_mark.set(i);
+        dropMarked(m_sorted, m_mark);
+        for (quint32 i : m_dead)
+            m_mark.clear(i);
+        for (quint32 i : m_moved)
+            m_mark.clear(i);
+        mergeSorted(m_sorted, add);
     }
-    publish(std::move(finalRows));
+
+    // The rows: which leave the view, which move (sorted: out of their place, back in at the new
+    // one), which come in. `m_mark` holds the leaving and the moving until the rows are redone.
+    std::vector<quint32> &leaving = m_leaving;
+    leaving.clear();
+    std::vector<quint32> &rowsAdd = m_rowsAdd; // sorted like `add`: the moving and the new
+    rowsAdd.clear();
+    size_t moving = 0;
+    bool arrivalPlace = false; // unsorted: a row comes back in at its place in m_sorted
+    for (quint32 i : m_dead)
+        if (m_shown.test(i)) {
+            leaving.push_back(i);
+            m_mark.set(i);
+        }
+    for (quint32 i : m_moved) {
+        if (!alive(i))
+            continue;
+        const bool passes = !filtered || this->passes(store.at(i));
+        if (m_shown.test(i)) {
+            if (!passes) {
+                leaving.push_back(i);
+                m_mark.set(i);
+            } else if (sorted) {
+                m_mark.set(i);
+                ++moving;
+            }
+        } else if (passes && !sorted) {
+            arrivalPlace = true;
+        }
+    }
+    for (quint32 i : add)
+        if (!filtered || passes(store.at(i)))
+            rowsAdd.push_back(i);
+
+    if (arrivalPlace) {
+        // Unsorted and filtered, an entry that now passes goes back where it arrived: the rows
+        // are rebuilt from the held order by a bit per entry (rare: the app always sorts).
+        Bits enter;
+        enter.resize(store.used);
+        for (quint32 i : m_moved)
+            if (alive(i) && !m_shown.test(i) && passes(store.at(i)))
+                enter.set(i);
+        for (quint32 i : rowsAdd)
+            enter.set(i);
+        std::vector<quint32> finalRows;
+        finalRows.reserve(m_rows.size() + rowsAdd.size() + 64);
+        for (quint32 i : m_sorted)
+            if ((m_shown.test(i) && !m_mark.test(i)) || enter.test(i))
+                finalRows.push_back(i);
+        for (quint32 i : m_dead)
+            m_mark.clear(i);
+        for (quint32 i : m_moved)
+            m_mark.clear(i);
+        publish(std::move(finalRows));
+    } else {
+        publishDelta(moving);
+    }
 
     for (quint32 i : m_fresh)
-        m_store->at(i).flags &= quint8(~Entry::Fresh);
+        store.at(i).flags &= quint8(~Entry::Fresh);
     for (quint32 i : m_moved)
-        m_store->at(i).flags &= quint8(~Entry::Moved);
+        store.at(i).flags &= quint8(~Entry::Moved);
     for (quint32 i : m_dead)
-        m_store->release(i);
+        store.release(i);
     m_fresh.clear();
     m_moved.clear();
     m_dead.clear();
+    if (m_add.capacity() > 65536) {
+        // A snapshot's big batch: its buffers are not kept for the live flushes, which are small.
+        for (std::vector<quint32> *v :
+             {&m_fresh, &m_moved, &m_dead, &m_add, &m_leaving, &m_rowsAdd})
+            freeVector(*v);
+    }
     if (m_changed && !m_rows.empty())
         emit dataChanged(index(0, 0), index(int(m_rows.size()) - 1, ColumnCount - 1));
     m_changed = false;
@@ -1529,22 +1641,125 @@ void ConnectionTableModel::flush() {
     m_lastFlushMs = int(cost.elapsed());
 }
 
+void ConnectionTableModel::publishDelta(size_t moving) {
+    // m_leaving: shown rows that go; m_rowsAdd (sorted): rows that come in, and `moving` of them
+    // are shown rows whose place changed; m_mark: the leaving and the moving.
+    std::vector<quint32> &leaving = m_leaving;
+    std::vector<quint32> &rowsAdd = m_rowsAdd;
+    const auto clearMarks = [&] {
+        for (quint32 i : leaving)
+            m_mark.clear(i);
+        if (moving)
+            for (quint32 i : rowsAdd)
+                m_mark.clear(i);
+    };
+    if (leaving.empty() && rowsAdd.empty())
+        return;
+
+    // A few rows: exact signals. Each costs Qt's view a pass over its rows (its vertical header
+    // keeps a record per row), about what the one layout change below costs; past a couple of
+    // blocks the layout change is cheaper (docs/benchmarks.md).
+    if (moving == 0 && leaving.size() + rowsAdd.size() <= size_t(exactSignalRows)) {
+        if (!leaving.empty()) {
+            std::vector<int> at;
+            for (size_t r = 0; r < m_rows.size() && at.size() < leaving.size(); ++r)
+                if (m_mark.test(m_rows[r]))
+                    at.push_back(int(r));
+            clearMarks();
+            for (size_t k = at.size(); k > 0;) {
+                // One signal per run of adjacent rows, the last run first.
+                size_t first = k - 1;
+                while (first > 0 && at[first - 1] == at[first] - 1)
+                    --first;
+                const int from = at[first];
+                const int to = at[k - 1];
+                beginRemoveRows({}, from, to);
+                for (int r = from; r <= to; ++r)
+                    m_shown.clear(m_rows[size_t(r)]);
+                m_rows.erase(m_rows.begin() + from, m_rows.begin() + to + 1);
+                endRemoveRows();
+                k = first;
+            }
+        }
+        const auto lessFn = [this](quint32 x, quint32 y) {
+            return less(x, y);
+        };
+        for (size_t k = rowsAdd.size(); k > 0;) {
+            // The rows that land at the same place go in as one block, the last block first.
+            const auto place = [&](quint32 i) {
+                return m_sortColumn < 0
+                           ? m_rows.size()
+                           : size_t(std::lower_bound(m_rows.begin(), m_rows.end(), i, lessFn) -
+                                    m_rows.begin());
+            };
+            const size_t at = place(rowsAdd[k - 1]);
+            size_t first = k - 1;
+            while (first > 0 && place(rowsAdd[first - 1]) == at)
+                --first;
+            const int n = int(k - first);
+            beginInsertRows({}, int(at), int(at) + n - 1);
+            reserveFor(m_rows, m_rows.size() + size_t(n));
+            m_rows.insert(m_rows.begin() + qsizetype(at), rowsAdd.begin() + qsizetype(first),
+                          rowsAdd.begin() + qsizetype(k));
+            for (size_t j = first; j < k; ++j)
+                m_shown.set(rowsAdd[j]);
+            endInsertRows();
+            k = first;
+        }
+        return;
+    }
+
+    // Otherwise three signals: the new rows appended (one insert), everything moved to its place
+    // with the leaving ones last (one layout change), and those cut off (one remove). The row
+    // index is redone in place: the marked out, the new merged in, no second index built.
+    const size_t oldCount = m_rows.size();
+    const size_t entering = rowsAdd.size() - moving;
+    if (entering > 0) {
+        beginInsertRows({}, int(oldCount), int(oldCount + entering) - 1);
+        reserveFor(m_rows, oldCount + entering + leaving.size());
+        for (quint32 i : rowsAdd)
+            if (!m_shown.test(i)) {
+                m_rows.push_back(i);
+                m_shown.set(i);
+            }
+        endInsertRows();
+    }
+    emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
+    const PersistentRows persistent = savePersistent();
+    m_rows.resize(oldCount);
+    dropMarked(m_rows, m_mark);
+    clearMarks();
+    mergeSorted(m_rows, rowsAdd);
+    const size_t finalCount = m_rows.size();
+    m_rows.insert(m_rows.end(), leaving.begin(), leaving.end());
+    restorePersistent(persistent);
+    emit layoutChanged({}, QAbstractItemModel::VerticalSortHint);
+    if (!leaving.empty()) {
+        beginRemoveRows({}, int(finalCount), int(m_rows.size()) - 1);
+        for (quint32 i : leaving)
+            m_shown.clear(i);
+        m_rows.resize(finalCount);
+        endRemoveRows();
+    }
+}
+
 void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
     // Added: in the final rows, not shown. Removed: shown, not in the final rows. Both found
     // with bitmaps over the entry slots (a bit each), not by reading the entries.
     m_shown.resize(m_store->used);
-    Bits inFinal;
-    inFinal.resize(m_store->used);
+    m_mark.resize(m_store->used);
     std::vector<quint32> added;
     for (quint32 i : finalRows) {
-        inFinal.set(i);
+        m_mark.set(i);
         if (!m_shown.test(i))
             added.push_back(i);
     }
     std::vector<quint32> removed;
     for (quint32 i : m_rows)
-        if (!inFinal.test(i))
+        if (!m_mark.test(i))
             removed.push_back(i);
+    for (quint32 i : finalRows)
+        m_mark.clear(i);
 
     const int oldCount = int(m_rows.size());
     const int finalCount = int(finalRows.size());
@@ -1596,27 +1811,13 @@ void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
         m_rows.insert(m_rows.end(), added.begin(), added.end());
         endInsertRows();
     }
-    std::vector<quint32> target = std::move(finalRows);
+    std::vector<quint32> &target = finalRows;
     target.insert(target.end(), removed.begin(), removed.end());
     if (target != m_rows) {
         emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
-        const QModelIndexList from = persistentIndexList();
-        if (!from.isEmpty()) {
-            QHash<quint32, int> newRowOf;
-            for (const QModelIndex &ix : from)
-                newRowOf.insert(m_rows[size_t(ix.row())], -1);
-            for (size_t r = 0; r < target.size(); ++r) {
-                const auto it = newRowOf.find(target[r]);
-                if (it != newRowOf.end())
-                    *it = int(r);
-            }
-            QModelIndexList to;
-            to.reserve(from.size());
-            for (const QModelIndex &ix : from)
-                to.append(createIndex(newRowOf.value(m_rows[size_t(ix.row())]), ix.column()));
-            changePersistentIndexList(from, to);
-        }
+        const PersistentRows persistent = savePersistent();
         m_rows = std::move(target);
+        restorePersistent(persistent);
         emit layoutChanged({}, QAbstractItemModel::VerticalSortHint);
     }
     if (!removed.empty()) {
@@ -1681,9 +1882,10 @@ QString ConnectionTableModel::rowsText(const QList<int> &rows, bool csv) const {
 
 qsizetype ConnectionTableModel::bytesUsed() const {
     return m_store->bytes() + qsizetype(m_index->buckets.capacity()) * 4 +
-           qsizetype(m_shown.words.capacity()) * 8 +
+           qsizetype(m_shown.words.capacity() + m_mark.words.capacity()) * 8 +
            qsizetype(m_rows.capacity() + m_sorted.capacity() + m_fresh.capacity() +
-                     m_moved.capacity() + m_dead.capacity()) *
+                     m_moved.capacity() + m_dead.capacity() + m_add.capacity() +
+                     m_leaving.capacity() + m_rowsAdd.capacity()) *
                4;
 }
 

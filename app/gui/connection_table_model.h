@@ -184,13 +184,27 @@ private:
     void sortIndex(std::vector<quint32> &index) const;
     // Every held entry in sort order.
     std::vector<quint32> sortedStore() const;
-    // `base` without the `drop` slots, with `add` (sorted) merged in.
-    std::vector<quint32> merged(const std::vector<quint32> &base, const Bits &drop,
-                                const std::vector<quint32> &add) const;
+    // Removes the entries whose bit is set, in place, keeping the order.
+    static void dropMarked(std::vector<quint32> &v, const Bits &marks);
+    // Merges `add` (in sort order) into the sorted `v`, in place.
+    void mergeSorted(std::vector<quint32> &v, const std::vector<quint32> &add) const;
+    // The persistent indexes (the current cell, the selection) and the entries they show,
+    // taken before the rows are reordered and put back on the same entries after.
+    struct PersistentRows {
+        QModelIndexList from;
+        std::vector<quint32> entries;
+    };
+    PersistentRows savePersistent() const;
+    void restorePersistent(const PersistentRows &persistent);
     void rebuildForwardRanks();
     // Moves the visible rows to `finalRows` with the fewest legal signals: one insert at the end,
     // one layout change, one remove at the end.
     void publish(std::vector<quint32> &&finalRows);
+    // The same for one flush, from what it changed (m_leaving, m_rowsAdd, m_mark) instead of a
+    // whole new row index: exact signals for a few rows, else the three signals above.
+    void publishDelta(size_t moving);
+    // At most this many rows leaving and coming in get a signal each (see publishDelta).
+    static constexpr int exactSignalRows = 2;
     void scheduleFlush();
     void clearAll();
     QString cellText(const Entry &e, int column) const;
@@ -215,6 +229,12 @@ private:
     std::vector<quint32> m_dead;
     bool m_changed = false; // some shown value changed since the last flush
     Bits m_shown;           // the entries in m_rows
+    // A flush's working sets, kept between flushes so that none allocates: a bit per entry
+    // (clear between uses), the entries going into the order, and the rows leaving and coming.
+    Bits m_mark;
+    std::vector<quint32> m_add;
+    std::vector<quint32> m_leaving;
+    std::vector<quint32> m_rowsAdd;
     int m_flushInterval = 50;
     int m_lastFlushMs = 0;
 

@@ -154,6 +154,8 @@ private slots:
     void idLookupFollowsSortAndRemoval();
     void selectionFollowsItsRow();
     void ipv6AndCsv();
+    void fewRowsGetExactSignals();
+    void unsortedFilteredRowComesBackInPlace();
 };
 
 void TestConnectionModel::snapshotThenDeltas() {
@@ -692,6 +694,96 @@ void TestConnectionModel::ipv6AndCsv() {
              qPrintable(csv[1]));
     const QString tsv = m.rowsText({0}, false);
     QVERIFY(tsv.contains("\t203.0.113.10:1 → 203.0.113.1:80\t"));
+}
+
+void TestConnectionModel::fewRowsGetExactSignals() {
+    // A flush that changes a row or two signals exactly those rows (what a quiet gateway sends);
+    // a bigger one sends at most one insert, one layout change and one remove. Either way the
+    // rows end in the order a full sort gives.
+    Model m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QMap<quint32, EntryRecord> truth;
+    for (quint32 i = 1; i <= 100; ++i)
+        truth.insert(i, simple(i, 0xC6336400 + i, quint16(1000 + i)));
+    QVERIFY(
+        feed(m, hello() + bare(FrameType::Begin) + entries(truth.values()) + bare(FrameType::End)));
+    m.sort(Model::OriginalColumn, Qt::AscendingOrder);
+    const auto fullSort = [&] {
+        Model full;
+        feed(full,
+             hello() + bare(FrameType::Begin) + entries(truth.values()) + bare(FrameType::End));
+        full.sort(Model::OriginalColumn, Qt::AscendingOrder);
+        return ids(full);
+    };
+    QSignalSpy inserted(&m, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(&m, &QAbstractItemModel::rowsRemoved);
+    QSignalSpy layout(&m, &QAbstractItemModel::layoutChanged);
+
+    // One new row right after id 50 (its address, a higher port), id 10 destroyed: two signals,
+    // at their rows, and the rows around them keep their persistent indexes.
+    QPersistentModelIndex before(m.index(m.rowForId(50), 0));
+    QPersistentModelIndex after(m.index(m.rowForId(51), 0));
+    QCOMPARE(m.rowForId(10), 9);
+    truth.insert(500, simple(500, 0xC6336400 + 50, 2000));
+    truth.remove(10);
+    QVERIFY(feed(m, entries({truth.value(500)}) + closedIds({10}) + bare(FrameType::Tick)));
+    QCOMPARE(inserted.count(), 1);
+    QCOMPARE(removed.count(), 1);
+    QCOMPARE(layout.count(), 0);
+    QCOMPARE(removed.at(0).at(1).toInt(), 9);
+    QCOMPARE(m.rowForId(500), m.rowForId(50) + 1);
+    QCOMPARE(inserted.at(0).at(1).toInt(), m.rowForId(500));
+    QCOMPARE(before.row(), m.rowForId(50));
+    QCOMPARE(after.row(), m.rowForId(51));
+    QCOMPARE(ids(m), fullSort());
+
+    // Many rows at once: one of each signal, and the order is the full sort's.
+    inserted.clear();
+    removed.clear();
+    layout.clear();
+    QList<EntryRecord> batch;
+    for (quint32 i = 0; i < 30; ++i)
+        batch << simple(1000 + i, 0xC6336400 + (i * 7) % 100, quint16(3000 + i));
+    QList<quint32> gone;
+    for (quint32 i = 20; i < 40; ++i)
+        gone << i;
+    for (const EntryRecord &r : batch)
+        truth.insert(r.id, r);
+    for (quint32 id : gone)
+        truth.remove(id);
+    QVERIFY(feed(m, entries(batch) + closedIds(gone) + bare(FrameType::Tick)));
+    QCOMPARE(inserted.count(), 1);
+    QCOMPARE(removed.count(), 1);
+    QCOMPARE(layout.count(), 1);
+    QCOMPARE(m.rowCount(), 110);
+    QCOMPARE(ids(m), fullSort());
+    QCOMPARE(before.row(), m.rowForId(50));
+    QCOMPARE(before.data(Model::IdRole).toUInt(), 50u);
+}
+
+void TestConnectionModel::unsortedFilteredRowComesBackInPlace() {
+    // Unsorted (the order of arrival) with a filter: a row that starts to pass goes back between
+    // the rows that arrived before and after it, not to the end.
+    Model m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QList<EntryRecord> recs;
+    for (quint32 i = 1; i <= 6; ++i) {
+        EntryRecord r = simple(i, 0xC6336400 + i, quint16(i));
+        r.tcpState = i % 2 ? 3 : 1; // odd ones ESTABLISHED, even ones SYN_SENT
+        recs << r;
+    }
+    QVERIFY(feed(m, hello() + bare(FrameType::Begin) + entries(recs) + bare(FrameType::End)));
+    QCOMPARE(m.sortColumn(), -1);
+    m.setFilter({QString(), false, -1, QString(), true});
+    QCOMPARE(ids(m), (QList<quint32>{1, 3, 5}));
+    EntryRecord up = recs[3]; // id 4
+    up.tcpState = 3;
+    EntryRecord down = recs[4]; // id 5
+    down.tcpState = 7;
+    QVERIFY(feed(m, entries({up, down, simple(7, 0xC6336407, 7)}) + bare(FrameType::Tick)));
+    QCOMPARE(ids(m), (QList<quint32>{1, 3, 4, 7}));
+    m.setFilter({});
+    QCOMPARE(ids(m), (QList<quint32>{1, 2, 3, 4, 5, 6, 7}));
 }
 
 QTEST_GUILESS_MAIN(TestConnectionModel)
