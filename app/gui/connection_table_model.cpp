@@ -1659,7 +1659,7 @@ void ConnectionTableModel::publishDelta(size_t moving) {
     // A few rows: exact signals. Each costs Qt's view a pass over its rows (its vertical header
     // keeps a record per row), about what the one layout change below costs; past a couple of
     // blocks the layout change is cheaper (docs/benchmarks.md).
-    if (moving == 0 && leaving.size() + rowsAdd.size() <= size_t(exactSignalRows)) {
+    if (moving == 0 && leaving.size() + rowsAdd.size() <= size_t(std::max(m_exactSignalRows, 0))) {
         if (!leaving.empty()) {
             std::vector<int> at;
             for (size_t r = 0; r < m_rows.size() && at.size() < leaving.size(); ++r)

@@ -93,6 +93,10 @@ public:
     void flush();
     // The interval (16–100 ms); while a big snapshot streams, flushes are spaced wider.
     void setFlushInterval(int ms) { m_flushInterval = ms; }
+    // A flush that changes at most this many rows (none moving) signals each row's block
+    // exactly; a bigger one sends one insert, one layout change and one remove. For the
+    // benchmarks, which measure where one gets cheaper than the other.
+    void setExactSignalRows(int rows) { m_exactSignalRows = rows; }
 
     // While paused the stream is still read, but nothing changes on screen; resuming shows
     // everything received meanwhile at once.
@@ -203,8 +207,6 @@ private:
     // The same for one flush, from what it changed (m_leaving, m_rowsAdd, m_mark) instead of a
     // whole new row index: exact signals for a few rows, else the three signals above.
     void publishDelta(size_t moving);
-    // At most this many rows leaving and coming in get a signal each (see publishDelta).
-    static constexpr int exactSignalRows = 2;
     void scheduleFlush();
     void clearAll();
     QString cellText(const Entry &e, int column) const;
@@ -236,6 +238,7 @@ private:
     std::vector<quint32> m_leaving;
     std::vector<quint32> m_rowsAdd;
     int m_flushInterval = 50;
+    int m_exactSignalRows = 2;
     int m_lastFlushMs = 0;
 
     struct Slot {
