@@ -1372,12 +1372,18 @@ void ConnectionTableModel::setFilter(const ConnectionFilter &filter) {
     if (active) {
         // The filter runs over the store in storage order, then the sorted index is walked
         // against the result: no entry is read out of order.
+        // A word of bits at a time, a chunk of entries at a time: no lookup per entry.
         Bits pass;
         pass.resize(m_store->used);
-        for (quint32 i = 0; i < m_store->used; ++i) {
-            const Entry &e = m_store->at(i);
-            if (!(e.flags & (Entry::Free | Entry::Dead)) && passes(e))
-                pass.set(i);
+        const quint32 used = m_store->used;
+        for (quint32 base = 0; base < used; base += 64) {
+            const Entry *e = &m_store->at(base); // 64 entries never cross a chunk
+            const quint32 n = std::min<quint32>(64, used - base);
+            quint64 word = 0;
+            for (quint32 j = 0; j < n; ++j)
+                if (!(e[j].flags & (Entry::Free | Entry::Dead)) && passes(e[j]))
+                    word |= quint64(1) << j;
+            pass.words[base >> 6] = word;
         }
         std::vector<quint32> rows;
         rows.reserve(m_sorted.size());
@@ -1755,6 +1761,7 @@ void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
             added.push_back(i);
     }
     std::vector<quint32> removed;
+    removed.reserve(m_rows.size() - (finalRows.size() - added.size()));
     for (quint32 i : m_rows)
         if (!m_mark.test(i))
             removed.push_back(i);
