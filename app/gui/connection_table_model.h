@@ -97,6 +97,9 @@ public:
     // exactly; a bigger one sends one insert, one layout change and one remove. For the
     // benchmarks, which measure where one gets cheaper than the other.
     void setExactSignalRows(int rows) { m_exactSignalRows = rows; }
+    // The most entries held (the index addresses 2^25); past it new entries are dropped with a
+    // notice. Lower only for the tests.
+    void setEntryLimit(quint32 entries);
 
     // While paused the stream is still read, but nothing changes on screen; resuming shows
     // everything received meanwhile at once.
@@ -239,6 +242,8 @@ private:
     std::vector<quint32> m_rowsAdd;
     int m_flushInterval = 50;
     int m_exactSignalRows = 2;
+    quint32 m_entryLimit;
+    bool m_overLimit = false;
     int m_lastFlushMs = 0;
 
     struct Slot {
