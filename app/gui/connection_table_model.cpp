@@ -1816,7 +1816,9 @@ void ConnectionTableModel::publishDelta(size_t moving) {
 
 void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
     // Added: in the final rows, not shown. Removed: shown, not in the final rows. Both found
-    // with bitmaps over the entry slots (a bit each), not by reading the entries.
+    // with bitmaps over the entry slots (a bit each), not by reading the entries. The removed go
+    // straight after the final rows, in their old order: the order the layout change below
+    // moves to, built without a second index.
     m_shown.resize(m_store->used);
     m_mark.resize(m_store->used);
     std::vector<quint32> added;
@@ -1825,49 +1827,50 @@ void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
         if (!m_shown.test(i))
             added.push_back(i);
     }
-    std::vector<quint32> removed;
-    removed.reserve(m_rows.size() - (finalRows.size() - added.size()));
-    for (quint32 i : m_rows)
-        if (!m_mark.test(i))
-            removed.push_back(i);
-    for (quint32 i : finalRows)
-        m_mark.clear(i);
-
     const int oldCount = int(m_rows.size());
     const int finalCount = int(finalRows.size());
+    const int removedCount = oldCount - (finalCount - int(added.size()));
+    std::vector<quint32> &target = finalRows;
+    target.reserve(size_t(finalCount + removedCount));
+    for (quint32 i : m_rows)
+        if (!m_mark.test(i))
+            target.push_back(i);
+    for (int r = 0; r < finalCount; ++r)
+        m_mark.clear(target[size_t(r)]);
+    const auto removedBegin = target.begin() + finalCount;
 
     // The common live cases get exact signals: rows only added as one block, or only removed.
-    if (removed.empty()) {
-        // Is finalRows the old rows with one block inserted?
+    if (removedCount == 0) {
+        // Is the target the old rows with one block inserted?
         int first = 0;
-        while (first < oldCount && m_rows[size_t(first)] == finalRows[size_t(first)])
+        while (first < oldCount && m_rows[size_t(first)] == target[size_t(first)])
             ++first;
         const int n = int(added.size());
         if (n == 0 && first == oldCount)
             return; // nothing moved
         const bool oneBlock =
-            n > 0 &&
-            std::equal(m_rows.begin() + first, m_rows.end(), finalRows.begin() + first + n) &&
-            std::all_of(finalRows.begin() + first, finalRows.begin() + first + n,
+            n > 0 && std::equal(m_rows.begin() + first, m_rows.end(), target.begin() + first + n) &&
+            std::all_of(target.begin() + first, target.begin() + first + n,
                         [this](quint32 i) { return !m_shown.test(i); });
         if (oneBlock) {
             beginInsertRows({}, first, first + n - 1);
             for (quint32 i : added)
                 m_shown.set(i);
-            m_rows = std::move(finalRows);
+            m_rows = std::move(target);
             endInsertRows();
             return;
         }
     } else if (added.empty()) {
         int first = 0;
-        while (first < finalCount && m_rows[size_t(first)] == finalRows[size_t(first)])
+        while (first < finalCount && m_rows[size_t(first)] == target[size_t(first)])
             ++first;
-        const int n = int(removed.size());
-        if (std::equal(finalRows.begin() + first, finalRows.end(), m_rows.begin() + first + n)) {
-            beginRemoveRows({}, first, first + n - 1);
-            for (quint32 i : removed)
-                m_shown.clear(i);
-            m_rows = std::move(finalRows);
+        if (std::equal(target.begin() + first, removedBegin,
+                       m_rows.begin() + first + removedCount)) {
+            beginRemoveRows({}, first, first + removedCount - 1);
+            for (auto it = removedBegin; it != target.end(); ++it)
+                m_shown.clear(*it);
+            target.resize(size_t(finalCount));
+            m_rows = std::move(target);
             endRemoveRows();
             return;
         }
@@ -1883,8 +1886,6 @@ void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
         m_rows.insert(m_rows.end(), added.begin(), added.end());
         endInsertRows();
     }
-    std::vector<quint32> &target = finalRows;
-    target.insert(target.end(), removed.begin(), removed.end());
     if (target != m_rows) {
         emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
         const PersistentRows persistent = savePersistent();
@@ -1892,10 +1893,10 @@ void ConnectionTableModel::publish(std::vector<quint32> &&finalRows) {
         restorePersistent(persistent);
         emit layoutChanged({}, QAbstractItemModel::VerticalSortHint);
     }
-    if (!removed.empty()) {
+    if (removedCount > 0) {
         beginRemoveRows({}, finalCount, int(m_rows.size()) - 1);
-        for (quint32 i : removed)
-            m_shown.clear(i);
+        for (size_t r = size_t(finalCount); r < m_rows.size(); ++r)
+            m_shown.clear(m_rows[r]);
         m_rows.resize(size_t(finalCount));
         endRemoveRows();
     }
