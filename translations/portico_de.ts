@@ -268,6 +268,10 @@ Es zählt die Dateien auf, die es kopiert; danach fragt pkexec nach dem Passwort
         <translation>Markierung %1</translation>
     </message>
     <message>
+        <source>This view holds at most %L1 connections; newer ones are not shown.</source>
+        <translation>Diese Ansicht fasst höchstens %L1 Verbindungen; neuere werden nicht angezeigt.</translation>
+    </message>
+    <message>
         <source>%1/s</source>
         <translation>%1/s</translation>
     </message>
