@@ -271,6 +271,14 @@ void TestFlowGui::selectingForwardHighlightsPath() {
     for (int i = 0; i < 2; ++i)
         QVERIFY(http().contains(QStringLiteral("lan-server")));
     QTRY_VERIFY_WITH_TIMEOUT(model->hasForwardCounters() && model->forwardPackets() > 0, 10000);
+    // And per chain: our forward chain's rule counts every packet of the two connections, both
+    // ways, and the diagram draws its numbers, not "no rule counters".
+    const QString ourForward = QStringLiteral("inet portico forward");
+    QTRY_VERIFY_WITH_TIMEOUT(model->chain(ourForward) && model->chain(ourForward)->counted &&
+                                 model->chain(ourForward)->packets >= 8,
+                             10000);
+    QVERIFY(view->diagram()->chainDetails(ourForward).contains(QStringLiteral("Counters: ")));
+    QVERIFY(!view->diagram()->chainDetails(ourForward).contains(QStringLiteral("none")));
     m_window->ui()->forwardView->clearSelection();
     QTRY_VERIFY(!model->hasHighlight());
 }
