@@ -831,6 +831,10 @@ Entscheidung</translation>
         <translation>Trace</translation>
     </message>
     <message>
+        <source>no rules, nothing to count</source>
+        <translation>keine Regeln, nichts zu zählen</translation>
+    </message>
+    <message>
         <source>no rule counters</source>
         <translation>keine Regelzähler</translation>
     </message>

@@ -633,6 +633,8 @@ void FlowDiagram::paintChain(QPainter &p, const Item &item, const FlowChain &c) 
             live = m_model->forwardPacketRate() > 0;
         } else if (c.counted) {
             third = packets(0);
+        } else if (c.rules == 0) {
+            third = tr("no rules, nothing to count");
         } else {
             third = tr("no rule counters");
         }
