@@ -211,6 +211,13 @@ void ConnectionsView::buildUi() {
     rows->setSectionResizeMode(QHeaderView::Fixed);
     rows->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     rows->hide();
+    // The hidden row header keeps a record per row, all of one fixed size, none hidden or
+    // moved. The model's layout changes (a sort, a filter, a flush) keep the row count, so there
+    // is nothing in them for it to redo; but Qt's header walks every one of its million records
+    // on each to look for sections to keep. Inserts and removes still reach it, so its count
+    // always follows the model's (tests/gui checks).
+    disconnect(m_model, &QAbstractItemModel::layoutAboutToBeChanged, rows, nullptr);
+    disconnect(m_model, &QAbstractItemModel::layoutChanged, rows, nullptr);
     QHeaderView *header = m_table->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::Interactive);
     header->setSectionsMovable(true);

@@ -156,6 +156,7 @@ private slots:
     void ipv6AndCsv();
     void fewRowsGetExactSignals();
     void unsortedFilteredRowComesBackInPlace();
+    void entriesPastTheLimitAreDroppedWithANotice();
 };
 
 void TestConnectionModel::snapshotThenDeltas() {
@@ -784,6 +785,35 @@ void TestConnectionModel::unsortedFilteredRowComesBackInPlace() {
     QCOMPARE(ids(m), (QList<quint32>{1, 3, 4, 7}));
     m.setFilter({});
     QCOMPARE(ids(m), (QList<quint32>{1, 2, 3, 4, 5, 6, 7}));
+}
+
+void TestConnectionModel::entriesPastTheLimitAreDroppedWithANotice() {
+    // The id index addresses 2^25 entries; the tests lower the limit to see what happens past
+    // it: new entries are not held, the view says so once, and a slot freed makes room again.
+    Model m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m.setEntryLimit(3);
+    QSignalSpy notices(&m, &Model::noticeReceived);
+    QVERIFY(feed(m, hello() + bare(FrameType::Begin) +
+                        entries({simple(1, 0xC6336401, 1), simple(2, 0xC6336402, 2),
+                                 simple(3, 0xC6336403, 3), simple(4, 0xC6336404, 4),
+                                 simple(5, 0xC6336405, 5)}) +
+                        bare(FrameType::End)));
+    QCOMPARE(m.totalCount(), 3);
+    QVERIFY(!m.containsId(4) && !m.containsId(5));
+    QCOMPARE(notices.count(), 1);
+    QVERIFY(notices.at(0).at(0).toString().contains(QLatin1StringView("3")));
+    // Updates of held entries still apply.
+    EntryRecord up = simple(2, 0xC6336402, 2);
+    up.origBytes = 2048;
+    QVERIFY(feed(m, entries({up, simple(6, 0xC6336406, 6)}) + bare(FrameType::Tick)));
+    QCOMPARE(cell(m, m.rowForId(2), Model::BytesColumn), "2.0 KiB / 0 B");
+    QVERIFY(!m.containsId(6));
+    QCOMPARE(notices.count(), 1);
+    QVERIFY(feed(m, closedIds({1}) + bare(FrameType::Tick)));
+    QVERIFY(feed(m, entries({simple(7, 0xC6336407, 7)}) + bare(FrameType::Tick)));
+    QVERIFY(m.containsId(7));
+    QCOMPARE(m.totalCount(), 3);
 }
 
 QTEST_GUILESS_MAIN(TestConnectionModel)
