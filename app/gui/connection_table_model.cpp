@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The Connections table model: raw entries in fixed-size chunks, an open-addressing id index,
-// the sorted index and its per-interval merge, the filter compiled to raw comparisons, and the
-// signal plan that turns one interval's changes into at most one insert, one layout change and
-// one remove.
+// The Connections table model: raw entries in fixed-size chunks, a Robin Hood id index, the
+// sorted index and its per-interval merge in place, the filter compiled to raw comparisons, and
+// the signal plan that turns one interval's changes into exact signals for a row or two, else
+// into at most one insert, one layout change and one remove.
 #include "connection_table_model.h"
 
 #include "forward_table_model.h"
