@@ -738,6 +738,23 @@ void TestConnectionModel::fewRowsGetExactSignals() {
     QCOMPARE(after.row(), m.rowForId(51));
     QCOMPARE(ids(m), fullSort());
 
+    // Two rows gone from two places, then two new ones landing in two places: a signal each.
+    inserted.clear();
+    removed.clear();
+    truth.remove(5);
+    truth.remove(90);
+    QVERIFY(feed(m, closedIds({90, 5}) + bare(FrameType::Tick)));
+    QCOMPARE(removed.count(), 2);
+    QCOMPARE(layout.count(), 0);
+    QCOMPARE(ids(m), fullSort());
+    truth.insert(501, simple(501, 0xC6336400 + 20, 3000));
+    truth.insert(502, simple(502, 0xC6336400 + 70, 3000));
+    QVERIFY(feed(m, entries({truth.value(502), truth.value(501)}) + bare(FrameType::Tick)));
+    QCOMPARE(inserted.count(), 2);
+    QCOMPARE(layout.count(), 0);
+    QCOMPARE(ids(m), fullSort());
+    QCOMPARE(before.row(), m.rowForId(50));
+
     // Many rows at once: one of each signal, and the order is the full sort's.
     inserted.clear();
     removed.clear();
