@@ -216,7 +216,7 @@ struct ConnectionTableModel::IdIndex {
     // Adds `slot`, whose entry holds `id` and is not in the index yet.
     void insert(const EntryStore &store, quint32 id, quint32 slot) {
         if ((count + 1) * 8 > qsizetype(buckets.size()) * 7) {
-            rebuild(store, buckets.size() * 3 / 2); // takes in the new entry too
+            rebuild(store, buckets.size() * 3 / 2, count + 1); // takes in the new entry too
             return;
         }
         quint32 cur = slot + 1;
@@ -225,7 +225,7 @@ struct ConnectionTableModel::IdIndex {
             if (d > maxDistance) {
                 // Too far from home: a bigger table, rebuilt from the store, holds everything
                 // (the entry being carried along included).
-                rebuild(store, buckets.size() * 3 / 2);
+                rebuild(store, buckets.size() * 3 / 2, count + 1);
                 return;
             }
             const quint32 v = buckets[b];
@@ -255,7 +255,8 @@ struct ConnectionTableModel::IdIndex {
     }
     // Every indexed entry of the store (not free, not destroyed), in storage order: sequential
     // reads, and writes into a table that fits the cache far better than the entries do.
-    void rebuild(const EntryStore &store, size_t size);
+    // `live`: how many entries that is.
+    void rebuild(const EntryStore &store, size_t size, qsizetype live);
     void clear() {
         freeVector(buckets);
         count = 0;
@@ -330,11 +331,8 @@ struct ConnectionTableModel::Pending {
     }
 };
 
-void ConnectionTableModel::IdIndex::rebuild(const EntryStore &store, size_t size) {
-    qsizetype live = 0;
-    for (quint32 i = 0; i < store.used; ++i)
-        if (!(store.at(i).flags & (Entry::Free | Entry::Dead)))
-            ++live;
+void ConnectionTableModel::IdIndex::rebuild(const EntryStore &store, size_t size,
+                                            qsizetype live) {
     for (size = std::max<size_t>({size, 1024, size_t(live) * 8 / 7 + 1});; size = size * 3 / 2) {
         freeVector(buckets);
         buckets.assign(size, 0);
