@@ -331,8 +331,7 @@ struct ConnectionTableModel::Pending {
     }
 };
 
-void ConnectionTableModel::IdIndex::rebuild(const EntryStore &store, size_t size,
-                                            qsizetype live) {
+void ConnectionTableModel::IdIndex::rebuild(const EntryStore &store, size_t size, qsizetype live) {
     for (size = std::max<size_t>({size, 1024, size_t(live) * 8 / 7 + 1});; size = size * 3 / 2) {
         freeVector(buckets);
         buckets.assign(size, 0);
@@ -1501,14 +1500,31 @@ void reserveFor(std::vector<quint32> &v, size_t need) {
 
 } // namespace
 
-void ConnectionTableModel::dropMarked(std::vector<quint32> &v, const Bits &marks) {
-    auto write = std::find_if(v.begin(), v.end(), [&](quint32 i) { return marks.test(i); });
-    if (write == v.end())
+void ConnectionTableModel::dropMarked(std::vector<quint32> &v, const Bits &marks, size_t most) {
+    // The runs between marked entries move down by memmove; once the last of them (at most
+    // `most`) is found, the rest moves as one block without testing its bits.
+    if (most == 0)
         return;
-    for (auto read = write + 1; read != v.end(); ++read)
-        if (!marks.test(*read))
-            *write++ = *read;
-    v.erase(write, v.end());
+    quint32 *d = v.data();
+    const size_t n = v.size();
+    size_t read = 0;
+    while (read < n && !marks.test(d[read]))
+        ++read;
+    size_t write = read;
+    size_t found = 0;
+    while (read < n) {
+        ++read; // d[read - 1] is marked
+        size_t end = n;
+        if (++found < most) {
+            end = read;
+            while (end < n && !marks.test(d[end]))
+                ++end;
+        }
+        std::memmove(d + write, d + read, (end - read) * sizeof(quint32));
+        write += end - read;
+        read = end;
+    }
+    v.resize(write);
 }
 
 void ConnectionTableModel::mergeSorted(std::vector<quint32> &v,
@@ -1619,7 +1635,7 @@ void ConnectionTableModel::flush() {
         if (sorted)
             for (quint32 i : m_moved)
                 m_mark.set(i);
-        dropMarked(m_sorted, m_mark);
+        dropMarked(m_sorted, m_mark, m_dead.size() + (sorted ? m_moved.size() : 0));
         for (quint32 i : m_dead)
             m_mark.clear(i);
         for (quint32 i : m_moved)
@@ -1796,7 +1812,7 @@ void ConnectionTableModel::publishDelta(size_t moving) {
     emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
     const PersistentRows persistent = savePersistent();
     m_rows.resize(oldCount);
-    dropMarked(m_rows, m_mark);
+    dropMarked(m_rows, m_mark, leaving.size() + moving);
     clearMarks();
     mergeSorted(m_rows, rowsAdd);
     const size_t finalCount = m_rows.size();

@@ -191,8 +191,8 @@ private:
     void sortIndex(std::vector<quint32> &index) const;
     // Every held entry in sort order.
     std::vector<quint32> sortedStore() const;
-    // Removes the entries whose bit is set, in place, keeping the order.
-    static void dropMarked(std::vector<quint32> &v, const Bits &marks);
+    // Removes the entries whose bit is set (at most `most` of them), in place, keeping the order.
+    static void dropMarked(std::vector<quint32> &v, const Bits &marks, size_t most);
     // Merges `add` (in sort order) into the sorted `v`, in place.
     void mergeSorted(std::vector<quint32> &v, const std::vector<quint32> &add) const;
     // The persistent indexes (the current cell, the selection) and the entries they show,
