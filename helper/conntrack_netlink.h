@@ -65,7 +65,9 @@ void recordFromConntrack(const nf_conntrack *ct, ctstream::EntryRecord *out);
 // Non-blocking. Returns nullptr and sets *error on failure.
 mnl_socket *openSocket(bool events, int receiveBuffer, QString *error);
 // Sends a dump request for every family; returns its sequence number, or 0 and sets *error.
-quint32 requestDump(mnl_socket *nl, QString *error);
+// With a `markMask`, the kernel lists only entries whose (ct mark & markMask) == mark
+// (CTA_MARK, CTA_MARK_MASK): it skips the others before building their messages.
+quint32 requestDump(mnl_socket *nl, QString *error, quint32 mark = 0, quint32 markMask = 0);
 
 // Dumps the table (blocking), deletes every entry that `filter` matches by its tuple and kernel
 // id (so a tuple reused by a newer flow survives), and says how many went. `streamId` gives the
