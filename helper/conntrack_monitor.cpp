@@ -917,9 +917,8 @@ void ConntrackMonitor::finishRefresh(const QString &error) {
         // it takes at most 1 / (factor + 1) of a core: about 1 s for small tables, tens of
         // seconds at a million entries.
         const qint64 costMs = m_refreshCpuNs / 1000000;
-        m_refreshInterval = int(
-            std::clamp<qint64>(costMs * m_options.refreshCostFactor, m_options.refreshMinMs,
-                               10 * 60 * 1000));
+        m_refreshInterval = int(std::clamp<qint64>(costMs * m_options.refreshCostFactor,
+                                                   m_options.refreshMinMs, 10 * 60 * 1000));
         qCDebug(lcConntrack, "counter refresh %llu took %lld ms of CPU; the next in %d ms%s%s",
                 m_refreshCount, qlonglong(costMs), m_refreshInterval, error.isEmpty() ? "" : ": ",
                 qPrintable(error));
