@@ -545,9 +545,26 @@ void ConntrackMonitor::tick() {
         if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
             endStream(s, "the client closed its end");
     }
-    // A refresh that waited for its streams' deltas to go out reads on.
-    if (m_refreshNotifier && !m_refreshNotifier->isEnabled() && refreshHasRoom())
-        m_refreshNotifier->setEnabled(true);
+    // A refresh that waited for its streams' deltas to go out reads on. A client that has not
+    // read for a second does not hold up the others: its stream leaves this refresh and gets
+    // every entry with counters in the next one (it missed the rest of this one).
+    if (m_refreshNotifier && !m_refreshNotifier->isEnabled()) {
+        if (!refreshHasRoom() && nowMs() - m_refreshPausedMs > 1000) {
+            for (auto &sp : m_streams) {
+                Stream *s = sp.get();
+                if (!s->dead && s->inRefresh && !refreshHasRoom(s)) {
+                    s->inRefresh = false;
+                    s->missedRefreshes = 2;
+                    qCInfo(lcConntrack,
+                           "stream %llu: its client does not read; the counter "
+                           "refresh goes on without it",
+                           s->serial);
+                }
+            }
+        }
+        if (refreshHasRoom())
+            m_refreshNotifier->setEnabled(true);
+    }
 }
 
 // --- frames ---
@@ -823,15 +840,19 @@ void ConntrackMonitor::startRefresh() {
     connect(m_refreshNotifier, &QSocketNotifier::activated, this, &ConntrackMonitor::readRefresh);
 }
 
-bool ConntrackMonitor::refreshHasRoom() const {
+bool ConntrackMonitor::refreshHasRoom(const Stream *s) const {
     // Reads on while each stream's deltas can take a few thousand more records; the kernel
     // holds the rest of the dump meanwhile. Well below maxPending, so that a refresh never
-    // sends a stream through a resync.
+    // sends a stream through a resync. A stream waiting for a resync gets nothing anyway.
+    if (s->dead || !s->inRefresh || s->resyncWanted)
+        return true;
+    return qsizetype(s->pending.size()) < m_options.maxPending / 4 &&
+           s->unwritten() < m_options.paceBytes;
+}
+
+bool ConntrackMonitor::refreshHasRoom() const {
     for (const auto &s : m_streams) {
-        if (s->dead || !s->inRefresh)
-            continue;
-        if (qsizetype(s->pending.size()) >= m_options.maxPending / 4 ||
-            s->unwritten() >= m_options.paceBytes)
+        if (!refreshHasRoom(s.get()))
             return false;
     }
     return true;
@@ -880,7 +901,7 @@ void ConntrackMonitor::readRefresh() {
                 record.startMs = it->firstSeenMs;
             for (auto &sp : m_streams) {
                 Stream *s = sp.get();
-                if (s->dead || !s->inRefresh || !(send || s->refreshAll) ||
+                if (s->dead || !s->inRefresh || s->resyncWanted || !(send || s->refreshAll) ||
                     !s->filter.matches(record, m_forwardMarks))
                     continue;
                 s->pending.push_back(record);
@@ -889,8 +910,10 @@ void ConntrackMonitor::readRefresh() {
     m_refreshCpuNs += threadCpuNs() - cpuBefore;
     if (part.done || !part.error.isEmpty())
         finishRefresh(part.error);
-    else if (!refreshHasRoom() && m_refreshNotifier)
+    else if (!refreshHasRoom() && m_refreshNotifier) {
         m_refreshNotifier->setEnabled(false); // tick() reads on once the deltas went out
+        m_refreshPausedMs = nowMs();
+    }
 }
 
 void ConntrackMonitor::finishRefresh(const QString &error) {

@@ -94,6 +94,7 @@ private:
     void readRefresh();
     void finishRefresh(const QString &error);
     bool refreshHasRoom() const;
+    bool refreshHasRoom(const Stream *s) const;
     void writeOut(Stream *s);
     void onWritable(Stream *s);
     void endStream(Stream *s, const char *why);
@@ -144,7 +145,8 @@ private:
     mnl_socket *m_refresh = nullptr;
     quint32 m_refreshSeq = 0;
     QSocketNotifier *m_refreshNotifier = nullptr;
-    qint64 m_refreshCpuNs = 0; // CPU time the running refresh has cost so far
+    qint64 m_refreshCpuNs = 0;     // CPU time the running refresh has cost so far
+    quint64 m_refreshPausedMs = 0; // when it last waited for a stream's client
     int m_refreshInterval = 0;
     quint64 m_refreshCount = 0;
 };
