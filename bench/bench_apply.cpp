@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Apply latency of the helper, from the D-Bus call to its reply, with the rules live in the
-// kernel. For each size N it times ReplaceForwards(N forwards), then AddForward of one more and
-// its RemoveForward, a few times over. It also writes the equivalent rulesets for the other
-// tools (nft map, nft linear, iptables-restore), so that bench/run.py can time those in the same
-// run. Prints one JSON object per line.
+// kernel. For each size N it times ReplaceForwards(N forwards) into an empty table and over N
+// others, then AddForward of one more and its RemoveForward, a few times over. It also writes the
+// equivalent rulesets for the other tools (nft map, nft linear, iptables-restore), so that
+// bench/run.py can time those in the same run. Prints one JSON object per line.
 #include "dbus_types.h"
 #include "forward.h"
 #include "ruleset_writer.h"
@@ -134,19 +134,30 @@ int main(int argc, char **argv) {
         const QVariant list = QVariant::fromValue(BusForwardList{forwards, BusKeys::Request, {}});
         writeEquivalents(dir, n, forwards);
 
-        std::vector<double> replaceMs, addMs, removeMs;
-        for (int r = 0; r < reps; ++r) {
+        std::vector<double> emptyMs, replaceMs, addMs, removeMs;
+        const QVariant none = QVariant::fromValue(BusForwardList{{}, BusKeys::Request, {}});
+        QElapsedTimer t;
+        auto replace = [&](const QVariant &with, std::vector<double> *ms) {
             const quint64 gen = generation(bus);
-            QElapsedTimer t;
-            t.start();
-            QDBusMessage reply =
-                call(bus, QStringLiteral("ReplaceForwards"), {list, QVariant::fromValue(gen)});
-            replaceMs.push_back(t.nsecsElapsed() / 1e6);
+            t.restart();
+            const QDBusMessage reply =
+                call(bus, QStringLiteral("ReplaceForwards"), {with, QVariant::fromValue(gen)});
+            if (ms)
+                ms->push_back(t.nsecsElapsed() / 1e6);
             if (reply.type() == QDBusMessage::ErrorMessage) {
                 std::fprintf(stderr, "ReplaceForwards(%d): %s\n", n,
                              qPrintable(reply.errorMessage()));
-                return 1;
+                return false;
             }
+            return true;
+        };
+        for (int r = 0; r < reps; ++r) {
+            // Into an empty table, as `nft -f` loads into an empty namespace; then the same list
+            // again over it, which the helper takes as all new forwards (new ids): every mark
+            // changes, so most of the table's elements are deleted and added.
+            if (!replace(none, nullptr) || !replace(list, &emptyMs) || !replace(list, &replaceMs))
+                return 1;
+            QDBusMessage reply;
             // Several adds and removes after each replace: the first one after a replace of
             // 100,000 also pays for the file system settling the 26 MB just written.
             for (int c = 0; c < addCycles; ++c) {
@@ -168,6 +179,7 @@ int main(int argc, char **argv) {
         }
         QJsonObject o{{QStringLiteral("forwards"), n},
                       {QStringLiteral("replace_ms"), median(replaceMs)},
+                      {QStringLiteral("into_empty_ms"), median(emptyMs)},
                       {QStringLiteral("add_one_ms"), median(addMs)},
                       {QStringLiteral("remove_one_ms"), median(removeMs)}};
         std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());

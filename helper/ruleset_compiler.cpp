@@ -11,6 +11,9 @@
 //                    counted) in `forward` (with accept), `input` and `output_filter`.
 //   masquerade_marks / hairpin_marks, with `postrouting` masquerading both, `hairpin` setting
 //                    bit 0x01000000 on flows whose DNATed route goes back out the way they came.
+// Every rule counts what it matched (a `counter` after its matches), so that each of our chains
+// has packet and byte counts for the chain-flow diagram; the per-forward counts are the
+// counters set's elements.
 #include "ruleset_model.h"
 
 #include <QtEndian>
@@ -314,6 +317,8 @@ Model compileLayout(const Layout &layout) {
             m.sets << any;
         }
         rule.statements << Statement{StmtKind::CtMarkSetMap, markSet, false, key, s.keyMask()};
+        // After the mark map's lookup, which ends the rule on a miss: only hits are counted.
+        rule.statements << Statement{StmtKind::Counter};
         rule.statements << Statement{s.redirect ? StmtKind::RedirectMap : StmtKind::DnatMap, natSet,
                                      s.ipv6, key, s.keyMask()};
         return rule;
@@ -348,13 +353,16 @@ Model compileLayout(const Layout &layout) {
                                {StmtKind::CtStatusDnat},
                                {StmtKind::CtMarkInSet, hairpinSet},
                                {StmtKind::FibHairpin},
+                               {StmtKind::Counter},
                                {StmtKind::CtMarkSetHairpin}}};
     }
     Chain forward{QStringLiteral("forward"), false, Hook::Forward, 0, {}};
     Chain input{QStringLiteral("input"), false, Hook::Input, 0, {}};
     Chain outputFilter{QStringLiteral("output_filter"), false, Hook::Output, 0, {}};
     if (countersSet >= 0) {
-        const Rule count{{{StmtKind::CtStatusDnat}, {StmtKind::MaskedMarkInSet, countersSet}}};
+        const Rule count{{{StmtKind::CtStatusDnat},
+                          {StmtKind::MaskedMarkInSet, countersSet},
+                          {StmtKind::Counter}}};
         Rule countAccept = count;
         countAccept.statements << Statement{StmtKind::Accept};
         forward.rules << countAccept;
@@ -365,11 +373,14 @@ Model compileLayout(const Layout &layout) {
     if (masqueradeSet >= 0) {
         postrouting.rules << Rule{{{StmtKind::CtStatusDnat},
                                    {StmtKind::MaskedMarkInSet, masqueradeSet},
+                                   {StmtKind::Counter},
                                    {StmtKind::Masquerade}}};
     }
     if (hairpinSet >= 0) {
-        postrouting.rules << Rule{
-            {{StmtKind::CtStatusDnat}, {StmtKind::HairpinBitSet}, {StmtKind::Masquerade}}};
+        postrouting.rules << Rule{{{StmtKind::CtStatusDnat},
+                                   {StmtKind::HairpinBitSet},
+                                   {StmtKind::Counter},
+                                   {StmtKind::Masquerade}}};
     }
 
     m.chains = {prerouting, output, hairpin, forward, input, outputFilter, postrouting};

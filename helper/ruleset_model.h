@@ -73,6 +73,7 @@ enum class StmtKind : quint8 {
     HairpinBitSet,    // ct mark & 0x01000000 == 0x01000000
     Masquerade,       // masquerade
     Accept,           // accept
+    Counter,          // counter: the rule's packets and bytes, which the chain summary adds up
 };
 
 struct Statement {

@@ -25,6 +25,7 @@
 
 #include <QHostAddress>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -64,6 +65,10 @@ Counter ChainView::counters() const {
         c.bytes += r.counter.bytes;
     }
     return c;
+}
+
+bool ChainView::counted() const {
+    return std::any_of(rules.begin(), rules.end(), [](const RuleView &r) { return r.hasCounter; });
 }
 
 quint32 ChainView::dropRules() const {
@@ -130,6 +135,7 @@ QList<QVariantMap> RulesetSnapshot::summary() const {
             {QStringLiteral("nat_rules"), c.natRules()},
             {QStringLiteral("packets"), QVariant::fromValue<qulonglong>(total.packets)},
             {QStringLiteral("bytes"), QVariant::fromValue<qulonglong>(total.bytes)},
+            {QStringLiteral("counted"), c.counted()},
             {QStringLiteral("ours"), c.ours},
         });
     }

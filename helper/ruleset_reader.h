@@ -85,6 +85,7 @@ struct ChainView {
     QList<RuleView> rules;
 
     Counter counters() const;  // sum over rules with a counter
+    bool counted() const;      // some rule has a counter
     quint32 dropRules() const; // rules whose verdict is drop or reject
     quint32 natRules() const;  // rules that dnat or redirect
     QString label() const;     // "inet firewalld filter_FORWARD"

@@ -208,6 +208,8 @@ QString statement(const Model &m, const Statement &st) {
         return QStringLiteral("masquerade");
     case StmtKind::Accept:
         return QStringLiteral("accept");
+    case StmtKind::Counter:
+        return QStringLiteral("counter");
     }
     return {};
 }

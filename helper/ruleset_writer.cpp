@@ -552,6 +552,9 @@ private:
         case StmtKind::Masquerade:
             add(r, "masq");
             break;
+        case StmtKind::Counter:
+            add(r, "counter");
+            break;
         case StmtKind::Accept: {
             nftnl_expr *e = add(r, "immediate");
             nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
@@ -762,6 +765,26 @@ bool ruleset::parseCounterElements(const nlmsghdr *nlh, QHash<QString, Counter> 
 
 static ApplyError checkIds(const QList<Forward> &forwards);
 
+namespace {
+
+QString ruleSignature(const Model &m, int chain, const Rule &r) {
+    QString sig = m.chains.at(chain).name + QLatin1Char('|');
+    for (const Statement &st : r.statements) {
+        if (st.set >= 0 && !m.sets.at(st.set).anonymous)
+            sig += m.sets.at(st.set).name + QLatin1Char(',');
+    }
+    return sig;
+}
+
+QStringList chainSignatures(const Model &m, int chain) {
+    QStringList out;
+    for (const Rule &r : m.chains.at(chain).rules)
+        out << ruleSignature(m, chain, r);
+    return out;
+}
+
+} // namespace
+
 struct RulesetWriter::Private {
     netlink::Socket socket;
     Written written;
@@ -785,9 +808,48 @@ struct RulesetWriter::Private {
         return describe(m, map, batch.firstSeq(), result);
     }
 
+    // Our table's rules as the kernel has them: chain, signature (as ruleSignature() makes
+    // it), handle, and whether the rule counts.
+    QString dumpRules(const std::function<void(const QString &chain, const QString &sig,
+                                               uint64_t handle, bool counts)> &fn) {
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        nlmsghdr *nlh =
+            nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, socket.nextSeq());
+        nftnl_rule *req = nftnl_rule_alloc();
+        nftnl_rule_set_str(req, NFTNL_RULE_TABLE, tableName);
+        nftnl_rule_nlmsg_build_payload(nlh, req);
+        nftnl_rule_free(req);
+        return socket.dump(nlh, [&](const nlmsghdr *reply) {
+            nftnl_rule *r = nftnl_rule_alloc();
+            if (nftnl_rule_nlmsg_parse(reply, r) == 0 &&
+                nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == NFPROTO_INET &&
+                qstrcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), tableName) == 0) {
+                const QString chain = QString::fromLatin1(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+                QString sig = chain + QLatin1Char('|');
+                bool counts = false;
+                nftnl_expr_iter *iter = nftnl_expr_iter_create(r);
+                for (nftnl_expr *e = nftnl_expr_iter_next(iter); e;
+                     e = nftnl_expr_iter_next(iter)) {
+                    const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+                    counts |= qstrcmp(name, "counter") == 0;
+                    if (qstrcmp(name, "lookup") != 0)
+                        continue;
+                    const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+                    if (set && qstrncmp(set, "__set", 5) != 0)
+                        sig += QString::fromLatin1(set) + QLatin1Char(',');
+                }
+                nftnl_expr_iter_destroy(iter);
+                fn(chain, sig, nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE), counts);
+            }
+            nftnl_rule_free(r);
+        });
+    }
+
     // A writer that did not write the table itself (the helper restarted) takes it over as it
-    // stands when the kernel's sets are exactly those `before` compiles to, so that adding a
-    // forward after a restart neither rebuilds the table nor resets every counter.
+    // stands when the kernel's sets are exactly those `before` compiles to, and its chains'
+    // rules those the compiler makes now (a table written by an older version, without rule
+    // counters say, is made again), so that adding a forward after a restart neither rebuilds
+    // the table nor resets every counter.
     bool adopt(const QList<Forward> &before) {
         const Model m = compile(before);
         QHash<QString, SetAttrs> kernel;
@@ -827,6 +889,22 @@ struct RulesetWriter::Private {
                 return false;
         }
         if (kernel.size() != named)
+            return false;
+        QSet<QString> chains;
+        QStringList want, have;
+        for (int ch = 0; ch < m.chains.size(); ++ch) {
+            chains.insert(m.chains.at(ch).name);
+            want << chainSignatures(m, ch);
+        }
+        bool allCount = true;
+        const QString ruleErr =
+            dumpRules([&](const QString &chain, const QString &sig, uint64_t, bool counts) {
+                if (!chains.contains(chain))
+                    return; // a trace's chains come and go on their own
+                have << sig;
+                allCount &= counts;
+            });
+        if (!ruleErr.isEmpty() || !allCount || have != want)
             return false;
         remember(m, before);
         return true;
@@ -923,22 +1001,6 @@ namespace {
 
 // One rule told apart from the others of its chain by the named sets it looks up (each shape
 // has its own maps; the hairpin-bit masquerade rule is the only one of postrouting without).
-QString ruleSignature(const Model &m, int chain, const Rule &r) {
-    QString sig = m.chains.at(chain).name + QLatin1Char('|');
-    for (const Statement &st : r.statements) {
-        if (st.set >= 0 && !m.sets.at(st.set).anonymous)
-            sig += m.sets.at(st.set).name + QLatin1Char(',');
-    }
-    return sig;
-}
-
-QStringList chainSignatures(const Model &m, int chain) {
-    QStringList out;
-    for (const Rule &r : m.chains.at(chain).rules)
-        out << ruleSignature(m, chain, r);
-    return out;
-}
-
 Layout layoutOf(const QHash<QString, WrittenSet> &sets) {
     Layout l;
     for (auto it = sets.constBegin(); it != sets.constEnd(); ++it) {
@@ -1114,34 +1176,8 @@ ApplyError RulesetWriter::Private::change(const QList<Forward> &before, const QL
     for (int ch = 0; ch < m.chains.size() && !rulesChange; ++ch)
         rulesChange = chainSignatures(m, ch) != chainSignatures(mb, ch);
     if (rulesChange) {
-        char buf[MNL_SOCKET_BUFFER_SIZE];
-        nlmsghdr *nlh =
-            nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, socket.nextSeq());
-        nftnl_rule *req = nftnl_rule_alloc();
-        nftnl_rule_set_str(req, NFTNL_RULE_TABLE, tableName);
-        nftnl_rule_nlmsg_build_payload(nlh, req);
-        nftnl_rule_free(req);
-        const QString err = socket.dump(nlh, [&](const nlmsghdr *reply) {
-            nftnl_rule *r = nftnl_rule_alloc();
-            if (nftnl_rule_nlmsg_parse(reply, r) == 0 &&
-                nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == NFPROTO_INET &&
-                qstrcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), tableName) == 0) {
-                QString sig =
-                    QString::fromLatin1(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)) + QLatin1Char('|');
-                nftnl_expr_iter *iter = nftnl_expr_iter_create(r);
-                for (nftnl_expr *e = nftnl_expr_iter_next(iter); e;
-                     e = nftnl_expr_iter_next(iter)) {
-                    if (qstrcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") != 0)
-                        continue;
-                    const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
-                    if (set && qstrncmp(set, "__set", 5) != 0)
-                        sig += QString::fromLatin1(set) + QLatin1Char(',');
-                }
-                nftnl_expr_iter_destroy(iter);
-                handles.insert(sig, nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE));
-            }
-            nftnl_rule_free(r);
-        });
+        const QString err = dumpRules([&](const QString &, const QString &sig, uint64_t handle,
+                                          bool) { handles.insert(sig, handle); });
         if (!err.isEmpty())
             return rebuild();
     }

@@ -823,12 +823,16 @@ Entscheidung</translation>
         <translation>Portico-Kettenfluss</translation>
     </message>
     <message>
-        <source>This chain is Portico&apos;s own; Portico counts per forward (the Hits column), not per chain.</source>
-        <translation>Diese Kette gehört Portico; Portico zählt je Weiterleitung (Spalte „Treffer“), nicht je Kette.</translation>
+        <source>This chain is Portico&apos;s own; its rules count the packets of Portico&apos;s forwards (a NAT chain sees only the first packet of each connection). Per forward: the Hits column.</source>
+        <translation>Diese Kette gehört Portico; ihre Regeln zählen die Pakete der Weiterleitungen von Portico (eine NAT-Kette sieht nur das erste Paket jeder Verbindung). Je Weiterleitung: Spalte „Treffer“.</translation>
     </message>
     <message>
         <source>trace</source>
         <translation>Trace</translation>
+    </message>
+    <message>
+        <source>no rules, nothing to count</source>
+        <translation>keine Regeln, nichts zu zählen</translation>
     </message>
     <message>
         <source>no rule counters</source>

@@ -615,6 +615,7 @@ HelperResult<RulesetSummary> HelperClient::decodeRulesetSummary(const QDBusMessa
         c.natRules = m.value(u"nat_rules"_s).toUInt();
         c.packets = m.value(u"packets"_s).toULongLong();
         c.bytes = m.value(u"bytes"_s).toULongLong();
+        c.counted = m.value(u"counted"_s).toBool();
         c.ours = m.value(u"ours"_s).toBool();
         r.value.chains.append(c);
     }

@@ -95,7 +95,8 @@ struct ChainSummary {
     quint32 natRules = 0;  // dnat or redirect rules
     quint64 packets = 0;   // sum of the chain's rule counters
     quint64 bytes = 0;
-    bool ours = false; // table inet portico
+    bool counted = false; // some rule of the chain has a counter (else packets say nothing)
+    bool ours = false;    // table inet portico
 
     QString label() const { return family + u' ' + table + u' ' + chain; }
 };

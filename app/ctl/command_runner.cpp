@@ -866,10 +866,11 @@ QString formatChainTable(const RulesetSummary &summary) {
     rows.append({u"HOOK"_s, u"PRIORITY"_s, u"FAMILY"_s, u"TABLE"_s, u"CHAIN"_s, u"TYPE"_s,
                  u"POLICY"_s, u"RULES"_s, u"DROP"_s, u"NAT"_s, u"PACKETS"_s, u"BYTES"_s});
     for (const ChainSummary &c : chains) {
-        rows.append(
-            {c.hook, QString::number(c.priority), c.family, c.ours ? c.table + u'*' : c.table,
-             c.chain, c.type, c.policy, QString::number(c.rules), QString::number(c.dropRules),
-             QString::number(c.natRules), QString::number(c.packets), QString::number(c.bytes)});
+        rows.append({c.hook, QString::number(c.priority), c.family,
+                     c.ours ? c.table + u'*' : c.table, c.chain, c.type, c.policy,
+                     QString::number(c.rules), QString::number(c.dropRules),
+                     QString::number(c.natRules), c.counted ? QString::number(c.packets) : u"-"_s,
+                     c.counted ? QString::number(c.bytes) : u"-"_s});
     }
     return formatTable(rows);
 }
@@ -894,6 +895,7 @@ int CommandRunner::chains(const Invocation &inv) {
                 {u"nat_rules"_s, qint64(c.natRules)},
                 {u"packets"_s, qint64(c.packets)},
                 {u"bytes"_s, qint64(c.bytes)},
+                {u"counted"_s, c.counted},
                 {u"ours"_s, c.ours},
             });
         }

@@ -346,15 +346,16 @@ QString FlowDiagram::chainDetails(const QString &key) const {
                  .arg(c->rules)
                  .arg(c->dropRules)
                  .arg(c->natRules);
-    if (c->packets || c->bytes)
+    if (c->counted)
         lines << tr("Counters: %1, %2").arg(packets(c->packets), bytes(c->bytes));
     else
         lines << tr("Counters: none (no rule of this chain counts)");
     if (c->hasRate)
         lines
             << tr("Now: %1, %2/s").arg(rate(c->packetRate), bytes(quint64(qMax(0.0, c->byteRate))));
-    lines << (c->ours ? tr("This chain is Portico's own; Portico counts per forward (the Hits "
-                           "column), not per chain.")
+    lines << (c->ours ? tr("This chain is Portico's own; its rules count the packets of "
+                           "Portico's forwards (a NAT chain sees only the first packet of each "
+                           "connection). Per forward: the Hits column.")
                       : tr("This chain belongs to another program; Portico only reads it."));
     if (m_model->ourRoles().contains(key))
         lines << tr("For '%1': %2")
@@ -630,6 +631,10 @@ void FlowDiagram::paintChain(QPainter &p, const Item &item, const FlowChain &c) 
             if (m_model->forwardPacketRate() > 0)
                 third += QStringLiteral(" · ") + rate(m_model->forwardPacketRate());
             live = m_model->forwardPacketRate() > 0;
+        } else if (c.counted) {
+            third = packets(0);
+        } else if (c.rules == 0) {
+            third = tr("no rules, nothing to count");
         } else {
             third = tr("no rule counters");
         }

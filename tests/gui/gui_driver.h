@@ -8,6 +8,7 @@
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QLocalSocket>
+#include <QPalette>
 #include <QString>
 #include <QTest>
 
@@ -48,6 +49,25 @@ inline DriverReply drive(const QJsonObject &request) {
 
 inline QJsonObject op(const char *name) {
     return {{QStringLiteral("op"), QLatin1StringView(name)}};
+}
+
+// A dark palette for the screenshots that show the app reads every colour from the palette.
+inline QPalette darkPalette() {
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(0x2b, 0x2d, 0x30));
+    dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::Base, QColor(0x1e, 0x1f, 0x22));
+    dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x28, 0x2b));
+    dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::Button, QColor(0x35, 0x37, 0x3b));
+    dark.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::Highlight, QColor(0x3d, 0x6e, 0xb4));
+    dark.setColor(QPalette::HighlightedText, Qt::white);
+    dark.setColor(QPalette::Link, QColor(0x6c, 0xa8, 0xf0));
+    dark.setColor(QPalette::ToolTipBase, QColor(0x4a, 0x44, 0x2a));
+    dark.setColor(QPalette::ToolTipText, QColor(0xf0, 0xe6, 0xc0));
+    dark.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
+    return dark;
 }
 
 } // namespace portico::guitest

@@ -271,6 +271,14 @@ void TestFlowGui::selectingForwardHighlightsPath() {
     for (int i = 0; i < 2; ++i)
         QVERIFY(http().contains(QStringLiteral("lan-server")));
     QTRY_VERIFY_WITH_TIMEOUT(model->hasForwardCounters() && model->forwardPackets() > 0, 10000);
+    // And per chain: our forward chain's rule counts every packet of the two connections, both
+    // ways, and the diagram draws its numbers, not "no rule counters".
+    const QString ourForward = QStringLiteral("inet portico forward");
+    QTRY_VERIFY_WITH_TIMEOUT(model->chain(ourForward) && model->chain(ourForward)->counted &&
+                                 model->chain(ourForward)->packets >= 8,
+                             10000);
+    QVERIFY(view->diagram()->chainDetails(ourForward).contains(QStringLiteral("Counters: ")));
+    QVERIFY(!view->diagram()->chainDetails(ourForward).contains(QStringLiteral("none")));
     m_window->ui()->forwardView->clearSelection();
     QTRY_VERIFY(!model->hasHighlight());
 }
@@ -433,19 +441,7 @@ void TestFlowGui::screenshots() {
 
     // The same with a dark palette: every colour but the drop's red comes from the palette.
     const QPalette light = QApplication::palette();
-    QPalette dark;
-    dark.setColor(QPalette::Window, QColor(0x2b, 0x2d, 0x30));
-    dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
-    dark.setColor(QPalette::Base, QColor(0x1e, 0x1f, 0x22));
-    dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x28, 0x2b));
-    dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
-    dark.setColor(QPalette::Button, QColor(0x35, 0x37, 0x3b));
-    dark.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
-    dark.setColor(QPalette::Highlight, QColor(0x3d, 0x6e, 0xb4));
-    dark.setColor(QPalette::HighlightedText, Qt::white);
-    dark.setColor(QPalette::Link, QColor(0x6c, 0xa8, 0xf0));
-    dark.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
-    QApplication::setPalette(dark);
+    QApplication::setPalette(darkPalette());
     QTest::qWait(300);
     QVERIFY(m_window->grab().save(dir + QStringLiteral("/chain-flow-trace-dark.png")));
     QApplication::setPalette(light);

@@ -919,20 +919,7 @@ void TestGui::screenshots() {
 
     // The same window with a dark palette: every colour comes from the palette.
     const QPalette light = QApplication::palette();
-    QPalette dark;
-    dark.setColor(QPalette::Window, QColor(0x2b, 0x2d, 0x30));
-    dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
-    dark.setColor(QPalette::Base, QColor(0x1e, 0x1f, 0x22));
-    dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x28, 0x2b));
-    dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
-    dark.setColor(QPalette::Button, QColor(0x35, 0x37, 0x3b));
-    dark.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
-    dark.setColor(QPalette::Highlight, QColor(0x3d, 0x6e, 0xb4));
-    dark.setColor(QPalette::HighlightedText, Qt::white);
-    dark.setColor(QPalette::ToolTipBase, QColor(0x4a, 0x44, 0x2a));
-    dark.setColor(QPalette::ToolTipText, QColor(0xf0, 0xe6, 0xc0));
-    dark.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
-    QApplication::setPalette(dark);
+    QApplication::setPalette(darkPalette());
     QJsonObject off = op("setForwarding");
     off.insert(QStringLiteral("v4"), false);
     off.insert(QStringLiteral("v6"), false);

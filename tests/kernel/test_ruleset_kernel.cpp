@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QMap>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTest>
 
 #include <arpa/inet.h>
@@ -318,9 +319,9 @@ private slots:
                  qPrintable(t));
         QVERIFY2(!t.contains(QLatin1String("198.51.100.15")),
                  "a disabled forward reached the kernel");
-        QVERIFY2(
-            t.contains(QLatin1String("ct status dnat ct mark & 0x00ffffff == @counters accept")),
-            qPrintable(t));
+        QVERIFY2(t.contains(QLatin1String("ct status dnat ct mark & 0x00ffffff == @counters "
+                                          "counter packets 0 bytes 0 accept")),
+                 qPrintable(t));
         QVERIFY2(t.contains(QLatin1String("0x00000007 counter packets 0 bytes 0")), qPrintable(t));
     }
 
@@ -557,6 +558,41 @@ private slots:
         QVERIFY(rebuilt.contains(QLatin1String("\"eth9\" . ")));
         QVERIFY(third.apply(other + QList<Forward>{late}).ok());
         QCOMPARE(ns.listTable(), rebuilt);
+    }
+
+    // A table written by an older version, whose rules did not count: its sets match, but a new
+    // writer does not take it over; it rebuilds, so that every chain counts again.
+    void addAfterRestartRebuildsRulesWithoutCounters() {
+        ENTER_NETNS(ns);
+        const QList<Forward> before = many(20);
+        {
+            RulesetWriter first;
+            QVERIFY(first.apply(before).ok());
+        }
+        const QStringList list{QStringLiteral("-a"),      QStringLiteral("list"),
+                               QStringLiteral("chain"),   QStringLiteral("inet"),
+                               QStringLiteral("portico"), QStringLiteral("forward")};
+        const QString chain = ns.nft(list);
+        const QRegularExpression rule(QStringLiteral("@counters counter .* # handle (\\d+)"));
+        const QRegularExpressionMatch m = rule.match(chain);
+        QVERIFY2(m.hasMatch(), qPrintable(chain));
+        int rc = -1;
+        ns.nft({QStringLiteral("replace"), QStringLiteral("rule"), QStringLiteral("inet"),
+                QStringLiteral("portico"), QStringLiteral("forward"), QStringLiteral("handle"),
+                m.captured(1), QStringLiteral("ct status dnat ct mark & 0x00ffffff @counters"),
+                QStringLiteral("accept")},
+               &rc);
+        QCOMPARE(rc, 0);
+        QVERIFY(!ns.nft(list).contains(QLatin1String("counter packets")));
+
+        RulesetWriter second;
+        const Forward added =
+            fwd(21, QStringLiteral("added"), Protocol::Tcp, 60001, "198.51.100.21");
+        QVERIFY(second.add(before, added).ok());
+        const QString after = ns.nft(list);
+        QVERIFY2(after.contains(QLatin1String("@counters counter packets 0 bytes 0 accept")),
+                 qPrintable(after));
+        QVERIFY(ns.listTable().contains(QLatin1String("tcp . 60001 : 198.51.100.21 . 60001")));
     }
 
     void addWithNewShapeRebuilds() {

@@ -180,8 +180,13 @@ void TestRulesetReaderKernel::chainsOfEveryFamily() {
     QCOMPARE(row.value(QStringLiteral("rules")).toUInt(), 10u);
     QCOMPARE(row.value(QStringLiteral("drop_rules")).toUInt(), 3u); // drop, reject, drop
     QCOMPARE(row.value(QStringLiteral("ours")).toBool(), false);
+    QCOMPARE(row.value(QStringLiteral("counted")).toBool(), true); // one of its rules counts
+    for (const QVariantMap &m : summary) {
+        if (m.value(QStringLiteral("table")) == QLatin1String("nat"))
+            QVERIFY(!m.value(QStringLiteral("counted")).toBool()); // no rule of ip nat counts
+    }
     for (const QVariantMap &m : summary)
-        QVERIFY2(m.size() == 13, qPrintable(m.keys().join(QLatin1Char(' '))));
+        QVERIFY2(m.size() == 14, qPrintable(m.keys().join(QLatin1Char(' '))));
 }
 
 void TestRulesetReaderKernel::rulesDecoded() {

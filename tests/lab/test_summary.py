@@ -115,13 +115,26 @@ def test_summary_reports_the_foreign_forward_chain_next_to_ours(lab, foreign):
 def test_counters_rise_with_real_traffic(lab, foreign):
     add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to", f"{LAN_SERVER4}:8080")
     family, table, chain, _ = foreign
-    before = find(summary(lab)["chains"], family, table, chain)
+    first = summary(lab)["chains"]
+    before = find(first, family, table, chain)
+    oursBefore = {c["chain"]: c for c in first if c["ours"]}
     for _ in range(3):
         assert web(lab) is not None, "the forward does not work through the accepting foreign chain"
-    after = find(summary(lab)["chains"], family, table, chain)
+    last = summary(lab)["chains"]
+    after = find(last, family, table, chain)
     # Three connections: each at least SYN, ACK, request and FIN through forward, both ways.
     assert after["packets"] >= before["packets"] + 12, (before, after)
     assert after["bytes"] > before["bytes"], (before, after)
+    # Our own chains count too: forward sees every packet of the three connections, the NAT
+    # chain prerouting only the first of each; postrouting (no masquerade here) nothing.
+    ours = {c["chain"]: c for c in last if c["ours"]}
+    assert all(c["counted"] == (c["rules"] > 0) for c in ours.values()), ours
+    assert ours["forward"]["packets"] >= oursBefore["forward"]["packets"] + 12, (oursBefore, ours)
+    assert ours["forward"]["bytes"] > oursBefore["forward"]["bytes"], (oursBefore, ours)
+    assert ours["prerouting"]["packets"] >= oursBefore["prerouting"]["packets"] + 3, (oursBefore, ours)
+    # A chain without a counting rule says so, rather than showing a zero that means nothing.
+    assert not find(last, "inet", "firewalld", "nat_PREROUTING")["counted"]
+    assert after["counted"]
 
 
 def test_generation_moves_only_when_the_ruleset_changes(lab):

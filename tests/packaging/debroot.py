@@ -122,7 +122,6 @@ class Root:
         sh(["mount", "-t", "overlay", "overlay", "-o",
             f"lowerdir={base},upperdir={self.dir}/upper,workdir={self.dir}/work", self.path])
         sh(["mount", "--rbind", "/dev", self.p("dev")])
-        sh(["mount", "-t", "proc", "proc", self.p("proc")])
         sh(["mount", "-t", "tmpfs", "tmpfs", self.p("run")])
         sh(["mount", "-t", "tmpfs", "tmpfs", self.p("tmp")])
         shutil.copy("/etc/resolv.conf", self.p("etc/resolv.conf"))
@@ -135,9 +134,15 @@ class Root:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def run(self, cmd, check=True, input=None, timeout=600):
-        """A command in the root, as root, in the host's network (for apt) but nothing else."""
-        p = subprocess.run(["chroot", self.path] + cmd, text=True, capture_output=True, env=ENV,
-                           input=input, timeout=timeout)
+        """A command in the root, as root, in the host's network (for apt) but nothing else: in new
+        PID and mount namespaces with a /proc of their own. With the host's processes in its
+        /proc, a maintainer script stops more than the root's daemons: polkitd's postinst runs
+        `start-stop-daemon --stop --exec /usr/lib/polkit-1/polkitd`, which matched (and killed)
+        every polkitd on the machine, the host's and other test runs' alike."""
+        p = subprocess.run(["unshare", "--pid", "--fork", "--kill-child", "--mount",
+                            "--propagation", "private", "chroot", self.path, "/bin/sh", "-c",
+                            'mount -t proc proc /proc && exec "$@"', "sh"] + cmd,
+                           text=True, capture_output=True, env=ENV, input=input, timeout=timeout)
         if check and p.returncode != 0:
             raise Failure(f"in the root: {' '.join(cmd)} failed ({p.returncode}):\n"
                           f"{p.stdout}{p.stderr}")
@@ -164,6 +169,27 @@ class Root:
                 if not (rel + n).startswith(BOOKKEEPING):
                     out.add(rel + n)
         return out
+
+
+def hostProcessesAreOutOfReach(root):
+    """Whether `start-stop-daemon --stop --exec X` run in the root (as polkitd's postinst does)
+    spares a host process running a program of the same path. The program is a copy of sleep
+    under a name of this run's own, so that a failure kills nothing but this sentinel.
+    Returns (ok, detail) for Expect."""
+    name = f"/tmp/portico-sentinel-{os.getpid()}"
+    shutil.copy("/bin/sleep", name)
+    shutil.copy("/bin/sleep", root.p(name))
+    sentinel = subprocess.Popen([name, "300"])
+    try:
+        p = root.run(["start-stop-daemon", "--stop", "--oknodo", "--exec", name], check=False)
+        time.sleep(0.3)
+        alive = sentinel.poll() is None
+        return alive, f"the host's {name} was stopped from the root: {p.stdout}{p.stderr}"
+    finally:
+        sentinel.kill()
+        sentinel.wait()
+        os.unlink(name)
+        os.unlink(root.p(name))
 
 
 # The start of a script for Root.isolated: the root's own /proc and /run, a system bus as Debian

@@ -28,6 +28,8 @@ def main():
     root = debroot.Root(cacheDir, "deb")
     try:
         root.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/sh", USER])
+        expect("a maintainer script in the root cannot stop the host's daemons",
+               *debroot.hostProcessesAreOutOfReach(root))
         before = root.files()
         debroot.log("apt-get update; apt-get install ./portico.deb")
         root.run(["apt-get", "update", "-q"])

@@ -30,7 +30,7 @@ CAP_NET_ADMIN = 1 << 12
 BOOT = r"""
 set -e
 r={root}
-umount -R $r/dev $r/proc $r/run $r/tmp
+umount -R $r/dev $r/run $r/tmp
 mount -t tmpfs -o mode=755 tmpfs $r/dev
 for n in null zero full random urandom tty; do touch $r/dev/$n; mount --bind /dev/$n $r/dev/$n; done
 mkdir $r/dev/pts $r/dev/shm

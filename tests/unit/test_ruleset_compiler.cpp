@@ -103,8 +103,8 @@ private slots:
             << QStringLiteral("counters:1 v4_addr_dnat_mark:1 v4_addr_dnat_nat:1") << 1 << 1
             << QStringList{QStringLiteral("203.0.113.1 . tcp . 80 : 198.51.100.10 . 80"),
                            QStringLiteral("meta nfproto ipv4 ct mark set ip daddr . meta l4proto "
-                                          ". th dport map @v4_addr_dnat_mark dnat ip to ip daddr "
-                                          ". meta l4proto . th dport map @v4_addr_dnat_nat")};
+                                          ". th dport map @v4_addr_dnat_mark counter dnat ip to ip "
+                                          "daddr . meta l4proto . th dport map @v4_addr_dnat_nat")};
         Forward src = fwd(7, Protocol::Tcp, 22, "198.51.100.10");
         src.sources = {cidr("203.0.113.0", 24), cidr("192.0.2.7", 32)};
         QTest::newRow("sources, one hash map per prefix length")
@@ -134,7 +134,7 @@ private slots:
             << QStringLiteral("counters:1 masquerade_marks:1 v4_dnat_mark:1 v4_dnat_nat:1") << 1
             << 1
             << QStringList{QStringLiteral("ct status dnat ct mark & 0x00ffffff @masquerade_marks "
-                                          "masquerade")};
+                                          "counter masquerade")};
         Forward hp = fwd(10, Protocol::Tcp, 443, "198.51.100.10");
         hp.interface = QStringLiteral("wan0");
         hp.hairpin = true;
@@ -143,10 +143,11 @@ private slots:
             << QStringLiteral("counters:1 hairpin_marks:1 v4_if_dnat_mark:1 v4_if_dnat_nat:1 "
                               "v4_dnat_mark:1 v4_dnat_nat:1")
             << 2 << 1
-            << QStringList{QStringLiteral("ct state new ct status dnat ct mark @hairpin_marks fib "
-                                          "daddr . iif oif != 0 ct mark set ct mark | 0x01000000"),
-                           QStringLiteral("ct status dnat ct mark & 0x01000000 == 0x01000000 "
-                                          "masquerade")};
+            << QStringList{
+                   QStringLiteral("ct state new ct status dnat ct mark @hairpin_marks fib "
+                                  "daddr . iif oif != 0 counter ct mark set ct mark | 0x01000000"),
+                   QStringLiteral("ct status dnat ct mark & 0x01000000 == 0x01000000 "
+                                  "counter masquerade")};
         Forward off = fwd(11, Protocol::Tcp, 80, "198.51.100.10");
         off.enabled = false;
         QTest::newRow("disabled is left out")
@@ -211,8 +212,8 @@ private slots:
                                             "\t\tcounter\n\t\telements = { 0x00000001,\n")));
         QVERIFY(text.contains(QLatin1String("0x00000003 }")));
         QVERIFY(!text.contains(QLatin1String("0x00000002")));
-        QVERIFY(
-            text.contains(QLatin1String("ct status dnat ct mark & 0x00ffffff @counters accept\n")));
+        QVERIFY(text.contains(
+            QLatin1String("ct status dnat ct mark & 0x00ffffff @counters counter accept\n")));
     }
 
     // A hit ends the chain, so a restricted forward must come before a catch-all on its port.
