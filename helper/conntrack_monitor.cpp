@@ -865,8 +865,8 @@ void ConntrackMonitor::readRefresh() {
     refreshForwards();
     bool anyone = false;
     for (const auto &s : m_streams)
-        anyone = anyone || (!s->dead && s->inRefresh);
-    if (!anyone) { // its streams ended or went into a snapshot
+        anyone = anyone || (!s->dead && s->inRefresh && !s->resyncWanted);
+    if (!anyone) { // its streams ended, or wait for a snapshot
         finishRefresh({});
         return;
     }
@@ -877,7 +877,10 @@ void ConntrackMonitor::readRefresh() {
             // already is not in m_seen any more: the dump listed it before it went, and it
             // must not come back after its Destroyed. One not announced yet gets its new event
             // (still queued) first. A destroy still queued goes out after this record, in
-            // order. So the ordering rules above hold without looking at the events.
+            // order. So the ordering rules above hold without looking at the events. (Left: a
+            // flow destroyed and made again with the same tuple and the same kernel id between
+            // two reads of the dump may get its predecessor's counters once; the client keeps
+            // the higher ones until the new flow passes them.)
             const quint64 hash = tupleHash(record);
             const quint32 id = streamIdOf(record);
             const auto it = m_seen.find(id);
