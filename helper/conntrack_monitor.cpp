@@ -38,6 +38,7 @@
 #include <QSocketNotifier>
 
 #include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include <algorithm>
@@ -789,7 +790,9 @@ void ConntrackMonitor::startRefresh() {
     }
     refreshForwards();
     // Who joins: the streams past their snapshot. What they want decides the dump: when all of
-    // them want the flows of one forward only, the kernel lists just those (a mark filter).
+    // them want the flows of one forward only, the kernel lists just those (a mark filter);
+    // when all want flows of our forwards, just the DNATed ones (our rules DNAT every flow they
+    // mark; the streams' own filters still check the mark).
     bool joinable = false;
     bool everything = false;
     QSet<quint32> marks;
@@ -809,12 +812,20 @@ void ConntrackMonitor::startRefresh() {
         m_refreshTimer.start(m_refreshInterval);
         return;
     }
-    const bool byMark = !everything && marks.size() == 1;
+    conntrack::DumpFilter only;
+    m_refreshScope = "all";
+    if (!everything && marks.size() == 1) {
+        only.mark = *marks.cbegin();
+        only.markMask = conntrack::forwardMarkMask;
+        m_refreshScope = "one forward's";
+    } else if (!everything) {
+        only.status = only.statusMask = IPS_DST_NAT;
+        m_refreshScope = "DNATed";
+    }
     QString error;
     m_refresh = conntrack::openSocket(false, 0, &error);
     if (m_refresh)
-        m_refreshSeq = conntrack::requestDump(m_refresh, &error, byMark ? *marks.cbegin() : 0,
-                                              byMark ? conntrack::forwardMarkMask : 0);
+        m_refreshSeq = conntrack::requestDump(m_refresh, &error, only);
     if (!m_refresh || !m_refreshSeq) {
         qCWarning(lcConntrack, "counter refresh: %s", qPrintable(error));
         finishRefresh(error);
@@ -945,9 +956,10 @@ void ConntrackMonitor::finishRefresh(const QString &error) {
         const qint64 costMs = m_refreshCpuNs / 1000000;
         m_refreshInterval = int(std::clamp<qint64>(costMs * m_options.refreshCostFactor,
                                                    m_options.refreshMinMs, 10 * 60 * 1000));
-        qCDebug(lcConntrack, "counter refresh %llu took %lld ms of CPU; the next in %d ms%s%s",
-                m_refreshCount, qlonglong(costMs), m_refreshInterval, error.isEmpty() ? "" : ": ",
-                qPrintable(error));
+        qCDebug(lcConntrack,
+                "counter refresh %llu took %lld ms of CPU; the next in %d ms (%s entries)%s%s",
+                m_refreshCount, qlonglong(costMs), m_refreshInterval, m_refreshScope,
+                error.isEmpty() ? "" : ": ", qPrintable(error));
     }
     m_refreshTimer.start(m_refreshInterval);
 }

@@ -145,8 +145,9 @@ private:
     mnl_socket *m_refresh = nullptr;
     quint32 m_refreshSeq = 0;
     QSocketNotifier *m_refreshNotifier = nullptr;
-    qint64 m_refreshCpuNs = 0;     // CPU time the running refresh has cost so far
-    quint64 m_refreshPausedMs = 0; // when it last waited for a stream's client
+    qint64 m_refreshCpuNs = 0;       // CPU time the running refresh has cost so far
+    quint64 m_refreshPausedMs = 0;   // when it last waited for a stream's client
+    const char *m_refreshScope = ""; // what the running one asked the kernel for, for the log
     int m_refreshInterval = 0;
     quint64 m_refreshCount = 0;
 };

@@ -2,7 +2,8 @@
 // The ctnetlink dump requests of helper/conntrack_netlink.cpp against the real kernel, in a
 // network namespace of the test's own: a dump asked for one forward's mark (the counter
 // refresh's CTA_MARK/CTA_MARK_MASK request) lists exactly that forward's entries, hairpin bit
-// or not, and a plain dump lists them all.
+// or not; one asked for DNATed entries (CTA_STATUS/CTA_STATUS_MASK) lists just those; and a
+// plain dump lists them all.
 #include "conntrack_netlink.h"
 
 #include "kernel_netns.h"
@@ -12,6 +13,7 @@
 #include <libmnl/libmnl.h>
 
 #include <algorithm>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <poll.h>
 #include <vector>
 
@@ -50,12 +52,12 @@ std::vector<qint64> readMarks(mnl_socket *nl, quint32 seq) {
     }
 }
 
-std::vector<qint64> dumpMarks(quint32 mark, quint32 mask) {
+std::vector<qint64> dumpMarks(const conntrack::DumpFilter &filter) {
     QString error;
     mnl_socket *nl = conntrack::openSocket(false, 0, &error);
     if (!nl)
         return {-1};
-    const quint32 seq = conntrack::requestDump(nl, &error, mark, mask);
+    const quint32 seq = conntrack::requestDump(nl, &error, filter);
     std::vector<qint64> marks = seq ? readMarks(nl, seq) : std::vector<qint64>{-1};
     mnl_socket_close(nl);
     return marks;
@@ -67,6 +69,7 @@ class TestConntrackKernel : public QObject {
     Q_OBJECT
 private slots:
     void markFilteredDumpListsOneForward();
+    void statusFilteredDumpListsTheDnatedOnes();
 };
 
 void TestConntrackKernel::markFilteredDumpListsOneForward() {
@@ -87,10 +90,33 @@ void TestConntrackKernel::markFilteredDumpListsOneForward() {
             {}, &out);
         QVERIFY2(rc == 0, qPrintable(out));
     }
-    QCOMPARE(dumpMarks(0, 0), (std::vector<qint64>{0, 5, 5, 6, 0x105, 0x01000005}));
-    QCOMPARE(dumpMarks(5, conntrack::forwardMarkMask), (std::vector<qint64>{5, 5, 0x01000005}));
-    QCOMPARE(dumpMarks(6, conntrack::forwardMarkMask), (std::vector<qint64>{6}));
-    QCOMPARE(dumpMarks(7, conntrack::forwardMarkMask), (std::vector<qint64>{}));
+    const auto byMark = [](quint32 mark) {
+        return conntrack::DumpFilter{mark, conntrack::forwardMarkMask, 0, 0};
+    };
+    QCOMPARE(dumpMarks({}), (std::vector<qint64>{0, 5, 5, 6, 0x105, 0x01000005}));
+    QCOMPARE(dumpMarks(byMark(5)), (std::vector<qint64>{5, 5, 0x01000005}));
+    QCOMPARE(dumpMarks(byMark(6)), (std::vector<qint64>{6}));
+    QCOMPARE(dumpMarks(byMark(7)), (std::vector<qint64>{}));
+}
+
+void TestConntrackKernel::statusFilteredDumpListsTheDnatedOnes() {
+    ENTER_NETNS(ns);
+    // Marks 1 and 2 DNATed (as our rules do), 3 not.
+    int sport = 6000;
+    for (const quint32 mark : {1u, 2u, 3u}) {
+        QStringList args{
+            QStringLiteral("-I"),          QStringLiteral("-p"),           QStringLiteral("udp"),
+            QStringLiteral("-s"),          QStringLiteral("203.0.113.10"), QStringLiteral("-d"),
+            QStringLiteral("203.0.113.1"), QStringLiteral("--sport"),      QString::number(sport++),
+            QStringLiteral("--dport"),     QStringLiteral("53"),           QStringLiteral("-t"),
+            QStringLiteral("100"),         QStringLiteral("-m"),           QString::number(mark)};
+        if (mark != 3)
+            args << QStringLiteral("--dst-nat") << QStringLiteral("198.51.100.10");
+        QString out;
+        QVERIFY2(ns.exec(QStringLiteral("conntrack"), args, {}, &out) == 0, qPrintable(out));
+    }
+    QCOMPARE(dumpMarks({}), (std::vector<qint64>{1, 2, 3}));
+    QCOMPARE(dumpMarks({0, 0, IPS_DST_NAT, IPS_DST_NAT}), (std::vector<qint64>{1, 2}));
 }
 
 QTEST_GUILESS_MAIN(TestConntrackKernel)

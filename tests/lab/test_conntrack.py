@@ -373,14 +373,21 @@ def streamCounters(e):
             e["bytes"]["reply"])
 
 
-def test_counters_of_a_long_running_flow_rise_while_it_runs_and_match_the_kernel(lab, follow):
+# The refresh asks the kernel for one forward's mark (CTA_MARK) when the streams want one
+# forward, and for the DNATed entries (CTA_STATUS) when they want all of ours.
+@pytest.mark.parametrize("streamFilter", [["--forward", "dns"], ["--forwarded"]],
+                         ids=["one-forward", "forwarded"])
+def test_counters_of_a_long_running_flow_rise_while_it_runs_and_match_the_kernel(
+        lab, follow, streamFilter):
     before = lab.sysctl(lab.gw, "net.netfilter.nf_conntrack_acct")
     sport = 40123
     try:
         assert lab.ctl("accounting", "on").returncode == 0
         add(lab, "--name", "dns", "--proto", "udp", "--port", "5300", "--to",
             f"{LAN_SERVER4}:8080")
-        f = follow("--forward", "dns")
+        add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to",
+            f"{LAN_SERVER4}:8080")
+        f = follow(*streamFilter)
         assert f.waitFor(lambda e: e.get("event") == "end", 10) is not None, f.close()
         sender = subprocess.Popen(["ip", "netns", "exec", lab.wan, "/usr/bin/python3", "-c",
                                    UDP_SENDER, WAN_CLIENT4, str(sport), WAN_GW4, "5300", "4.5"])
@@ -458,6 +465,7 @@ def test_the_counter_refresh_runs_only_while_a_stream_is_open(lab, follow):
                                log)
         assert 2 <= len(refreshes) <= 5, log
         assert all(int(ms) == 1000 for _, ms in refreshes), log  # a small table: every second
+        assert "ms (all entries)" in log, log  # a stream of everything: an unfiltered dump
         assert log.index("counter refresh") > log.index("started"), log
     finally:
         if helper.poll() is None:
