@@ -66,8 +66,8 @@ void recordFromConntrack(const nf_conntrack *ct, ctstream::EntryRecord *out);
 mnl_socket *openSocket(bool events, int receiveBuffer, QString *error);
 // What a dump asks the kernel to leave out: with a `markMask`, it lists only entries whose
 // (ct mark & markMask) == mark (CTA_MARK, CTA_MARK_MASK); with a `statusMask`, only those whose
-// (status & statusMask) == status (CTA_STATUS, CTA_STATUS_MASK; kernels before 5.19 ignore it
-// and list everything). It skips the others before building their messages.
+// (status & statusMask) == status (CTA_STATUS, CTA_STATUS_MASK; a kernel without that filter
+// ignores it and lists everything). It skips the others before building their messages.
 struct DumpFilter {
     quint32 mark = 0;
     quint32 markMask = 0;
