@@ -9,7 +9,10 @@
     the helper's 8 MiB while ct_fill makes new entries as fast as it can;
   - an overrun for real: the helper with a small event buffer under the same flood, a client
     following it, the resyncs it got and how long each took, and whether its view ended equal
-    to the kernel's table.
+    to the kernel's table;
+  - the counter refresh (--parts refresh): the helper's CPU share while one stream is open on
+    an idle table of 100,000 and 1,000,000 entries, the interval it chose and what each refresh
+    cost, for a stream of everything and for one of one forward (a mark-filtered dump).
 
 The global net.netfilter.nf_conntrack_max is raised for the run (the table of 1M entries needs
 it; it can only be set in the initial namespace) and put back afterwards, even on failure: the
@@ -21,6 +24,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -33,6 +37,8 @@ import lab as labmod  # noqa: E402
 
 MARK_BEGIN = "<!-- bench/conntrack_bench.py: begin -->"
 MARK_END = "<!-- bench/conntrack_bench.py: end -->"
+REFRESH_BEGIN = "<!-- bench/conntrack_bench.py refresh: begin -->"
+REFRESH_END = "<!-- bench/conntrack_bench.py refresh: end -->"
 CT_MAX = "/proc/sys/net/netfilter/nf_conntrack_max"
 TIMER = ("import subprocess,sys,time\n"
          "t=time.perf_counter()\n"
@@ -144,6 +150,109 @@ def overrunBench(buildDir, tools, base, flood):
         del os.environ["PORTICO_CONNTRACK_EVENT_BUFFER"]
 
 
+def helperCpuS(pid):
+    """(utime, stime) of a process, in seconds: its own code, and the kernel's on its behalf
+    (a dump's messages are built in the recvmsg() that reads them)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+REFRESH_LINE = re.compile(r"counter refresh (\d+) took (\d+) ms of CPU; the next in (\d+) ms")
+
+
+def refreshBench(buildDir, tools, sizes, window):
+    """A lab whose helper logs its refreshes: per table size and filter, one stream open on an
+    idle table (ct_fill's entries carry no traffic), the helper's CPU over `window` seconds
+    from its first refresh (after the snapshot), and what its log says each refresh cost."""
+    rows = []
+    os.environ["QT_LOGGING_RULES"] = "portico.helper.conntrack.debug=true"
+    try:
+        with labmod.Lab(buildDir) as lab:
+            lab.run(lab.gw, ["sysctl", "-q", "-w", "net.netfilter.nf_conntrack_acct=1"])
+            fid = lab.ctl("add", "--name", "web", "--proto", "tcp", "--port", "80", "--to",
+                          f"{labmod.LAN_SERVER4}:8080").stdout.strip()
+            assert fid == "f1", fid  # ct_fill --mark 1 marks every 7th entry as its flow
+            for n in sizes:
+                lab.conntrack(lab.gw, "-F", check=False)
+                fill(lab, tools["ct_fill"], n)
+                count = int(lab.run(lab.gw, ["conntrack", "-C"]).stdout.strip())
+                dumpMs = timedMs(lab, lab.gw, ["conntrack", "-L"])
+                for label, extra in (("everything", []), ("one forward", ["--forward", fid])):
+                    ensurePolkit(lab)
+                    logBefore = len(lab.logTail("dbus-daemon", 1000000).splitlines())
+                    follower = subprocess.Popen(
+                        ["setpriv", f"--reuid={lab.admin.pw_uid}", f"--regid={lab.admin.pw_gid}",
+                         "--init-groups", "--", tools["conntrack_read"], "--bus", lab.busAddress,
+                         "--follow", str(window + 30), *extra],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+                    def newLog():
+                        return "\n".join(
+                            lab.logTail("dbus-daemon", 1000000).splitlines()[logBefore:])
+
+                    deadline = time.monotonic() + 120
+                    while not REFRESH_LINE.search(newLog()) and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                    assert REFRESH_LINE.search(newLog()), "no counter refresh within 120 s"
+                    pid = lab.helperPid()
+                    cpu0, t0 = helperCpuS(pid), time.monotonic()
+                    time.sleep(window)
+                    cpu1, t1 = helperCpuS(pid), time.monotonic()
+                    refreshes = [tuple(int(x) for x in m) for m in REFRESH_LINE.findall(newLog())]
+                    follower.kill()
+                    follower.wait()
+                    rows.append({"entries": count, "stream": label, "conntrack_L_ms": dumpMs,
+                                 "share": (sum(cpu1) - sum(cpu0)) / (t1 - t0),
+                                 "kernel": (cpu1[1] - cpu0[1]) / max(1e-9, sum(cpu1) - sum(cpu0)),
+                                 "window_s": t1 - t0,
+                                 "refreshes": len(refreshes),
+                                 "cost_ms": statistics.median(r[1] for r in refreshes),
+                                 "interval_ms": refreshes[-1][2]})
+                    # The stream is gone before the next one opens.
+                    deadline = time.monotonic() + 10
+                    while "ended" not in newLog() and time.monotonic() < deadline:
+                        time.sleep(0.1)
+            lab.conntrack(lab.gw, "-F", check=False)
+    finally:
+        del os.environ["QT_LOGGING_RULES"]
+    return rows
+
+
+def refreshReport(rows, window):
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    out = [REFRESH_BEGIN, "", f"Measured {day} on {machine()} (cores shared with other work, so "
+           "the CPU figures carry their noise), by `bench/conntrack_bench.py --parts refresh`: "
+           "one stream open (`bench/conntrack_read --follow`) on an idle table, accounting on; "
+           f"the helper's CPU time (user + system, /proc) over {window:.0f} s from its first "
+           "refresh, and per refresh what its log says (`portico.helper.conntrack.debug`).", "",
+           "| entries | stream | `conntrack -L > /dev/null` | CPU per refresh (median) | "
+           "interval chosen | refreshes logged | helper's CPU share (in the kernel) |",
+           "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        out.append(f"| {r['entries']:,} | {r['stream']} | {r['conntrack_L_ms']:.0f} ms | "
+                   f"{r['cost_ms']:.0f} ms | {r['interval_ms'] / 1000:.1f} s | "
+                   f"{r['refreshes']} | {r['share'] * 100:.1f}% of a core "
+                   f"({r['kernel'] * 100:.0f}%) |")
+    out += ["", "\"one forward\" is a stream filtered to one forward (1 in 7 entries): the "
+            "refresh then asks the kernel for that mark only (CTA_MARK), and the kernel skips "
+            "the other entries before building their messages.", "", REFRESH_END]
+    return "\n".join(out) + "\n"
+
+
+def writeSection(path, begin, end, text, heading):
+    with open(path) as f:
+        doc = f.read()
+    if begin in doc:
+        head, rest = doc.split(begin, 1)
+        doc = head + text.rstrip("\n") + rest.split(end, 1)[1]
+    else:
+        doc = doc.rstrip("\n") + f"\n\n{heading}\n\n" + text
+    with open(path, "w") as f:
+        f.write(doc)
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -203,7 +312,12 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--flood", type=int, default=200000)
     ap.add_argument("--write", metavar="FILE")
+    ap.add_argument("--parts", default="table,refresh",
+                    help="table (the full table, events and the overrun) and/or refresh")
+    ap.add_argument("--refresh-window", type=float, default=60.0,
+                    help="seconds of the helper's CPU time measured per refresh row")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     sizes = [int(s) for s in args.sizes.split(",")]
     buildDir = os.path.abspath(args.build_dir or os.path.join(SOURCE, "build"))
     tools = {name: labmod.findBinary(name, "PORTICO_" + name.upper(), buildDir)
@@ -216,25 +330,27 @@ def main():
         if int(before) < need:
             with open(CT_MAX, "w") as f:
                 f.write(str(need))
-        with labmod.Lab(buildDir) as lab:
-            table = tableBench(lab, tools, sizes, args.reps)
-            events = eventBench(lab, tools, args.flood)
-        overrun = overrunBench(buildDir, tools, 50000, args.flood)
+        text = refreshText = None
+        if "table" in parts:
+            with labmod.Lab(buildDir) as lab:
+                table = tableBench(lab, tools, sizes, args.reps)
+                events = eventBench(lab, tools, args.flood)
+            overrun = overrunBench(buildDir, tools, 50000, args.flood)
+            text = report(table, events, overrun)
+        if "refresh" in parts:
+            refreshText = refreshReport(refreshBench(buildDir, tools, sizes, args.refresh_window),
+                                        args.refresh_window)
     finally:
         with open(CT_MAX, "w") as f:
             f.write(before)
-    text = report(table, events, overrun)
-    print(text)
-    if args.write:
-        with open(args.write) as f:
-            doc = f.read()
-        if MARK_BEGIN in doc:
-            head, rest = doc.split(MARK_BEGIN, 1)
-            doc = head + text.rstrip("\n") + rest.split(MARK_END, 1)[1]
-        else:
-            doc = doc.rstrip("\n") + "\n\n## Connections (issue 4)\n\n" + text
-        with open(args.write, "w") as f:
-            f.write(doc)
+    for t in (text, refreshText):
+        if t:
+            print(t)
+    if args.write and text:
+        writeSection(args.write, MARK_BEGIN, MARK_END, text, "## Connections (issue 4)")
+    if args.write and refreshText:
+        writeSection(args.write, REFRESH_BEGIN, REFRESH_END, refreshText,
+                     "### Live counters: the refresh")
     return 0
 
 

@@ -4,6 +4,7 @@
 // records arrived and when the snapshot was complete (ms after the call), how many, and with
 // --follow SECONDS (it then ends once the stream has been quiet that long) how many snapshots
 // (resyncs) came after the first, how long each took, and the size of the view at the end.
+// --forward ID watches only that forward's flows.
 #include "conntrack_stream_reader.h"
 #include "helper_client.h"
 
@@ -23,17 +24,20 @@ int main(int argc, char **argv) {
     QCoreApplication app(argc, argv);
     QString bus;
     double follow = 0;
+    QVariantMap filter; // --forward ID: only that forward's flows (the refresh benchmark)
     const QStringList args = app.arguments();
     for (qsizetype i = 1; i + 1 < args.size(); ++i) {
         if (args[i] == QLatin1String("--bus"))
             bus = args[++i];
         else if (args[i] == QLatin1String("--follow"))
             follow = args[++i].toDouble();
+        else if (args[i] == QLatin1String("--forward"))
+            filter.insert(QStringLiteral("forward"), args[++i]);
     }
     HelperClient client(bus);
     QElapsedTimer clock;
     clock.start();
-    const HelperResult<int> fd = client.watchConnections({});
+    const HelperResult<int> fd = client.watchConnections(filter);
     if (!fd.ok()) {
         std::fprintf(stderr, "conntrack_read: %s\n", qPrintable(fd.error.message));
         return 1;

@@ -17,7 +17,8 @@ constexpr quint32 version = 1;
 enum class FrameType : quint32 {
     Hello = 1,     // payload: HelloPayload
     Begin = 2,     // a full snapshot follows: the client drops every entry it holds
-    Entries = 3,   // payload: N × EntryRecord, each new or updated (keyed by id)
+    Entries = 3,   // payload: N × EntryRecord, each new or updated (keyed by id); also the
+                   // counter refresh's records (docs/dbus-api.md, "Live counters")
     Destroyed = 4, // payload: N × quint32 conntrack ids that are gone
     End = 5,       // the snapshot begun by Begin is complete
     Tick = 6,      // the end of one batch of deltas (sent about every 100 ms when there were any)
@@ -44,6 +45,8 @@ constexpr quint32 helloAccounting = 1u << 0;
 
 // One conntrack entry. "orig" is the tuple as the client sent it; "reply" is the tuple the
 // answer comes back with, so for a DNATed flow replySrc:replySport is where the forward sent it.
+// Counters are 0 in records of the kernel's new and update events, which carry none: a reader
+// keeps what it has (they only grow); the snapshot and the helper's counter refresh carry them.
 struct EntryRecord {
     quint64 origPackets;
     quint64 origBytes;

@@ -16,6 +16,14 @@
 //     million entries): a flow whose kernel id a different live flow already has goes out with
 //     a substitute id that no live entry has, the same on every stream for as long as the flow
 //     lives; KillConnections takes it too.
+//   - Counters stay live through a refresh: the kernel puts them in dumps and destroy events
+//     only, not in new or update events. While a stream is open (and accounting is on), one
+//     dump shared by all streams re-reads the table about every second, further apart for big
+//     tables (at least refreshCostFactor times the CPU time the last one cost: ~10% of a core
+//     at most), and every entry whose counters moved goes out as an ordinary Entries record in
+//     the stream's deltas. A refresh never goes to a stream in a snapshot (Begin ... End), and
+//     it never brings back an entry that is gone: it only updates ids the helper knows as live
+//     (readRefresh()).
 #include "conntrack_monitor.h"
 
 #include "idle_guard.h"
@@ -30,8 +38,10 @@
 #include <QSocketNotifier>
 
 #include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -40,6 +50,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace portico {
@@ -83,6 +94,30 @@ quint64 tupleHash(const EntryRecord &e) {
     return h;
 }
 
+// The counters of a record, hashed to the 21 bits that Seen keeps; 0 for no counters (a new
+// or update event). A change is missed with odds of 1 in 2 million: then the next refresh
+// catches up.
+quint32 counterHash(const EntryRecord &e) {
+    if (!(e.origPackets | e.replyPackets | e.origBytes | e.replyBytes))
+        return 0;
+    quint64 h = e.origPackets * 0x9e3779b97f4a7c15ull;
+    h ^= (e.origBytes + (h >> 29)) * 0xbf58476d1ce4e5b9ull;
+    h ^= (e.replyPackets + (h >> 31)) * 0x94d049bb133111ebull;
+    h ^= (e.replyBytes + (h >> 27)) * 0x9e3779b97f4a7c15ull;
+    const quint32 c = quint32(h >> 43);
+    return c ? c : 1;
+}
+
+bool hasCounters(const EntryRecord &e) {
+    return e.origPackets | e.replyPackets | e.origBytes | e.replyBytes;
+}
+
+qint64 threadCpuNs() {
+    timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return qint64(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
 // Past this many remembered entries (destroys lost in overruns leave some behind) the memory
 // is given back and every stream starts again from a snapshot.
 constexpr qsizetype maxSeen = 4 * 1024 * 1024;
@@ -106,6 +141,13 @@ struct ConntrackMonitor::Stream {
     bool resyncWanted = false; // a snapshot is due once `out` drains (and any dump has ended)
 
     std::vector<EntryRecord> pending; // deltas since the last Tick, in order
+
+    // The counter refresh (readRefresh()): whether this stream gets the one running; whether
+    // it gets every entry with counters rather than only those that moved; and how many
+    // refreshes started while its snapshot was being read or waited for.
+    bool inRefresh = false;
+    bool refreshAll = false;
+    int missedRefreshes = 0;
 
     qsizetype unwritten() const { return out.size() - outPos; }
 };
@@ -148,6 +190,9 @@ ConntrackMonitor::ConntrackMonitor(const QDBusConnection &bus, IdleGuard *idle,
             });
     m_tick.setInterval(m_options.tickMs);
     connect(&m_tick, &QTimer::timeout, this, &ConntrackMonitor::tick);
+    m_refreshTimer.setSingleShot(true);
+    connect(&m_refreshTimer, &QTimer::timeout, this, &ConntrackMonitor::startRefresh);
+    m_refreshInterval = m_options.refreshMinMs;
 }
 
 ConntrackMonitor::~ConntrackMonitor() {
@@ -240,6 +285,8 @@ QString ConntrackMonitor::watch(int pipeFd, const QString &client,
     m_idle->hold();
     if (!m_tick.isActive())
         m_tick.start();
+    if (!m_refreshTimer.isActive() && !m_refresh)
+        m_refreshTimer.start(m_refreshInterval);
 
     appendHello(s);
     appendForwards(s);
@@ -310,6 +357,8 @@ void ConntrackMonitor::closeEvents() {
         mnl_socket_close(m_events);
         m_events = nullptr;
     }
+    finishRefresh({});
+    m_refreshTimer.stop();
     forgetIds();
     m_tick.stop();
 }
@@ -423,7 +472,7 @@ bool ConntrackMonitor::assignId(EntryRecord *record, bool destroyed) {
             forgetIds();
             overrun();
         }
-        it = m_seen.insert(id, Seen{hash, nowMs()});
+        it = m_seen.insert(id, Seen{hash, nowMs(), 0, counterHash(*record)});
     }
     if (!record->startMs)
         record->startMs = it->firstSeenMs;
@@ -497,6 +546,26 @@ void ConntrackMonitor::tick() {
         if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
             endStream(s, "the client closed its end");
     }
+    // A refresh that waited for its streams' deltas to go out reads on. A client that has not
+    // read for a second does not hold up the others: its stream leaves this refresh and gets
+    // every entry with counters in the next one (it missed the rest of this one).
+    if (m_refreshNotifier && !m_refreshNotifier->isEnabled()) {
+        if (!refreshHasRoom() && nowMs() - m_refreshPausedMs > 1000) {
+            for (auto &sp : m_streams) {
+                Stream *s = sp.get();
+                if (!s->dead && s->inRefresh && !refreshHasRoom(s)) {
+                    s->inRefresh = false;
+                    s->missedRefreshes = 2;
+                    qCInfo(lcConntrack,
+                           "stream %llu: its client does not read; the counter "
+                           "refresh goes on without it",
+                           s->serial);
+                }
+            }
+        }
+        if (refreshHasRoom())
+            m_refreshNotifier->setEnabled(true);
+    }
 }
 
 // --- frames ---
@@ -564,6 +633,10 @@ void ConntrackMonitor::flushPending(Stream *s) {
 void ConntrackMonitor::startDump(Stream *s) {
     s->resyncWanted = false;
     s->pending.clear();
+    // The snapshot has the counters as they are now; a refresh running meanwhile counts as
+    // missed (see startRefresh()).
+    s->inRefresh = false;
+    s->missedRefreshes = m_refresh ? 1 : 0;
     // Room for the whole table at once: growing the id table step by step through a million
     // entries costs more than the dump's own parsing.
     QFile count(QStringLiteral("/proc/sys/net/netfilter/nf_conntrack_count"));
@@ -591,60 +664,84 @@ void ConntrackMonitor::startDump(Stream *s) {
     writeOut(s);
 }
 
-void ConntrackMonitor::readDump(Stream *s) {
-    refreshForwards();
-    if (s->dead || !s->dump)
-        return;
-    static thread_local std::vector<char> buf(1 << 17);
-    const unsigned portid = mnl_socket_get_portid(s->dump);
-    // One Entries frame for what this turn reads; its length is filled in at the end.
-    const qsizetype frameAt = s->out.size();
-    const FrameHeader open{FrameType::Entries, 0};
-    s->out.append(reinterpret_cast<const char *>(&open), sizeof open);
-    qsizetype records = 0;
+namespace {
+
+// What reading a part of a dump found.
+struct DumpPart {
+    bool done = false;        // the dump is over (NLMSG_DONE, or the kernel's error)
+    bool interrupted = false; // NLM_F_DUMP_INTR: the table changed in a way the dump missed
     QString error;
-    bool done = false;
-    bool interrupted = false;
-    // Reads on while the client keeps up; a slow client leaves the rest in the kernel.
-    for (int round = 0; round < 32 && !done && s->unwritten() < m_options.paceBytes; ++round) {
-        const ssize_t n = mnl_socket_recvfrom(s->dump, buf.data(), buf.size());
+};
+
+// Reads the dump `seq` from the non-blocking `nl`: at most 32 receives, each only while
+// `goOn()` says so, and not past what the socket holds now (the kernel keeps the rest). Every
+// entry goes to `onRecord`. The snapshots and the counter refresh both read through here.
+template <typename GoOn, typename OnRecord>
+DumpPart readDumpPart(mnl_socket *nl, quint32 seq, GoOn goOn, OnRecord onRecord) {
+    static thread_local std::vector<char> buf(1 << 17);
+    const unsigned portid = mnl_socket_get_portid(nl);
+    DumpPart part;
+    for (int round = 0; round < 32 && !part.done && goOn(); ++round) {
+        const ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
         if (n < 0) {
             if (errno != EAGAIN && errno != EINTR)
-                error = QStringLiteral("reading the conntrack table failed: %1")
-                            .arg(QString::fromLocal8Bit(std::strerror(errno)));
+                part.error = QStringLiteral("reading the conntrack table failed: %1")
+                                 .arg(QString::fromLocal8Bit(std::strerror(errno)));
             break;
         }
         int left = int(n);
         for (auto *h = reinterpret_cast<nlmsghdr *>(buf.data()); mnl_nlmsg_ok(h, left);
              h = mnl_nlmsg_next(h, &left)) {
-            if (h->nlmsg_seq != s->dumpSeq || h->nlmsg_pid != portid)
+            if (h->nlmsg_seq != seq || h->nlmsg_pid != portid)
                 continue;
             if (h->nlmsg_flags & NLM_F_DUMP_INTR)
-                interrupted = true;
+                part.interrupted = true;
             if (h->nlmsg_type == NLMSG_DONE) {
-                done = true;
+                part.done = true;
                 break;
             }
             if (h->nlmsg_type == NLMSG_ERROR) {
                 const auto *e = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(h));
-                error = QStringLiteral("the kernel refused to list the conntrack table: %1")
-                            .arg(QString::fromLocal8Bit(std::strerror(-e->error)));
-                done = true;
+                part.error = QStringLiteral("the kernel refused to list the conntrack table: %1")
+                                 .arg(QString::fromLocal8Bit(std::strerror(-e->error)));
+                part.done = true;
                 break;
             }
             EntryRecord record;
             if (conntrack::parseMessage(h, &record) == conntrack::MessageKind::Other)
                 continue;
+            onRecord(record);
+        }
+        if (!part.error.isEmpty())
+            break;
+    }
+    return part;
+}
+
+} // namespace
+
+void ConntrackMonitor::readDump(Stream *s) {
+    refreshForwards();
+    if (s->dead || !s->dump)
+        return;
+    // One Entries frame for what this turn reads; its length is filled in at the end.
+    const qsizetype frameAt = s->out.size();
+    const FrameHeader open{FrameType::Entries, 0};
+    s->out.append(reinterpret_cast<const char *>(&open), sizeof open);
+    qsizetype records = 0;
+    // Reads on while the client keeps up; a slow client leaves the rest in the kernel.
+    const DumpPart part = readDumpPart(
+        s->dump, s->dumpSeq, [&]() { return s->unwritten() < m_options.paceBytes; },
+        [&](EntryRecord &record) {
             // The id first: a filter on ids (none for streams yet) and the client see that one.
             assignId(&record, false);
             if (!s->filter.matches(record, m_forwardMarks))
-                continue;
+                return;
             s->out.append(reinterpret_cast<const char *>(&record), sizeof record);
             ++records;
-        }
-        if (!error.isEmpty())
-            break;
-    }
+        });
+    const QString &error = part.error;
+    const bool done = part.done;
     if (records) {
         const quint32 length = quint32(records * sizeof(EntryRecord));
         std::memcpy(s->out.data() + frameAt + offsetof(FrameHeader, length), &length,
@@ -652,7 +749,7 @@ void ConntrackMonitor::readDump(Stream *s) {
     } else {
         s->out.truncate(frameAt);
     }
-    if (interrupted)
+    if (part.interrupted)
         s->resyncWanted = true; // the table changed under the dump in a way it could not follow
     if (done || !error.isEmpty())
         finishDump(s, error);
@@ -677,6 +774,194 @@ void ConntrackMonitor::finishDump(Stream *s, const QString &error) {
         s->resyncWanted = true;
     }
     appendFrame(s, FrameType::End, nullptr, 0);
+}
+
+// --- the counter refresh ---
+
+void ConntrackMonitor::startRefresh() {
+    if (m_refresh || m_streams.empty())
+        return;
+    // Nothing to refresh with accounting off: the counters stay 0 (the Notice said so). Looked
+    // at again each interval, so that turning it on brings the refresh back.
+    bool acct = false;
+    if (!conntrack::readAccounting(&acct).isEmpty() || !acct) {
+        m_refreshTimer.start(m_refreshInterval);
+        return;
+    }
+    refreshForwards();
+    // Who joins: the streams past their snapshot. What they want decides the dump: when all of
+    // them want the flows of one forward only, the kernel lists just those (a mark filter);
+    // when all want flows of our forwards, just the DNATed ones (our rules DNAT every flow they
+    // mark; the streams' own filters still check the mark).
+    bool joinable = false;
+    bool everything = false;
+    QSet<quint32> marks;
+    for (auto &s : m_streams) {
+        if (s->dead || s->dump || s->resyncWanted)
+            continue;
+        joinable = true;
+        if (s->filter.forwardMark)
+            marks.insert(s->filter.forwardMark);
+        else if (s->filter.forwarded)
+            marks.unite(m_forwardMarks);
+        else
+            everything = true;
+    }
+    if (!joinable || (!everything && marks.isEmpty())) {
+        // Every stream is in a snapshot (which has fresh counters), or no flow can match.
+        m_refreshTimer.start(m_refreshInterval);
+        return;
+    }
+    conntrack::DumpFilter only;
+    m_refreshScope = "all";
+    if (!everything && marks.size() == 1) {
+        only.mark = *marks.cbegin();
+        only.markMask = conntrack::forwardMarkMask;
+        m_refreshScope = "one forward's";
+    } else if (!everything) {
+        only.status = only.statusMask = IPS_DST_NAT;
+        m_refreshScope = "DNATed";
+    }
+    QString error;
+    m_refresh = conntrack::openSocket(false, 0, &error);
+    if (m_refresh)
+        m_refreshSeq = conntrack::requestDump(m_refresh, &error, only);
+    if (!m_refresh || !m_refreshSeq) {
+        qCWarning(lcConntrack, "counter refresh: %s", qPrintable(error));
+        finishRefresh(error);
+        return;
+    }
+    for (auto &s : m_streams) {
+        if (s->dead)
+            continue;
+        if (s->dump || s->resyncWanted) {
+            ++s->missedRefreshes;
+            continue;
+        }
+        // A stream whose snapshot overlapped one refresh gets what that one found moving
+        // through the `moving` bit (readRefresh()). One that overlapped two or more may have
+        // missed the last change of an entry: it gets every entry with counters, once.
+        s->inRefresh = true;
+        s->refreshAll = s->missedRefreshes >= 2;
+        s->missedRefreshes = 0;
+    }
+    m_refreshCpuNs = 0;
+    m_refreshNotifier =
+        new QSocketNotifier(mnl_socket_get_fd(m_refresh), QSocketNotifier::Read, this);
+    connect(m_refreshNotifier, &QSocketNotifier::activated, this, &ConntrackMonitor::readRefresh);
+}
+
+bool ConntrackMonitor::refreshHasRoom(const Stream *s) const {
+    // Reads on while each stream's deltas can take a few thousand more records; the kernel
+    // holds the rest of the dump meanwhile. Well below maxPending, so that a refresh never
+    // sends a stream through a resync. A stream waiting for a resync gets nothing anyway.
+    if (s->dead || !s->inRefresh || s->resyncWanted)
+        return true;
+    return qsizetype(s->pending.size()) < m_options.maxPending / 4 &&
+           s->unwritten() < m_options.paceBytes;
+}
+
+bool ConntrackMonitor::refreshHasRoom() const {
+    for (const auto &s : m_streams) {
+        if (!refreshHasRoom(s.get()))
+            return false;
+    }
+    return true;
+}
+
+void ConntrackMonitor::readRefresh() {
+    if (!m_refresh)
+        return;
+    const qint64 cpuBefore = threadCpuNs();
+    refreshForwards();
+    bool anyone = false;
+    for (const auto &s : m_streams)
+        anyone = anyone || (!s->dead && s->inRefresh && !s->resyncWanted);
+    if (!anyone) { // its streams ended, or wait for a snapshot
+        finishRefresh({});
+        return;
+    }
+    const DumpPart part = readDumpPart(
+        m_refresh, m_refreshSeq, [this]() { return refreshHasRoom(); },
+        [this](EntryRecord &record) {
+            // Only flows the streams know as live right now. One whose destroy event was read
+            // already is not in m_seen any more: the dump listed it before it went, and it
+            // must not come back after its Destroyed. One not announced yet gets its new event
+            // (still queued) first. A destroy still queued goes out after this record, in
+            // order. So the ordering rules above hold without looking at the events. (Left: a
+            // flow destroyed and made again with the same tuple and the same kernel id between
+            // two reads of the dump may get its predecessor's counters once; the client keeps
+            // the higher ones until the new flow passes them.)
+            const quint64 hash = tupleHash(record);
+            const quint32 id = streamIdOf(record);
+            const auto it = m_seen.find(id);
+            if (it == m_seen.end() || it->tupleHash != hash)
+                return;
+            // Per entry only a 21-bit hash of the counters last found and one bit (moved the
+            // last time): a copy of the counters per entry and stream would cost 32 bytes each.
+            // Sent: what moved since the last refresh, and once more what has just stopped
+            // moving, so that the client's rate falls to 0. Counters only grow, so "moved
+            // since the last refresh" covers "moved since it last went to this stream" for
+            // every stream that took part in the last one.
+            const quint32 c = counterHash(record);
+            const bool changed = c != it->counters;
+            const bool send = changed || it->moving;
+            it->counters = c;
+            it->moving = changed;
+            if (!hasCounters(record))
+                return;
+            record.id = id;
+            if (!record.startMs)
+                record.startMs = it->firstSeenMs;
+            for (auto &sp : m_streams) {
+                Stream *s = sp.get();
+                if (s->dead || !s->inRefresh || s->resyncWanted || !(send || s->refreshAll) ||
+                    !s->filter.matches(record, m_forwardMarks))
+                    continue;
+                s->pending.push_back(record);
+            }
+        });
+    m_refreshCpuNs += threadCpuNs() - cpuBefore;
+    if (part.done || !part.error.isEmpty())
+        finishRefresh(part.error);
+    else if (!refreshHasRoom() && m_refreshNotifier) {
+        m_refreshNotifier->setEnabled(false); // tick() reads on once the deltas went out
+        m_refreshPausedMs = nowMs();
+    }
+}
+
+void ConntrackMonitor::finishRefresh(const QString &error) {
+    const bool ran = m_refresh && m_refreshSeq;
+    if (m_refreshNotifier) {
+        m_refreshNotifier->setEnabled(false);
+        m_refreshNotifier->deleteLater();
+        m_refreshNotifier = nullptr;
+    }
+    if (m_refresh) {
+        mnl_socket_close(m_refresh);
+        m_refresh = nullptr;
+    }
+    m_refreshSeq = 0;
+    for (auto &s : m_streams) {
+        s->inRefresh = false;
+        s->refreshAll = false;
+    }
+    if (m_streams.empty())
+        return;
+    if (ran) {
+        ++m_refreshCount;
+        // The pause after a refresh is at least refreshCostFactor times what it cost, so that
+        // it takes at most 1 / (factor + 1) of a core: about 1 s for small tables, tens of
+        // seconds at a million entries.
+        const qint64 costMs = m_refreshCpuNs / 1000000;
+        m_refreshInterval = int(std::clamp<qint64>(costMs * m_options.refreshCostFactor,
+                                                   m_options.refreshMinMs, 10 * 60 * 1000));
+        qCDebug(lcConntrack,
+                "counter refresh %llu took %lld ms of CPU; the next in %d ms (%s entries)%s%s",
+                m_refreshCount, qlonglong(costMs), m_refreshInterval, m_refreshScope,
+                error.isEmpty() ? "" : ": ", qPrintable(error));
+    }
+    m_refreshTimer.start(m_refreshInterval);
 }
 
 // --- the pipe ---

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The live conntrack streams (WatchConnections): one ctnetlink event socket shared by all
 // streams, a paced dump per stream for its snapshot, and per stream the deltas batched into a
-// Tick about every 100 ms, written to the client's pipe without ever blocking the helper.
+// Tick about every 100 ms, written to the client's pipe without ever blocking the helper; and
+// a periodic counter refresh (one shared dump) that keeps the streams' counters live.
 #pragma once
 
 #include "conntrack_netlink.h"
@@ -32,6 +33,8 @@ public:
         int tickMs = 100;                // batches of deltas
         qsizetype maxPending = 1 << 16;  // deltas held for a client that does not read: then resync
         qsizetype paceBytes = 256 << 10; // a dump reads on while less than this waits for the pipe
+        int refreshMinMs = 1000;         // the counter refresh: at most this often
+        int refreshCostFactor = 9;       // and at least this many times its own CPU time apart
     };
 
     ConntrackMonitor(const QDBusConnection &bus, IdleGuard *idle, QObject *parent = nullptr);
@@ -63,6 +66,9 @@ public:
     int streamCount() const { return int(m_streams.size()); }
     // How many event overruns (ENOBUFS) were seen, for the log and the tests' log checks.
     quint64 overruns() const { return m_overruns; }
+    // The counter refresh: how many ran, and the pause it chose after the last one (ms).
+    quint64 refreshCount() const { return m_refreshCount; }
+    int refreshIntervalMs() const { return m_refreshInterval; }
 
 private:
     struct Stream;
@@ -84,6 +90,11 @@ private:
     void refreshForwards() const;
     void sendForwardsIfChanged();
     void flushPending(Stream *s);
+    void startRefresh();
+    void readRefresh();
+    void finishRefresh(const QString &error);
+    bool refreshHasRoom() const;
+    bool refreshHasRoom(const Stream *s) const;
     void writeOut(Stream *s);
     void onWritable(Stream *s);
     void endStream(Stream *s, const char *why);
@@ -118,12 +129,27 @@ private:
     // (a hash of its original tuple) and when the helper first saw it. Kept while a stream is
     // open. And the few flows whose kernel id another live flow had first: tuple hash -> the
     // substitute id they go out with.
+    // `counters`/`moving`: the counter refresh's memory of the flow (see readRefresh()); bit
+    // fields, so that it costs no byte more per entry than the id table already did.
     struct Seen {
         quint64 tupleHash;
-        quint64 firstSeenMs;
+        quint64 firstSeenMs : 42; // ms since 1970: enough until 2109
+        quint64 moving : 1;       // the last refresh found the counters changed
+        quint64 counters : 21;    // a hash of the counters the last refresh found
     };
     QHash<quint32, Seen> m_seen;
     QHash<quint64, quint32> m_substitutes;
+
+    // The counter refresh: one dump shared by the streams that join it.
+    QTimer m_refreshTimer;
+    mnl_socket *m_refresh = nullptr;
+    quint32 m_refreshSeq = 0;
+    QSocketNotifier *m_refreshNotifier = nullptr;
+    qint64 m_refreshCpuNs = 0;       // CPU time the running refresh has cost so far
+    quint64 m_refreshPausedMs = 0;   // when it last waited for a stream's client
+    const char *m_refreshScope = ""; // what the running one asked the kernel for, for the log
+    int m_refreshInterval = 0;
+    quint64 m_refreshCount = 0;
 };
 
 } // namespace portico

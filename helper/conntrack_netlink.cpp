@@ -529,7 +529,7 @@ mnl_socket *openSocket(bool events, int receiveBuffer, QString *error) {
     return nl;
 }
 
-quint32 requestDump(mnl_socket *nl, QString *error) {
+quint32 requestDump(mnl_socket *nl, QString *error, const DumpFilter &filter) {
     static quint32 sequence = quint32(std::time(nullptr));
     char buf[MNL_SOCKET_BUFFER_SIZE];
     nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -540,6 +540,14 @@ quint32 requestDump(mnl_socket *nl, QString *error) {
     nfh->nfgen_family = AF_UNSPEC;
     nfh->version = NFNETLINK_V0;
     nfh->res_id = 0;
+    if (filter.markMask) {
+        mnl_attr_put_u32(nlh, CTA_MARK, htonl(filter.mark));
+        mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(filter.markMask));
+    }
+    if (filter.statusMask) {
+        mnl_attr_put_u32(nlh, CTA_STATUS, htonl(filter.status));
+        mnl_attr_put_u32(nlh, CTA_STATUS_MASK, htonl(filter.statusMask));
+    }
     if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
         *error = QStringLiteral("cannot ask the kernel for the conntrack table: %1")
                      .arg(QString::fromLocal8Bit(std::strerror(errno)));

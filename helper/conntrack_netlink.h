@@ -64,8 +64,19 @@ void recordFromConntrack(const nf_conntrack *ct, ctstream::EntryRecord *out);
 // buffer of `receiveBuffer` bytes forced past rmem_max) or for requests (groups = false).
 // Non-blocking. Returns nullptr and sets *error on failure.
 mnl_socket *openSocket(bool events, int receiveBuffer, QString *error);
+// What a dump asks the kernel to leave out: with a `markMask`, it lists only entries whose
+// (ct mark & markMask) == mark (CTA_MARK, CTA_MARK_MASK); with a `statusMask`, only those whose
+// (status & statusMask) == status (CTA_STATUS, CTA_STATUS_MASK; a kernel without that filter
+// ignores it and lists everything). It skips the others before building their messages.
+struct DumpFilter {
+    quint32 mark = 0;
+    quint32 markMask = 0;
+    quint32 status = 0;
+    quint32 statusMask = 0;
+};
+
 // Sends a dump request for every family; returns its sequence number, or 0 and sets *error.
-quint32 requestDump(mnl_socket *nl, QString *error);
+quint32 requestDump(mnl_socket *nl, QString *error, const DumpFilter &filter = {});
 
 // Dumps the table (blocking), deletes every entry that `filter` matches by its tuple and kernel
 // id (so a tuple reused by a newer flow survives), and says how many went. `streamId` gives the

@@ -18,6 +18,7 @@
 #include <QSaveFile>
 #include <QSocketNotifier>
 
+#include <algorithm>
 #include <csignal>
 #include <optional>
 #include <sys/socket.h>
@@ -739,7 +740,15 @@ int CommandRunner::connections(const Invocation &inv) {
                      [&](const ctstream::EntryRecord *records, qsizetype count) {
                          const bool delta = !reader.inSnapshot();
                          for (qsizetype i = 0; i < count; ++i) {
-                             const ctstream::EntryRecord &e = records[i];
+                             ctstream::EntryRecord e = records[i];
+                             // New and update events carry no counters (zeros); counters
+                             // only grow, so a flow keeps the ones it was last shown with.
+                             if (const auto was = table.constFind(e.id); was != table.cend()) {
+                                 e.origPackets = std::max(e.origPackets, was->origPackets);
+                                 e.origBytes = std::max(e.origBytes, was->origBytes);
+                                 e.replyPackets = std::max(e.replyPackets, was->replyPackets);
+                                 e.replyBytes = std::max(e.replyBytes, was->replyBytes);
+                             }
                              if (delta || follow) {
                                  if (json)
                                      printJson(connectionToJson(e, forwards),

@@ -537,8 +537,10 @@ QString ConnectionTableModel::cellText(const Entry &e, int column) const {
     case RateColumn: {
         if (!m_accounting)
             return QStringLiteral("–");
-        // A rate not refreshed for 5 s says nothing about now.
-        const bool stale = quint32(m_clock.elapsed()) - e.sampledAt > 5000;
+        // A rate not sampled for long says nothing about now. The helper's refresh comes every
+        // second for small tables, but further apart for big ones (tens of seconds at a
+        // million entries), and a stopped flow gets a last sample that shows 0 anyway.
+        const bool stale = quint32(m_clock.elapsed()) - e.sampledAt > 120000;
         return tr("%1/s").arg(formatBytes(stale ? 0 : quint64(e.rate)));
     }
     case FlagsColumn:
@@ -1003,11 +1005,17 @@ void ConnectionTableModel::applyRecord(const EntryRecord &r) {
     const quint64 op = std::max(e.packets(0), std::min(r.origPackets, counterMax));
     const quint64 rb = std::max(e.bytes(1), std::min(r.replyBytes, counterMax));
     const quint64 rp = std::max(e.packets(1), std::min(r.replyPackets, counterMax));
-    const quint64 before = e.bytes(0) + e.bytes(1);
-    const quint64 after = ob + rb;
-    const quint32 dt = std::max<quint32>(nowMs - e.sampledAt, 100);
-    e.rate = after >= before ? float(double(after - before) * 1000.0 / dt) : 0.0f;
-    e.sampledAt = nowMs;
+    // The rate: bytes moved between two samples of the counters (the helper's counter refresh
+    // sends them about every second, and once more when a flow stops moving). A record without
+    // counters (an update event) is no sample: taking it as one would shorten the next
+    // interval and inflate the rate.
+    if (r.origPackets | r.replyPackets | r.origBytes | r.replyBytes) {
+        const quint64 before = e.bytes(0) + e.bytes(1);
+        const quint64 after = ob + rb;
+        const quint32 dt = std::max<quint32>(nowMs - e.sampledAt, 100);
+        e.rate = after >= before ? float(double(after - before) * 1000.0 / dt) : 0.0f;
+        e.sampledAt = nowMs;
+    }
     e.bits =
         quint8((e.bits & 0x80) | (r.tcpState == ctstream::noTcpState ? 0x0f : (r.tcpState & 0x0f)));
     e.status = quint16(r.status);

@@ -109,6 +109,19 @@ class Driver:
                                   code], stdout=subprocess.PIPE, text=True)
             self.held.append(p)
             return p.stdout.readline().strip() == "up"
+        if op == "udpStream":
+            # A live UDP flow from the WAN client (fixed source port, a datagram every 50 ms,
+            # for req["seconds"]) to the gateway's req["port"], for the counters and the rate.
+            code = ("import socket, time\n"
+                    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                    f"s.bind(('{labmod.WAN_CLIENT4}', {int(req.get('sport', 40123))}))\n"
+                    f"end = time.monotonic() + {float(req.get('seconds', 5))}\n"
+                    "while time.monotonic() < end:\n"
+                    f"    s.sendto(b'x' * 500, ('{labmod.WAN_GW4}', {int(req['port'])}))\n"
+                    "    time.sleep(0.05)\n")
+            self.held.append(subprocess.Popen(["ip", "netns", "exec", lab.ns["wan"],
+                                               "/usr/bin/python3", "-c", code]))
+            return True
         if op == "releaseConnections":
             for p in self.held:
                 p.terminate()

@@ -10,6 +10,7 @@
 #include "connection_table_model.h"
 
 #include <QAbstractItemModelTester>
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -157,6 +158,7 @@ private slots:
     void fewRowsGetExactSignals();
     void unsortedFilteredRowComesBackInPlace();
     void entriesPastTheLimitAreDroppedWithANotice();
+    void rateFromCounterSamples();
 };
 
 void TestConnectionModel::snapshotThenDeltas() {
@@ -831,6 +833,44 @@ void TestConnectionModel::entriesPastTheLimitAreDroppedWithANotice() {
     QVERIFY(feed(m, entries({simple(7, 0xC6336407, 7)}) + bare(FrameType::Tick)));
     QVERIFY(m.containsId(7));
     QCOMPARE(m.totalCount(), 3);
+}
+
+// The helper's counter refresh sends an entry's counters about every second; the rate is
+// bytes moved between two such samples over the time between them. An update event between
+// them (no counters) is no sample, and a refresh whose counters did not move (a stopped flow)
+// brings the rate to 0.
+void TestConnectionModel::rateFromCounterSamples() {
+    Model m;
+    EntryRecord r = simple(1, 0xCB007101, 1000);
+    r.origPackets = r.replyPackets = 10;
+    r.origBytes = r.replyBytes = 500;
+    QElapsedTimer clock;
+    clock.start();
+    QVERIFY(feed(m, hello() + bare(FrameType::Begin) + entries({r}) + bare(FrameType::End)));
+    const qint64 firstSampled = clock.elapsed();
+    QTest::qWait(200);
+    EntryRecord event = r;
+    event.origPackets = event.replyPackets = event.origBytes = event.replyBytes = 0;
+    event.timeout = 100;
+    QVERIFY(feed(m, entries({event}) + bare(FrameType::Tick)));
+    QTest::qWait(300);
+    r.origBytes += 30000;
+    r.replyBytes += 20000;
+    r.origPackets = r.replyPackets = 40;
+    const qint64 beforeSecond = clock.elapsed();
+    QVERIFY(feed(m, entries({r}) + bare(FrameType::Tick)));
+    const qint64 afterSecond = clock.elapsed();
+    const int row = m.rowForId(1);
+    const double rate = m.index(row, Model::RateColumn).data(Model::RawValueRole).toDouble();
+    // 50,000 bytes over the time between the two samples (not since the update event).
+    QVERIFY2(rate >= 50000.0 * 1000 / (afterSecond + 5) &&
+                 rate <= 50000.0 * 1000 / (beforeSecond - firstSampled - 5),
+             qPrintable(QString::number(rate)));
+    QVERIFY(cell(m, row, Model::RateColumn) != "0 B/s");
+    // The flow stopped: the refresh sends it once more with the same counters.
+    QTest::qWait(100);
+    QVERIFY(feed(m, entries({r}) + bare(FrameType::Tick)));
+    QCOMPARE(m.index(row, Model::RateColumn).data(Model::RawValueRole).toDouble(), 0.0);
 }
 
 QTEST_GUILESS_MAIN(TestConnectionModel)

@@ -45,6 +45,7 @@ class Follow:
         self.buf = b""
         self.view = {}
         self.resyncs = 0
+        self.events = []  # every event read, in order
 
     def lines(self, timeout):
         """Yields events until `timeout` seconds pass without one."""
@@ -64,6 +65,7 @@ class Follow:
             self.buf += chunk
 
     def apply(self, e):
+        self.events.append(e)
         kind = e.get("event")
         if kind in ("begin", "resync"):
             self.view = {}
@@ -341,4 +343,141 @@ def test_an_open_stream_keeps_the_helper_from_exiting_idle(lab, follow):
         if helper.poll() is None:
             helper.kill()
             helper.wait()
+    lab.ensureHelper()
+
+
+# A UDP client in the wan namespace: one datagram every 50 ms from a fixed source port, for
+# `seconds`, to the forward; the lan server echoes each one, so both directions count.
+UDP_SENDER = """
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+end = time.monotonic() + float(sys.argv[5])
+while time.monotonic() < end:
+    s.sendto(b"x" * 100, (sys.argv[3], int(sys.argv[4])))
+    time.sleep(0.05)
+"""
+
+CONNTRACK_PACKETS = re.compile(r"packets=(\d+) bytes=(\d+) .*?packets=(\d+) bytes=(\d+)")
+
+
+def kernelCounters(lab, sport):
+    """(packets, bytes) both ways of the UDP flow from `sport`, as `conntrack -L` prints them."""
+    out = lab.conntrack(lab.gw, "-L", "-p", "udp", "--orig-src", WAN_CLIENT4, "--sport",
+                        str(sport))
+    m = CONNTRACK_PACKETS.search(out)
+    assert m, f"conntrack -L shows no counters for the flow: {out!r}"
+    return tuple(int(x) for x in m.groups())
+
+
+def streamCounters(e):
+    return (e["packets"]["original"], e["bytes"]["original"], e["packets"]["reply"],
+            e["bytes"]["reply"])
+
+
+# The refresh asks the kernel for one forward's mark (CTA_MARK) when the streams want one
+# forward, and for the DNATed entries (CTA_STATUS) when they want all of ours.
+@pytest.mark.parametrize("streamFilter", [["--forward", "dns"], ["--forwarded"]],
+                         ids=["one-forward", "forwarded"])
+def test_counters_of_a_long_running_flow_rise_while_it_runs_and_match_the_kernel(
+        lab, follow, streamFilter):
+    before = lab.sysctl(lab.gw, "net.netfilter.nf_conntrack_acct")
+    sport = 40123
+    try:
+        assert lab.ctl("accounting", "on").returncode == 0
+        add(lab, "--name", "dns", "--proto", "udp", "--port", "5300", "--to",
+            f"{LAN_SERVER4}:8080")
+        add(lab, "--name", "web", "--proto", "tcp", "--port", "80", "--to",
+            f"{LAN_SERVER4}:8080")
+        f = follow(*streamFilter)
+        assert f.waitFor(lambda e: e.get("event") == "end", 10) is not None, f.close()
+        sender = subprocess.Popen(["ip", "netns", "exec", lab.wan, "/usr/bin/python3", "-c",
+                                   UDP_SENDER, WAN_CLIENT4, str(sport), WAN_GW4, "5300", "4.5"])
+        # Records with counters: those of new and update events carry none (zeros).
+        mine = lambda e: (e.get("event") in ("entry", "update") and e["protocol"] == "udp" and
+                          e["original"]["sport"] == sport and e["packets"]["original"] > 0)
+        try:
+            # While it runs: the counters the stream shows keep rising (the kernel sends them in
+            # no new or update event, so these come from the helper's refresh), and each
+            # `conntrack -L` reading shows up in the stream within a refresh (about 1 s).
+            seen = []
+            checked = 0
+            while sender.poll() is None:
+                e = f.waitFor(mine, 1.5)
+                if e is None:
+                    continue
+                seen.append(streamCounters(e))
+                if checked < 2 and len(seen) >= 2 and sender.poll() is None:
+                    kernel = kernelCounters(lab, sport)
+                    caught = f.waitFor(lambda x: mine(x) and streamCounters(x)[0] >= kernel[0],
+                                       2.5)
+                    assert caught is not None, \
+                        f"the stream did not catch up with conntrack -L {kernel} in 2.5 s: {seen}"
+                    assert all(a >= b for a, b in zip(streamCounters(caught), kernel))
+                    seen.append(streamCounters(caught))
+                    checked += 1
+            assert sender.wait() == 0
+        finally:
+            if sender.poll() is None:
+                sender.kill()
+                sender.wait()
+        packets = [s[0] for s in seen]
+        assert len(set(packets)) >= 3, f"the counters did not move while the flow ran: {seen}"
+        # porticoctl keeps a flow's counters through the events that carry none: no record of
+        # the flow after its first counted one drops back to zero.
+        shown = [streamCounters(e)[0] for e in f.events if e.get("event") in ("entry", "update")
+                 and e.get("protocol") == "udp" and e["original"]["sport"] == sport]
+        counted = shown[next((i for i, n in enumerate(shown) if n > 0), len(shown)):]
+        assert counted and counted == sorted(counted), f"counters went back in the output: {shown}"
+        assert packets == sorted(packets), f"counters went backwards: {seen}"
+        assert all(s[2] > 0 for s in seen), f"the echoes were not counted: {seen}"
+        assert checked == 2
+        # Once it stops, the last refresh brings the stream to exactly the kernel's counters.
+        kernel = kernelCounters(lab, sport)
+        last = f.waitFor(lambda e: mine(e) and streamCounters(e) == kernel, 2.5)
+        assert last is not None, f"the stream never reached the kernel's final {kernel}"
+        flowId = last["id"]
+        # Destroyed: no refresh brings it back afterwards (two refreshes' time).
+        lab.conntrack(lab.gw, "-D", "-p", "udp", "--orig-src", WAN_CLIENT4, "--sport", str(sport))
+        assert f.waitFor(lambda e: e.get("event") == "destroy" and e["id"] == flowId, 3)
+        back = f.waitFor(lambda e: e.get("id") == flowId and e.get("event") != "destroy", 2.5)
+        assert back is None, f"a destroyed entry came back: {back}"
+    finally:
+        lab.run(lab.gw, ["sysctl", "-q", "-w", f"net.netfilter.nf_conntrack_acct={before}"])
+
+
+def test_the_counter_refresh_runs_only_while_a_stream_is_open(lab, follow):
+    before = lab.sysctl(lab.gw, "net.netfilter.nf_conntrack_acct")
+    lab.run(lab.gw, ["sysctl", "-q", "-w", "net.netfilter.nf_conntrack_acct=1"])
+    lab.stopHelper()
+    env = dict(os.environ, QT_LOGGING_RULES="portico.helper.conntrack.debug=true")
+    helper = subprocess.Popen(["ip", "netns", "exec", lab.gw, lab.helperPath, "--bus",
+                               lab.busAddress, "--state-dir", lab.stateDir, "--idle-timeout", "1"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 10
+        while lab.helperPid() != helper.pid and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lab.helperPid() == helper.pid, "the helper started by hand did not take the name"
+        # With a stream open, a refresh about once a second (none before it: see below).
+        f = follow()
+        assert f.waitFor(lambda e: e.get("event") == "end", 5) is not None, f.close()
+        time.sleep(3.5)
+        assert helper.poll() is None, "the helper exited idle with a stream open"
+        f.close()
+        # The stream gone, the refresh stops too and the helper idles out as before.
+        assert helper.wait(timeout=10) == 0
+        log = helper.stderr.read()
+        refreshes = re.findall(r"counter refresh (\d+) took \d+ ms of CPU; the next in (\d+) ms",
+                               log)
+        assert 2 <= len(refreshes) <= 5, log
+        assert all(int(ms) == 1000 for _, ms in refreshes), log  # a small table: every second
+        assert "ms (all entries)" in log, log  # a stream of everything: an unfiltered dump
+        assert log.index("counter refresh") > log.index("started"), log
+    finally:
+        if helper.poll() is None:
+            helper.kill()
+            helper.wait()
+        lab.run(lab.gw, ["sysctl", "-q", "-w", f"net.netfilter.nf_conntrack_acct={before}"])
     lab.ensureHelper()
