@@ -69,10 +69,17 @@ def findBinary(name, envVar, buildDir):
         if not os.access(path, os.X_OK):
             raise LabError(f"{envVar}={path} is not an executable file")
         return path
+    # The build's own binary, never a copy: after the packaging tests the build dir also holds
+    # CPack's staged package (_CPack_Packages) and the packaging roots, with older builds of
+    # the same programs, which os.walk may reach first.
+    found = []
     for root, dirs, files in os.walk(buildDir):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and not d.endswith("_autogen")]
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_")) and
+                   not d.endswith("_autogen") and d not in ("packaging-root", "packaging-deb")]
         if name in files and os.access(os.path.join(root, name), os.X_OK):
-            return os.path.join(root, name)
+            found.append(os.path.join(root, name))
+    if found:
+        return min(found, key=lambda p: (p.count(os.sep), p))
     raise LabError(f"{name} not found under {buildDir}: build it first (cmake --build "
                    f"{buildDir} --target {name}), or point {envVar} at it")
 

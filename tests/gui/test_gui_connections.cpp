@@ -392,7 +392,8 @@ void TestGuiConnections::screenshots() {
     DRIVE(held, op("holdConnections"));
     for (int i = 0; i < 3; ++i)
         http(80);
-    QTest::qWait(1500);
+    // Past the helper's next counter refresh (about 1 s apart), so the new flows show theirs.
+    QTest::qWait(2500);
     view->table()->selectRow(1);
     QTest::qWait(300);
     QVERIFY(m_window->grab().save(dir + QStringLiteral("/connections.png")));
