@@ -321,17 +321,27 @@ def test_a_client_that_does_not_read_gets_a_resync_and_ends_equal_to_the_kernel(
     assert len(f.view) == 152000
 
 
-def test_an_open_stream_keeps_the_helper_from_exiting_idle(lab, follow):
+def startIdleHelper(lab, env=None):
+    """The helper started by hand with a one-second idle timeout, its log on a pipe; returns
+    once it owns the bus name."""
     lab.stopHelper()
     helper = subprocess.Popen(["ip", "netns", "exec", lab.gw, lab.helperPath, "--bus",
                                lab.busAddress, "--state-dir", lab.stateDir, "--idle-timeout", "1"],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 10
+    while lab.helperPid() != helper.pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if lab.helperPid() != helper.pid:
+        helper.kill()
+        helper.wait()
+        raise AssertionError("the helper started by hand did not take the name")
+    return helper
+
+
+def test_an_open_stream_keeps_the_helper_from_exiting_idle(lab, follow):
+    helper = startIdleHelper(lab)
     try:
-        deadline = time.monotonic() + 10
-        while lab.helperPid() != helper.pid and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert lab.helperPid() == helper.pid, "the helper started by hand did not take the name"
         f = follow()
         assert f.waitFor(lambda e: e.get("event") == "end", 5) is not None, f.close()
         time.sleep(2.5)
@@ -449,17 +459,10 @@ def test_counters_of_a_long_running_flow_rise_while_it_runs_and_match_the_kernel
 def test_the_counter_refresh_runs_only_while_a_stream_is_open(lab, follow):
     before = lab.sysctl(lab.gw, "net.netfilter.nf_conntrack_acct")
     lab.run(lab.gw, ["sysctl", "-q", "-w", "net.netfilter.nf_conntrack_acct=1"])
-    lab.stopHelper()
-    env = dict(os.environ, QT_LOGGING_RULES="portico.helper.conntrack.debug=true")
-    helper = subprocess.Popen(["ip", "netns", "exec", lab.gw, lab.helperPath, "--bus",
-                               lab.busAddress, "--state-dir", lab.stateDir, "--idle-timeout", "1"],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True, env=env)
+    helper = None
     try:
-        deadline = time.monotonic() + 10
-        while lab.helperPid() != helper.pid and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert lab.helperPid() == helper.pid, "the helper started by hand did not take the name"
+        helper = startIdleHelper(
+            lab, dict(os.environ, QT_LOGGING_RULES="portico.helper.conntrack.debug=true"))
         # With a stream open, a refresh about once a second (none before it: see below).
         f = follow()
         assert f.waitFor(lambda e: e.get("event") == "end", 5) is not None, f.close()
@@ -476,7 +479,7 @@ def test_the_counter_refresh_runs_only_while_a_stream_is_open(lab, follow):
         assert "ms (all entries)" in log, log  # a stream of everything: an unfiltered dump
         assert log.index("counter refresh") > log.index("started"), log
     finally:
-        if helper.poll() is None:
+        if helper and helper.poll() is None:
             helper.kill()
             helper.wait()
         lab.run(lab.gw, ["sysctl", "-q", "-w", f"net.netfilter.nf_conntrack_acct={before}"])
