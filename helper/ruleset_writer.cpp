@@ -767,6 +767,8 @@ static ApplyError checkIds(const QList<Forward> &forwards);
 
 namespace {
 
+// One rule told apart from the others of its chain by the named sets it looks up (each shape
+// has its own maps; the hairpin-bit masquerade rule is the only one of postrouting without).
 QString ruleSignature(const Model &m, int chain, const Rule &r) {
     QString sig = m.chains.at(chain).name + QLatin1Char('|');
     for (const Statement &st : r.statements) {
@@ -999,8 +1001,6 @@ ApplyError RulesetWriter::apply(const QList<Forward> &forwards) {
 
 namespace {
 
-// One rule told apart from the others of its chain by the named sets it looks up (each shape
-// has its own maps; the hairpin-bit masquerade rule is the only one of postrouting without).
 Layout layoutOf(const QHash<QString, WrittenSet> &sets) {
     Layout l;
     for (auto it = sets.constBegin(); it != sets.constEnd(); ++it) {
