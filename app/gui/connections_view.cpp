@@ -2,6 +2,7 @@
 // The Connections tab's widgets and the stream's life: opened on the first show, read by the
 // client's pipe reader straight into the model, reopened by Try again after an error.
 #include "connections_view.h"
+#include "when_done.h"
 
 #include "connection_table_model.h"
 
@@ -12,7 +13,6 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
-#include <QDBusPendingCallWatcher>
 #include <QFileDialog>
 #include <QFrame>
 #include <QHBoxLayout>
@@ -37,16 +37,6 @@
 namespace portico {
 
 namespace {
-
-// Calls `done(reply)` when the pending call finishes; the watcher belongs to `owner`.
-template <typename F> void whenDone(QObject *owner, const QDBusPendingCall &call, F done) {
-    auto *w = new QDBusPendingCallWatcher(call, owner);
-    QObject::connect(w, &QDBusPendingCallWatcher::finished, owner,
-                     [w, done](QDBusPendingCallWatcher *) {
-                         w->deleteLater();
-                         done(w->reply());
-                     });
-}
 
 // Paints a cell as the style's item view does (background, selection, alternate rows, focus
 // frame), but its one line of text directly: the style lays the text out three times per cell

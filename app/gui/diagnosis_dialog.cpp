@@ -2,11 +2,11 @@
 // The diagnosis dialog. The helper's findings already say what is wrong and how to fix it in
 // plain words; the dialog orders them, marks their weight, and ties a trace's drop to them.
 #include "diagnosis_dialog.h"
+#include "when_done.h"
 
 #include "flow_model.h"
 #include "flow_view.h"
 
-#include <QDBusPendingCallWatcher>
 #include <QDialogButtonBox>
 #include <QFrame>
 #include <QGridLayout>
@@ -115,28 +115,27 @@ void DiagnosisDialog::run() {
     m_done = false;
     m_againButton->setEnabled(false);
     m_headline->setText(tr("Checking '%1'…").arg(m_forward.name));
-    auto *w = new QDBusPendingCallWatcher(m_view->client()->diagnoseAsync(m_forward.id), this);
-    connect(w, &QDBusPendingCallWatcher::finished, this, [this, w] {
-        w->deleteLater();
-        m_againButton->setEnabled(true);
-        const auto r = m_view->client()->decodeDiagnose(w->reply());
-        m_done = true;
-        if (!r.ok()) {
-            m_findings.clear();
-            showFindings();
-            m_headline->setText(tr("The checks could not run: %1").arg(r.error.message));
-            m_plain.prepend(m_headline->text());
-            emit diagnosed(false);
-            return;
-        }
-        m_findings = r.value;
-        std::stable_sort(m_findings.begin(), m_findings.end(),
-                         [](const DiagnosisFinding &a, const DiagnosisFinding &b) {
-                             return weight(a) < weight(b);
-                         });
-        showFindings();
-        emit diagnosed(true);
-    });
+    whenDone(this, m_view->client()->diagnoseAsync(m_forward.id),
+             [this](const QDBusMessage &reply) {
+                 m_againButton->setEnabled(true);
+                 const auto r = m_view->client()->decodeDiagnose(reply);
+                 m_done = true;
+                 if (!r.ok()) {
+                     m_findings.clear();
+                     showFindings();
+                     m_headline->setText(tr("The checks could not run: %1").arg(r.error.message));
+                     m_plain.prepend(m_headline->text());
+                     emit diagnosed(false);
+                     return;
+                 }
+                 m_findings = r.value;
+                 std::stable_sort(m_findings.begin(), m_findings.end(),
+                                  [](const DiagnosisFinding &a, const DiagnosisFinding &b) {
+                                      return weight(a) < weight(b);
+                                  });
+                 showFindings();
+                 emit diagnosed(true);
+             });
 }
 
 void DiagnosisDialog::showFindings() {

@@ -2,12 +2,12 @@
 // The chain-flow tab's behaviour: polling, the trace's lifetime (pipe, StartTrace, StopTrace, the
 // end line), and the list of traced packets with their steps.
 #include "flow_view.h"
+#include "when_done.h"
 
 #include "flow_diagram.h"
 #include "flow_model.h"
 #include "trace_reader.h"
 
-#include <QDBusPendingCallWatcher>
 #include <QEvent>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -23,15 +23,6 @@
 namespace portico {
 
 namespace {
-
-template <typename F> void whenDone(QObject *owner, const QDBusPendingCall &call, F done) {
-    auto *w = new QDBusPendingCallWatcher(call, owner);
-    QObject::connect(w, &QDBusPendingCallWatcher::finished, owner,
-                     [w, done](QDBusPendingCallWatcher *) {
-                         w->deleteLater();
-                         done(w->reply());
-                     });
-}
 
 QString stepText(int n, const TraceStep &s) {
     // The family is in the tooltip: the list stays narrow enough to read beside the diagram.

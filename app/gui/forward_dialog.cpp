@@ -3,6 +3,7 @@
 // the interface and address choices, and the two previews.
 #include "forward_dialog.h"
 #include "ui_forward_dialog.h"
+#include "when_done.h"
 
 #include "helper_client.h"
 #include "iptables_commands.h"
@@ -10,7 +11,6 @@
 #include "validation.h"
 
 #include <QClipboard>
-#include <QDBusPendingCallWatcher>
 #include <QFontDatabase>
 #include <QGuiApplication>
 #include <QNetworkInterface>
@@ -307,10 +307,8 @@ void ForwardDialog::requestRuleset() {
     if (!m_client)
         return;
     m_ui->nftPreview->setPlainText(tr("# Asking the helper for its ruleset…"));
-    auto *watcher = new QDBusPendingCallWatcher(m_client->rulesetAsync(), this);
-    connect(watcher, &QDBusPendingCallWatcher::finished, this, [this](QDBusPendingCallWatcher *w) {
-        w->deleteLater();
-        const auto r = m_client->decodeRuleset(w->reply());
+    whenDone(this, m_client->rulesetAsync(), [this](const QDBusMessage &reply) {
+        const auto r = m_client->decodeRuleset(reply);
         m_ruleset = r.ok() ? r.value : QString();
         m_rulesetError = r.ok() ? QString() : r.error.message;
         showNftPreview();

@@ -3,6 +3,7 @@
 // helper never freezes the window; pending edits live in the model until an Apply succeeds.
 #include "main_window.h"
 #include "ui_main_window.h"
+#include "when_done.h"
 
 #include "connections_view.h"
 #include "diagnosis_dialog.h"
@@ -18,7 +19,6 @@
 
 #include <QCloseEvent>
 #include <QDBusConnection>
-#include <QDBusPendingCallWatcher>
 #include <QDBusServiceWatcher>
 #include <QFileDialog>
 #include <QHeaderView>
@@ -34,16 +34,6 @@
 namespace portico {
 
 namespace {
-
-// Calls `done(reply)` when the pending call finishes; the watcher belongs to `owner`.
-template <typename F> void whenDone(QObject *owner, const QDBusPendingCall &call, F done) {
-    auto *w = new QDBusPendingCallWatcher(call, owner);
-    QObject::connect(w, &QDBusPendingCallWatcher::finished, owner,
-                     [w, done](QDBusPendingCallWatcher *) {
-                         w->deleteLater();
-                         done(w->reply());
-                     });
-}
 
 QIcon icon(const char *theme, const char *resource) {
     return QIcon::fromTheme(
