@@ -107,19 +107,41 @@ QString familyName(QHostAddress::NetworkLayerProtocol p) {
 
 // Qt accepts shortened and octal-looking IPv4 forms ("127.1", "010.0.0.1") that other tools read
 // differently, so only a plain dotted quad is an IPv4 address here.
-bool isStrictDottedQuad(QStringView s) {
-    const auto parts = s.split(QLatin1Char('.'));
-    if (parts.size() != 4)
-        return false;
-    for (QStringView part : parts) {
-        if (part.size() < 1 || part.size() > 3 || !allDigits(part))
-            return false;
-        if (part.size() > 1 && part.at(0) == QLatin1Char('0'))
-            return false;
-        if (digitsValue(part) > 255)
-            return false;
+// Four decimal parts of 0-255 without leading zeros, nothing else: QHostAddress alone would
+// also take "1.2.3" or "0x7f.1". Gives the address, so that it need not be parsed again.
+std::optional<quint32> strictDottedQuad(QStringView s) {
+    quint32 value = 0;
+    qsizetype i = 0;
+    for (int part = 0; part < 4; ++part) {
+        if (part > 0) {
+            if (i >= s.size() || s[i] != QLatin1Char('.'))
+                return std::nullopt;
+            ++i;
+        }
+        const qsizetype start = i;
+        uint n = 0;
+        while (i < s.size() && i - start < 4 && s[i] >= QLatin1Char('0') &&
+               s[i] <= QLatin1Char('9'))
+            n = n * 10 + uint(s[i++].unicode() - '0');
+        const qsizetype digits = i - start;
+        if (digits < 1 || digits > 3 || (digits > 1 && s[start] == QLatin1Char('0')) || n > 255)
+            return std::nullopt;
+        value = value << 8 | n;
     }
-    return true;
+    if (i != s.size())
+        return std::nullopt;
+    return value;
+}
+
+// IPv4 only in the strict form above; IPv6 in any form QHostAddress reads, but only as IPv6.
+bool readAddress(QStringView text, QHostAddress *out) {
+    if (!text.contains(QLatin1Char(':'))) {
+        const std::optional<quint32> v4 = strictDottedQuad(text);
+        if (v4)
+            *out = QHostAddress(*v4);
+        return v4.has_value();
+    }
+    return out->setAddress(text.toString()) && out->protocol() == QHostAddress::IPv6Protocol;
 }
 
 // The unicast rule shared by the parser and by validateForward (which also sees forwards built
@@ -248,12 +270,10 @@ QString parsePortRange(const QString &text, const QString &what, PortRange *out)
 QString parseAddress(const QString &text, const QString &what, QHostAddress *out) {
     QHostAddress a;
     if (!text.isEmpty()) {
-        const bool looksV6 = text.contains(QLatin1Char(':'));
         if (text.contains(QLatin1Char('%')))
             return QStringLiteral("%1 %2 has a scope id; give the address without '%'")
                 .arg(what, text);
-        if ((!looksV6 && !isStrictDottedQuad(text)) || !a.setAddress(text) ||
-            (looksV6 && a.protocol() != QHostAddress::IPv6Protocol))
+        if (!readAddress(text, &a))
             return QStringLiteral("%1 %2 is not an IPv4 or IPv6 address").arg(what, text);
         const QString unicast = checkUnicast(a, what);
         if (!unicast.isEmpty())
@@ -267,15 +287,13 @@ QString parseAddress(const QString &text, const QString &what, QHostAddress *out
 QString parseCidr(const QString &text, QHostAddress::NetworkLayerProtocol family, Cidr *out) {
     const qsizetype slash = text.indexOf(QLatin1Char('/'));
     const QString addressText = slash < 0 ? text : text.left(slash);
-    const bool looksV6 = addressText.contains(QLatin1Char(':'));
     QHostAddress a;
     if (text.isEmpty())
         return QStringLiteral("a source is empty; give an address or a network like "
                               "198.51.100.0/24");
     if (text.contains(QLatin1Char('%')))
         return QStringLiteral("source %1 has a scope id; give the network without '%'").arg(text);
-    if ((!looksV6 && !isStrictDottedQuad(addressText)) || !a.setAddress(addressText) ||
-        (looksV6 && a.protocol() != QHostAddress::IPv6Protocol))
+    if (!readAddress(addressText, &a))
         return QStringLiteral("source %1 is not an IPv4 or IPv6 address or network").arg(text);
     if (a.protocol() == QHostAddress::IPv6Protocol) {
         bool mapped = false;

@@ -258,241 +258,6 @@ QString replayJournal(const QByteArray &data, quint64 base, SavedState *state, R
     return {};
 }
 
-// Appends to a QByteArray through a raw pointer: QByteArray::append of one character at a time
-// costs more than the JSON itself. need(n) makes room for n more bytes.
-class JsonOut {
-public:
-    // room: the bytes expected, so that a typical forward needs one allocation and keeps no
-    // more than it uses in the cache of encoded forwards.
-    JsonOut(QByteArray &buffer, qsizetype room)
-        : m_buffer(buffer)
-        , m_length(buffer.size()) {
-        need(room);
-    }
-    ~JsonOut() { m_buffer.resize(m_length); }
-    JsonOut(const JsonOut &) = delete;
-    JsonOut &operator=(const JsonOut &) = delete;
-
-    void need(qsizetype n) {
-        if (m_length + n > m_buffer.size())
-            m_buffer.resize(qMax(m_buffer.size() * 2, m_length + n));
-        m_data = m_buffer.data();
-    }
-    void put(char c) { m_data[m_length++] = c; }
-    template <qsizetype N> void put(const char (&text)[N]) {
-        need(N);
-        std::memcpy(m_data + m_length, text, N - 1);
-        m_length += N - 1;
-    }
-    void number(uint n) {
-        char digits[10];
-        int len = 0;
-        do {
-            digits[len++] = char('0' + n % 10);
-            n /= 10;
-        } while (n);
-        need(len);
-        while (len)
-            put(digits[--len]);
-    }
-    // A JSON string as QJsonDocument writes it: '"', '\\' and the control characters escaped
-    // (\b \f \n \r \t, else \u00xx), everything else as UTF-8, a lone surrogate as \uxxxx.
-    void string(QStringView s) {
-        static constexpr char hex[] = "0123456789abcdef";
-        need(6 * s.size() + 2); // the longest form of one UTF-16 unit is 6 bytes
-        char *p = m_data + m_length;
-        *p++ = '"';
-        const char16_t *u = s.utf16();
-        const char16_t *end = u + s.size();
-        while (u != end) {
-            const char16_t c = *u++;
-            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-                *p++ = char(c);
-            } else if (c < 0x80) {
-                *p++ = '\\';
-                switch (c) {
-                case '"':
-                    *p++ = '"';
-                    break;
-                case '\\':
-                    *p++ = '\\';
-                    break;
-                case 0x8:
-                    *p++ = 'b';
-                    break;
-                case 0xc:
-                    *p++ = 'f';
-                    break;
-                case 0xa:
-                    *p++ = 'n';
-                    break;
-                case 0xd:
-                    *p++ = 'r';
-                    break;
-                case 0x9:
-                    *p++ = 't';
-                    break;
-                default:
-                    *p++ = 'u';
-                    *p++ = '0';
-                    *p++ = '0';
-                    *p++ = hex[(c >> 4) & 0xf];
-                    *p++ = hex[c & 0xf];
-                }
-            } else if (c < 0x800) {
-                *p++ = char(0xc0 | (c >> 6));
-                *p++ = char(0x80 | (c & 0x3f));
-            } else if (QChar::isHighSurrogate(c) && u != end && QChar::isLowSurrogate(*u)) {
-                const char32_t cp = QChar::surrogateToUcs4(c, *u++);
-                *p++ = char(0xf0 | (cp >> 18));
-                *p++ = char(0x80 | ((cp >> 12) & 0x3f));
-                *p++ = char(0x80 | ((cp >> 6) & 0x3f));
-                *p++ = char(0x80 | (cp & 0x3f));
-            } else if (QChar::isSurrogate(c)) {
-                *p++ = '\\';
-                *p++ = 'u';
-                *p++ = hex[(c >> 12) & 0xf];
-                *p++ = hex[(c >> 8) & 0xf];
-                *p++ = hex[(c >> 4) & 0xf];
-                *p++ = hex[c & 0xf];
-            } else {
-                *p++ = char(0xe0 | (c >> 12));
-                *p++ = char(0x80 | ((c >> 6) & 0x3f));
-                *p++ = char(0x80 | (c & 0x3f));
-            }
-        }
-        *p++ = '"';
-        m_length = p - m_data;
-    }
-    // The dotted quad QHostAddress::toString gives for an IPv4 address, without the quotes.
-    void ipv4(quint32 v) {
-        for (int shift = 24; shift >= 0; shift -= 8) {
-            number((v >> shift) & 0xff);
-            if (shift) {
-                need(1);
-                put('.');
-            }
-        }
-    }
-    // An address as a JSON string: the empty string for none.
-    void address(const QHostAddress &a) {
-        if (a.protocol() == QHostAddress::IPv4Protocol) {
-            need(1);
-            put('"');
-            ipv4(a.toIPv4Address());
-            need(1);
-            put('"');
-        } else {
-            string(a.isNull() ? QString() : a.toString());
-        }
-    }
-    void ports(const PortRange &r) {
-        need(1);
-        put('"');
-        if (!r.isNull()) {
-            number(r.first);
-            if (r.isRange()) {
-                need(1);
-                put('-');
-                number(r.last);
-            }
-        }
-        need(1);
-        put('"');
-    }
-    void boolean(bool b) {
-        if (b)
-            put("true");
-        else
-            put("false");
-    }
-
-private:
-    QByteArray &m_buffer;
-    qsizetype m_length;
-    char *m_data = nullptr;
-};
-
-// The bytes QJsonDocument(forwardToJson(f)).toJson(Compact) gives: the same keys, sorted as
-// QJsonObject sorts them, no spaces. Written by hand because QJsonDocument takes about 12 µs
-// per forward, most of the time of a big save.
-void appendForwardJson(JsonOut &out, const Forward &f) {
-    out.put("{\"comment\":");
-    out.string(f.comment);
-    out.put(",\"enabled\":");
-    out.boolean(f.enabled);
-    out.put(",\"external_address\":");
-    out.address(f.externalAddress);
-    out.put(",\"external_port\":");
-    out.ports(f.externalPort);
-    out.put(",\"hairpin\":");
-    out.boolean(f.hairpin);
-    out.put(",\"id\":");
-    out.string(f.id);
-    out.put(",\"interface\":");
-    out.string(f.interface);
-    out.put(",\"masquerade\":");
-    out.boolean(f.masquerade);
-    out.put(",\"name\":");
-    out.string(f.name);
-    out.put(",\"protocol\":");
-    switch (f.protocol) {
-    case Protocol::Tcp:
-        out.put("\"tcp\"");
-        break;
-    case Protocol::Udp:
-        out.put("\"udp\"");
-        break;
-    case Protocol::TcpUdp:
-        out.put("\"tcp+udp\"");
-        break;
-    }
-    out.put(",\"sources\":[");
-    for (qsizetype i = 0; i < f.sources.size(); ++i) {
-        if (i > 0)
-            out.put(",");
-        const Cidr &c = f.sources[i];
-        if (c.address.protocol() == QHostAddress::IPv4Protocol && c.prefixLength >= 0) {
-            out.put("\"");
-            out.ipv4(c.address.toIPv4Address());
-            out.put("/");
-            out.number(uint(c.prefixLength));
-            out.put("\"");
-        } else {
-            out.string(c.toString());
-        }
-    }
-    out.put("],\"target_address\":");
-    out.address(f.targetAddress);
-    out.put(",\"target_port\":");
-    out.ports(f.targetPort);
-    out.put("}");
-}
-
-QByteArray forwardJson(const Forward &f) {
-    QByteArray bytes;
-    {
-        JsonOut out(bytes, 320);
-        appendForwardJson(out, f);
-    }
-    return bytes;
-}
-
-QByteArray forwardsJson(const QList<Forward> &forwards) {
-    QByteArray bytes;
-    {
-        JsonOut out(bytes, 2 + forwards.size() * 320);
-        out.put("[");
-        for (qsizetype i = 0; i < forwards.size(); ++i) {
-            if (i > 0)
-                out.put(",");
-            appendForwardJson(out, forwards[i]);
-        }
-        out.put("]");
-    }
-    return bytes;
-}
-
 QByteArray stringsJson(const QStringList &strings) {
     QByteArray bytes;
     {
@@ -696,7 +461,7 @@ QByteArray StateStore::encode(const SavedState &state, quint64 snapshotId, bool 
                 it = m_encoded.insert(f.id, EncodedForward{f, QByteArray()});
             if (it->json.isEmpty() || !(it->forward == f)) {
                 it->forward = f;
-                it->json = forwardJson(f);
+                it->json = forwardJsonText(f);
             }
             out += first ? "\n        " : ",\n        ";
             out += it->json;
@@ -720,6 +485,8 @@ QString StateStore::save(const SavedState &state, const StateDelta *delta) {
     const bool journal = delta && m_haveSnapshot && !m_journalDirty &&
                          state.forwards.size() >= journalFromForwards && m_journalEntries < 4096 &&
                          m_journalBytes < m_snapshotBytes / 2;
+    if (Snapshot early; !delta && takeEarlySave(state, &early))
+        return install(early);
     return journal ? appendJournal(state, *delta) : writeSnapshot(state, delta == nullptr);
 }
 
@@ -734,7 +501,7 @@ QString StateStore::appendJournal(const SavedState &state, const StateDelta &del
     if (!delta.removed.isEmpty())
         line += ", \"remove\": " + stringsJson(delta.removed);
     if (!delta.upserted.isEmpty())
-        line += ", \"upsert\": " + forwardsJson(delta.upserted);
+        line += ", \"upsert\": " + forwardsJsonText(delta.upserted);
     line += "}\n";
 
     const QString path = journalPath();
@@ -764,27 +531,30 @@ QString StateStore::appendJournal(const SavedState &state, const StateDelta &del
     return {};
 }
 
-QString StateStore::writeSnapshot(const SavedState &state, bool wholeSet) {
-
+StateStore::Snapshot StateStore::writeTemp(const SavedState &state, quint64 snapshotId,
+                                           bool wholeSet) const {
+    Snapshot out;
+    out.id = snapshotId;
     QElapsedTimer timer;
     timer.start();
-    // Ids from the clock, so that lines of a journal from an older chain (a forwards.json set
-    // aside, a state dir copied around) can never match a new forwards.json.
-    const quint64 snapshotId = qMax(m_snapshotId + 1, quint64(QDateTime::currentMSecsSinceEpoch()));
     const QByteArray data = encode(state, snapshotId, wholeSet);
+    out.bytes = data.size();
     const qint64 encodedNs = timer.nsecsElapsed();
 
     const QString target = filePath();
     QByteArray temp = QFile::encodeName(target + QStringLiteral(".tmp-XXXXXX"));
     const int fd = ::mkostemp(temp.data(), O_CLOEXEC); // mode 0600
-    if (fd < 0)
-        return QStringLiteral("cannot create a temporary file in %1: %2")
-            .arg(m_dir, systemError(errno));
+    if (fd < 0) {
+        out.error = QStringLiteral("cannot create a temporary file in %1: %2")
+                        .arg(m_dir, systemError(errno));
+        return out;
+    }
     auto fail = [&](const QString &what) {
         const int err = errno;
         ::close(fd);
         ::unlink(temp.constData());
-        return QStringLiteral("cannot save %1: %2: %3").arg(target, what, systemError(err));
+        out.error = QStringLiteral("cannot save %1: %2: %3").arg(target, what, systemError(err));
+        return out;
     };
     if (::fchmod(fd, 0600) != 0)
         return fail(QStringLiteral("chmod"));
@@ -796,11 +566,23 @@ QString StateStore::writeSnapshot(const SavedState &state, bool wholeSet) {
     if (::close(fd) != 0) {
         const int err = errno;
         ::unlink(temp.constData());
-        return QStringLiteral("cannot save %1: close: %2").arg(target, systemError(err));
+        out.error = QStringLiteral("cannot save %1: close: %2").arg(target, systemError(err));
+        return out;
     }
-    if (::rename(temp.constData(), QFile::encodeName(target).constData()) != 0) {
+    out.tempPath = temp;
+    qCDebug(lcTiming, "wrote %lld bytes: encode %.2f ms, write %.2f ms, sync %.2f ms",
+            qlonglong(data.size()), encodedNs / 1e6, (writtenNs - encodedNs) / 1e6,
+            (timer.nsecsElapsed() - writtenNs) / 1e6);
+    return out;
+}
+
+QString StateStore::install(const Snapshot &snapshot) {
+    if (!snapshot.error.isEmpty())
+        return snapshot.error;
+    const QString target = filePath();
+    if (::rename(snapshot.tempPath.constData(), QFile::encodeName(target).constData()) != 0) {
         const int err = errno;
-        ::unlink(temp.constData());
+        ::unlink(snapshot.tempPath.constData());
         return QStringLiteral("cannot save %1: rename: %2").arg(target, systemError(err));
     }
     // The journal's lines are about the old forwards.json now (their base says so): drop them.
@@ -817,15 +599,57 @@ QString StateStore::writeSnapshot(const SavedState &state, bool wholeSet) {
     }
     syncDir(m_dir);
     m_haveSnapshot = true;
-    m_snapshotId = snapshotId;
-    m_snapshotBytes = data.size();
+    m_snapshotId = snapshot.id;
+    m_snapshotBytes = snapshot.bytes;
     m_journalBytes = 0;
     m_journalEntries = 0;
     m_journalDirty = false;
-    qCDebug(lcTiming, "saved %lld bytes: encode %.2f ms, write %.2f ms, sync and rename %.2f ms",
-            qlonglong(data.size()), encodedNs / 1e6, (writtenNs - encodedNs) / 1e6,
-            (timer.nsecsElapsed() - writtenNs) / 1e6);
     return {};
+}
+
+quint64 StateStore::nextSnapshotId() const {
+    // Ids from the clock, so that lines of a journal from an older chain (a forwards.json set
+    // aside, a state dir copied around) can never match a new forwards.json.
+    return qMax(m_snapshotId + 1, quint64(QDateTime::currentMSecsSinceEpoch()));
+}
+
+QString StateStore::writeSnapshot(const SavedState &state, bool wholeSet) {
+    return install(writeTemp(state, nextSnapshotId(), wholeSet));
+}
+
+void StateStore::beginSave(const SavedState &state) {
+    cancelSave();
+    m_early.state = state; // shares the forwards' data: no copy
+    const quint64 id = nextSnapshotId();
+    m_early.file =
+        std::async(std::launch::async, [this, state, id] { return writeTemp(state, id, true); });
+}
+
+void StateStore::cancelSave() {
+    if (!m_early.file.valid())
+        return;
+    const Snapshot snapshot = m_early.file.get();
+    if (!snapshot.tempPath.isEmpty())
+        ::unlink(snapshot.tempPath.constData());
+    m_early.state = SavedState();
+}
+
+bool StateStore::takeEarlySave(const SavedState &state, Snapshot *out) {
+    if (!m_early.file.valid())
+        return false;
+    const SavedState &e = m_early.state;
+    // The same list object (the forwards were swapped in, not copied) and the same header.
+    const bool same = e.generation == state.generation && e.nextMark == state.nextMark &&
+                      e.ipForwarding == state.ipForwarding &&
+                      e.forwards.size() == state.forwards.size() &&
+                      e.forwards.constData() == state.forwards.constData();
+    if (!same) {
+        cancelSave();
+        return false;
+    }
+    *out = m_early.file.get();
+    m_early.state = SavedState();
+    return true;
 }
 
 } // namespace portico

@@ -3,3 +3,4 @@
 set(PORTICO_TEST_LIBS portico_common)
 portico_unit_test(test_common_validation test_common_validation.cpp)
 portico_unit_test(test_common_serialization test_common_serialization.cpp)
+portico_unit_test(test_common_sealed_file test_common_sealed_file.cpp)

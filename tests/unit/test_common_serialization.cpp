@@ -104,6 +104,10 @@ private slots:
     void fromJson();
     void forwardsFromJson_data();
     void forwardsFromJson();
+    void handWrittenJsonIsQtsCompactJson_data() { roundTrip_data(); }
+    void handWrittenJsonIsQtsCompactJson();
+    void documentFastPathAgreesWithQtJson_data();
+    void documentFastPathAgreesWithQtJson();
 };
 
 void TestCommonSerialization::initTestCase() {
@@ -623,6 +627,119 @@ void TestCommonSerialization::forwardsFromJson() {
         QCOMPARE(e.key, key);
         QVERIFY2(e.message.contains(error), qPrintable(e.message));
         QCOMPARE(list, before);
+    }
+}
+
+// forwardJsonText is written by hand for speed; it must be byte for byte what QJsonDocument
+// makes of forwardToJson, and read back (both ways) as the same forward.
+void TestCommonSerialization::handWrittenJsonIsQtsCompactJson() {
+    QFETCH(Mutator, change);
+    Forward f = baseForward();
+    change(f);
+    QCOMPARE(forwardJsonText(f), QJsonDocument(forwardToJson(f)).toJson(QJsonDocument::Compact));
+    QList<Forward> back;
+    const ValidationError e = forwardsFromDocument(forwardsDocumentText({f, f}), &back);
+    QVERIFY2(e.ok(), qPrintable(e.message));
+    QCOMPARE(back, (QList<Forward>{f, f}));
+}
+
+// The general way of reading a document: Qt's parser and forwardFromJson.
+static ValidationError qtDocument(const QByteArray &json, QList<Forward> *out) {
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &pe);
+    if (doc.isNull())
+        return {QString(), QStringLiteral("not valid JSON")};
+    if (doc.isArray())
+        return portico::forwardsFromJson(doc.array(), out);
+    const QJsonValue schema = doc.object().value(QStringLiteral("schema"));
+    if (!schema.isUndefined() && schema.toInt(-1) != 1)
+        return {QString(), QStringLiteral("schema")};
+    if (!doc.object().value(QStringLiteral("forwards")).isArray())
+        return {QString(), QStringLiteral("no \"forwards\" array")};
+    return portico::forwardsFromJson(doc.object().value(QStringLiteral("forwards")).toArray(), out);
+}
+
+void TestCommonSerialization::documentFastPathAgreesWithQtJson_data() {
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<bool>("fast");     // the fast path reads it itself
+    QTest::addColumn<QString>("error"); // part of forwardsFromDocument's error, or empty
+    const QByteArray one = R"({"name":"a","external_port":"80"})";
+    QTest::newRow("export") << "{\"schema\":1,\"forwards\":[" + one + "]}" << true << QString();
+    QTest::newRow("list --json") << "{\"generation\": 7, \"forwards\": [" + one + "]}" << true
+                                 << QString();
+    QTest::newRow("bare array") << "[" + one + "," +
+                                       R"({"name":"b","external_port":"81","protocol":"udp"})" + "]"
+                                << true << QString();
+    QTest::newRow("empty") << QByteArray(R"({"forwards":[]})") << true << QString();
+    QTest::newRow("whitespace everywhere")
+        << QByteArray("\n { \"schema\" : 1 ,\r\n\t\"forwards\" : [ { \"name\" : \"a\" , "
+                      "\"external_port\" : \"80\" , \"sources\" : [ \"192.0.2.0/24\" , "
+                      "\"198.51.100.7\" ] , \"enabled\" : false , \"hairpin\" : true } ] } \n")
+        << true << QString();
+    QTest::newRow("every key")
+        << QByteArray(R"([{"id":"f9","name":"Büro 🖥","enabled":true,"protocol":"tcp+udp",)"
+                      R"("interface":"eth0","external_address":"2001:db8::1",)"
+                      R"("external_port":"8000-8010","sources":["2001:db8:2::/48"],)"
+                      R"("target_address":"2001:db8:1::10","target_port":"9000-9010",)"
+                      R"("masquerade":true,"hairpin":false,"comment":"naïve"}])")
+        << true << QString();
+    // Left to Qt: escapes, repeated keys, other keys and types, and every error.
+    QTest::newRow("escaped quote")
+        << QByteArray(R"([{"name":"a","external_port":"80","comment":"say \"hi\" \u00e9"}])")
+        << false << QString();
+    QTest::newRow("repeated key") << QByteArray(R"([{"name":"a","name":"b","external_port":"80"}])")
+                                  << false << QString();
+    QTest::newRow("another top-level key")
+        << QByteArray(R"({"schema":1,"forwards":[],"note":"x"})") << false << QString();
+    QTest::newRow("schema 1.0") << QByteArray(R"({"schema":1.0,"forwards":[]})") << false
+                                << QString();
+    QTest::newRow("schema 2") << QByteArray(R"({"schema":2,"forwards":[]})") << false
+                              << QStringLiteral("schema 2");
+    QTest::newRow("garbage after")
+        << "[" + one + "] x" << false << QStringLiteral("not valid JSON");
+    QTest::newRow("cut short") << QByteArray(R"([{"name":"a","external_po)") << false
+                               << QStringLiteral("not valid JSON");
+    QTest::newRow("invalid UTF-8") << QByteArray("[{\"name\":\"a\xff\",\"external_port\":\"80\"}]")
+                                   << false << QStringLiteral("not valid JSON");
+    QTest::newRow("overlong UTF-8")
+        << QByteArray("[{\"name\":\"a\xc0\xaf\",\"external_port\":\"80\"}]") << false
+        << QStringLiteral("not valid JSON");
+    QTest::newRow("UTF-8 surrogate")
+        << QByteArray("[{\"name\":\"a\xed\xa0\x80\",\"external_port\":\"80\"}]") << false
+        << QStringLiteral("not valid JSON");
+    QTest::newRow("unknown key") << QByteArray(R"([{"name":"a","external_port":"80","x":1}])")
+                                 << false << QStringLiteral("forward 1 (a): unknown key 'x'");
+    QTest::newRow("a number for a string")
+        << QByteArray(R"([{"name":"a","external_port":80}])") << false
+        << QStringLiteral("key 'external_port' must be a string, not a number");
+    QTest::newRow("null") << QByteArray(R"([{"name":"a","external_port":"80","comment":null}])")
+                          << false << QStringLiteral("not null");
+    QTest::newRow("bad port") << QByteArray(R"([{"name":"a","external_port":"70000"}])") << false
+                              << QStringLiteral("external port 70000 is out of range");
+    QTest::newRow("no name") << QByteArray(R"([{"external_port":"80"}])") << false
+                             << QStringLiteral("forward 1: a name is required");
+    QTest::newRow("no forwards") << QByteArray(R"({"schema":1})") << false
+                                 << QStringLiteral("no \"forwards\" array");
+}
+
+void TestCommonSerialization::documentFastPathAgreesWithQtJson() {
+    QFETCH(QByteArray, json);
+    QFETCH(bool, fast);
+    QFETCH(QString, error);
+    QList<Forward> viaQt, viaFast, viaDocument;
+    const ValidationError qt = qtDocument(json, &viaQt);
+    QCOMPARE(readForwardsDocumentFast(json, &viaFast), fast);
+    const ValidationError e = forwardsFromDocument(json, &viaDocument);
+    if (error.isEmpty()) {
+        QVERIFY2(qt.ok(), qPrintable(qt.message));
+        QVERIFY2(e.ok(), qPrintable(e.message));
+        QCOMPARE(viaDocument, viaQt);
+        if (fast)
+            QCOMPARE(viaFast, viaQt);
+    } else {
+        QVERIFY(!qt.ok());
+        QVERIFY2(e.message.contains(error), qPrintable(e.message));
+        QVERIFY(viaDocument.isEmpty());
     }
 }
 
