@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Apply latency of the helper, from the D-Bus call to its reply, with the rules live in the
-// kernel. For each size N it times ReplaceForwards(N forwards) into an empty table and over N
-// others, then AddForward of one more and its RemoveForward, a few times over. It also writes the
+// kernel. For each size N it times the replace of the whole set as Portico's clients send it
+// (HelperClient::replaceForwards: ImportForwards with the list in a sealed memory file) into an
+// empty table and over N others, the same list as ReplaceForwards' aa{sv} into an empty table,
+// then AddForward of one more and its RemoveForward, a few times over. It also writes the
 // equivalent rulesets for the other tools (nft map, nft linear, iptables-restore), so that
 // bench/run.py can time those in the same run. Prints one JSON object per line.
 #include "dbus_types.h"
 #include "forward.h"
+#include "helper_client.h"
 #include "ruleset_writer.h"
 #include "serialization.h"
 
@@ -120,6 +123,7 @@ int main(int argc, char **argv) {
     const int addCycles = opt(QStringLiteral("--add-cycles"), QStringLiteral("5")).toInt();
     registerDBusTypes();
 
+    HelperClient client(address);
     QDBusConnection bus = QDBusConnection::connectToBus(address, QStringLiteral("bench"));
     if (!bus.isConnected()) {
         std::fprintf(stderr, "cannot connect to %s\n", qPrintable(address));
@@ -130,32 +134,42 @@ int main(int argc, char **argv) {
         QList<Forward> forwards;
         for (int i = 0; i < n; ++i)
             forwards.append(benchForward(i));
-        // As HelperClient sends it.
+        // As a caller without file descriptors would send it.
         const QVariant list = QVariant::fromValue(BusForwardList{forwards, BusKeys::Request, {}});
         writeEquivalents(dir, n, forwards);
 
-        std::vector<double> emptyMs, replaceMs, addMs, removeMs;
-        const QVariant none = QVariant::fromValue(BusForwardList{{}, BusKeys::Request, {}});
+        std::vector<double> emptyMs, replaceMs, busListMs, addMs, removeMs;
         QElapsedTimer t;
-        auto replace = [&](const QVariant &with, std::vector<double> *ms) {
+        // Timed from before the client builds its file to the reply, as a user waits for it.
+        auto replace = [&](const QList<Forward> &with, std::vector<double> *ms) {
+            const quint64 gen = generation(bus);
+            t.restart();
+            const auto r = client.replaceForwards(with, gen);
+            if (ms)
+                ms->push_back(t.nsecsElapsed() / 1e6);
+            if (!r.ok())
+                std::fprintf(stderr, "replace with %lld: %s\n", qlonglong(with.size()),
+                             qPrintable(r.error.message));
+            return r.ok();
+        };
+        auto replaceOnBus = [&](std::vector<double> *ms) {
             const quint64 gen = generation(bus);
             t.restart();
             const QDBusMessage reply =
-                call(bus, QStringLiteral("ReplaceForwards"), {with, QVariant::fromValue(gen)});
-            if (ms)
-                ms->push_back(t.nsecsElapsed() / 1e6);
-            if (reply.type() == QDBusMessage::ErrorMessage) {
+                call(bus, QStringLiteral("ReplaceForwards"), {list, QVariant::fromValue(gen)});
+            ms->push_back(t.nsecsElapsed() / 1e6);
+            if (reply.type() == QDBusMessage::ErrorMessage)
                 std::fprintf(stderr, "ReplaceForwards(%d): %s\n", n,
                              qPrintable(reply.errorMessage()));
-                return false;
-            }
-            return true;
+            return reply.type() != QDBusMessage::ErrorMessage;
         };
         for (int r = 0; r < reps; ++r) {
             // Into an empty table, as `nft -f` loads into an empty namespace; then the same list
             // again over it, which the helper takes as all new forwards (new ids): every mark
             // changes, so most of the table's elements are deleted and added.
-            if (!replace(none, nullptr) || !replace(list, &emptyMs) || !replace(list, &replaceMs))
+            if (!replace({}, nullptr) || !replace(forwards, &emptyMs) ||
+                !replace(forwards, &replaceMs) || !replace({}, nullptr) ||
+                !replaceOnBus(&busListMs))
                 return 1;
             QDBusMessage reply;
             // Several adds and removes after each replace: the first one after a replace of
@@ -180,6 +194,7 @@ int main(int argc, char **argv) {
         QJsonObject o{{QStringLiteral("forwards"), n},
                       {QStringLiteral("replace_ms"), median(replaceMs)},
                       {QStringLiteral("into_empty_ms"), median(emptyMs)},
+                      {QStringLiteral("bus_list_into_empty_ms"), median(busListMs)},
                       {QStringLiteral("add_one_ms"), median(addMs)},
                       {QStringLiteral("remove_one_ms"), median(removeMs)}};
         std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());

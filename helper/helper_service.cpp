@@ -23,6 +23,7 @@
 #include "polkit_authority.h"
 #include "ruleset_reader.h"
 #include "ruleset_writer.h"
+#include "sealed_file.h"
 #include "serialization.h"
 #include "serialization_bus.h"
 #include "validation.h"
@@ -128,6 +129,10 @@ const QList<HelperService::Method> &HelperService::methodTable() {
          &HelperService::prepareRemoveForward, &HelperService::actRemoveForward},
         {QStringLiteral("ReplaceForwards"), manageAction, "changing port forwards",
          &HelperService::prepareReplaceForwards, &HelperService::actReplaceForwards},
+        {QStringLiteral("ImportForwards"), manageAction, "changing port forwards",
+         &HelperService::prepareImportForwards, &HelperService::actReplaceForwards},
+        {QStringLiteral("ExportForwards"), nullptr, nullptr, &HelperService::prepareNone,
+         &HelperService::actExportForwards},
         {QStringLiteral("GetIpForwarding"), nullptr, nullptr, &HelperService::prepareNone,
          &HelperService::actGetIpForwarding},
         {QStringLiteral("SetIpForwarding"), manageAction, "changing IP forwarding",
@@ -159,12 +164,11 @@ const QList<HelperService::Method> &HelperService::methodTable() {
     return table;
 }
 
-HelperService::HelperService(const QDBusConnection &bus, const StateStore &store,
-                             RulesetWriter *writer, const IpForwardingSysctl &sysctl,
-                             IdleGuard *idle, QObject *parent)
+HelperService::HelperService(const QDBusConnection &bus, StateStore &&store, RulesetWriter *writer,
+                             const IpForwardingSysctl &sysctl, IdleGuard *idle, QObject *parent)
     : QDBusVirtualObject(parent)
     , m_bus(bus)
-    , m_store(store)
+    , m_store(std::move(store))
     , m_writer(writer)
     , m_sysctl(sysctl)
     , m_idle(idle)
@@ -577,7 +581,38 @@ HelperService::Outcome HelperService::prepareReplaceForwards(Call &call) {
                 return o;
         }
     }
-    const double parseMs = msSince(timer, &last);
+    qCDebug(lcTiming, "ReplaceForwards: arguments %.2f ms, read and parse %.2f ms", argsMs,
+            msSince(timer, &last));
+    return prepareReplacement(call);
+}
+
+HelperService::Outcome HelperService::prepareImportForwards(Call &call) {
+    QElapsedTimer timer;
+    timer.start();
+    qint64 last = 0;
+    const QVariantList args = call.message.arguments();
+    const QDBusUnixFileDescriptor file = qvariant_cast<QDBusUnixFileDescriptor>(args.at(0));
+    call.generation = args.at(1).toULongLong();
+    QByteArray text;
+    if (QString e = sealed::read(file.fileDescriptor(), &text); !e.isEmpty())
+        return Outcome::fail(errors::InvalidArgs, e);
+    const double readMs = msSince(timer, &last);
+    call.forwards.clear();
+    if (ValidationError e = forwardsFromDocument(text, &call.forwards); !e.ok())
+        return Outcome::fail(errors::InvalidArgs,
+                             QStringLiteral("the forwards file: %1").arg(e.message));
+    text = QByteArray(); // the parsed forwards hold all of it now
+    for (const Forward &f : std::as_const(call.forwards))
+        if (ValidationError v = validateForward(f); !v.ok())
+            return Outcome::fail(errors::InvalidArgs, v.message);
+    qCDebug(lcTiming, "ImportForwards: read %.2f ms, parse %.2f ms", readMs, msSince(timer, &last));
+    return prepareReplacement(call);
+}
+
+HelperService::Outcome HelperService::prepareReplacement(Call &call) {
+    QElapsedTimer timer;
+    timer.start();
+    qint64 last = 0;
     if (Outcome o = staleCheck(call); !o.ok())
         return o;
     QList<Forward> next;
@@ -589,10 +624,8 @@ HelperService::Outcome HelperService::prepareReplaceForwards(Call &call) {
         return o;
     call.prepared = std::move(next);
     call.preparedNextMark = nextMark;
-    qCDebug(lcTiming,
-            "ReplaceForwards: prepared: arguments %.2f ms, read and parse %.2f ms, ids %.2f ms, "
-            "check %.2f ms",
-            argsMs, parseMs, buildMs, msSince(timer, &last));
+    qCDebug(lcTiming, "%s: prepared: ids %.2f ms, check %.2f ms", qPrintable(call.method->name),
+            buildMs, msSince(timer, &last));
     call.details.insert(QStringLiteral("forwards"), QString::number(call.prepared.size()));
     return Outcome::success();
 }
@@ -611,6 +644,18 @@ HelperService::Outcome HelperService::actListForwards(Call &) {
     return Outcome::success(
         {QVariant::fromValue(BusForwardList{m_state.forwards, BusKeys::All, {}}),
          QVariant::fromValue<qulonglong>(m_state.generation)});
+}
+
+HelperService::Outcome HelperService::actExportForwards(Call &) {
+    QString error;
+    const int fd =
+        sealed::create("portico-forwards", forwardsDocumentText(m_state.forwards), &error);
+    if (fd < 0)
+        return Outcome::fail(errors::State, error);
+    QDBusUnixFileDescriptor file;
+    file.giveFileDescriptor(fd); // the reply holds it until it is sent
+    return Outcome::success(
+        {QVariant::fromValue(file), QVariant::fromValue<qulonglong>(m_state.generation)});
 }
 
 HelperService::Outcome HelperService::actAddForward(Call &call) {
@@ -683,7 +728,7 @@ HelperService::Outcome HelperService::actReplaceForwards(Call &call) {
     Outcome o = commit(edit, &notices);
     if (!o.ok())
         return o;
-    qInfo("ReplaceForwards from %s: now %lld forwards, generation %llu",
+    qInfo("%s from %s: now %lld forwards, generation %llu", qPrintable(call.method->name),
           qPrintable(call.message.service()), qlonglong(m_state.forwards.size()),
           m_state.generation);
     return Outcome::success({QVariant::fromValue<qulonglong>(m_state.generation), notices});
@@ -1000,11 +1045,15 @@ HelperService::Outcome HelperService::commit(Edit &edit, QStringList *notices) {
         edit.forward = forwards.takeAt(edit.index);
         break;
     case Edit::ReplaceAll:
+        // The new forwards.json is written and synced while the kernel takes the batch; the
+        // save below only renames it into place (unless forwarding changes what it holds).
+        m_store.beginSave({m_state.generation + 1, edit.nextMark, m_state.ipForwarding, edit.all});
         refused = m_writer->update(forwards, edit.all);
         forwards.swap(edit.all);
         break;
     }
     if (!refused.ok()) {
+        m_store.cancelSave();
         undo(edit);
         return Outcome::fail(errors::Kernel, refused.message);
     }

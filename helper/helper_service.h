@@ -36,7 +36,7 @@ public:
     static const QString objectPath;
     static const QString interfaceName;
 
-    HelperService(const QDBusConnection &bus, const StateStore &store, RulesetWriter *writer,
+    HelperService(const QDBusConnection &bus, StateStore &&store, RulesetWriter *writer,
                   const IpForwardingSysctl &sysctl, IdleGuard *idle, QObject *parent = nullptr);
     ~HelperService() override;
 
@@ -70,6 +70,11 @@ private:
     Outcome actRemoveForward(Call &call);
     Outcome prepareReplaceForwards(Call &call);
     Outcome actReplaceForwards(Call &call);
+    Outcome prepareImportForwards(Call &call); // acts as ReplaceForwards
+    Outcome actExportForwards(Call &call);
+    // ReplaceForwards and ImportForwards, once the forwards are read: the stale check, the ids
+    // and the whole set's check, against the state as it is now.
+    Outcome prepareReplacement(Call &call);
     Outcome actGetIpForwarding(Call &call);
     Outcome prepareSetIpForwarding(Call &call);
     Outcome actSetIpForwarding(Call &call);

@@ -172,7 +172,7 @@ int main(int argc, char **argv) {
 
     RulesetWriter writer;
     IdleGuard idle(idleSeconds);
-    HelperService service(bus, store, &writer, IpForwardingSysctl(), &idle);
+    HelperService service(bus, std::move(store), &writer, IpForwardingSysctl(), &idle);
     QString error;
     if (!service.init(loaded.state, loaded.report, &error)) {
         printError(error);

@@ -13,6 +13,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <future>
 #include <optional>
 
 namespace portico {
@@ -47,6 +48,8 @@ public:
     static constexpr int journalFromForwards = 2000;
 
     explicit StateStore(const QString &dir);
+    // Moved only while no beginSave() is running: its thread writes through `this`.
+    StateStore(StateStore &&) = default;
 
     QString dir() const { return m_dir; }
     QString filePath() const;
@@ -59,13 +62,32 @@ public:
     // success (the state is durable), else a sentence naming the path and the reason (nothing
     // of this save is left on disk).
     QString save(const SavedState &state, const StateDelta *delta = nullptr);
+    // A whole-set save (no delta) of `state`, started now on a thread of its own, so that the
+    // file is encoded, written and synced into a temporary file while the kernel takes the
+    // batch. save() of the same state then only renames it into place; save() of any other
+    // state, or cancelSave(), removes it. Nothing of it is visible before that rename.
+    void beginSave(const SavedState &state);
+    void cancelSave();
+    ~StateStore() { cancelSave(); }
 
 private:
     QString setAside(const QString &reason, StateLoad *result) const;
     QString setJournalAside(const QString &reason, quint64 generation, StateLoad *result) const;
     // wholeSet: the save has no delta (ReplaceForwards), so few forwards are in the cache.
     QByteArray encode(const SavedState &state, quint64 snapshotId, bool wholeSet) const;
+    // forwards.json in two steps: the temporary file written and synced (safe on another
+    // thread: it touches only the encode cache), then renamed into place.
+    struct Snapshot {
+        QByteArray tempPath; // empty on error
+        QString error;
+        quint64 id = 0;
+        qint64 bytes = 0;
+    };
+    Snapshot writeTemp(const SavedState &state, quint64 snapshotId, bool wholeSet) const;
+    QString install(const Snapshot &snapshot);
+    quint64 nextSnapshotId() const;
     QString writeSnapshot(const SavedState &state, bool wholeSet);
+    bool takeEarlySave(const SavedState &state, Snapshot *out);
     QString appendJournal(const SavedState &state, const StateDelta &delta);
 
     struct EncodedForward {
@@ -85,6 +107,10 @@ private:
     qint64 m_journalBytes = 0;
     int m_journalEntries = 0;
     bool m_journalDirty = false; // stale or torn lines: the next save writes forwards.json
+    struct {
+        SavedState state;
+        std::future<Snapshot> file;
+    } m_early; // beginSave()
 };
 
 } // namespace portico

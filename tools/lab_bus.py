@@ -5,7 +5,9 @@ from the helper's own introspection data (or a signature given by hand, to send 
 prints the reply or the error name as JSON. Importable too, for calls made as root."""
 
 import argparse
+import fcntl
 import json
+import os
 import sys
 import xml.etree.ElementTree as ET
 
@@ -54,7 +56,41 @@ def splitSignature(sig):
     return out
 
 
+SEALS = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW
+
+
+def makeFile(spec):
+    """A descriptor for an argument of type h, made in this process (so as this user):
+    {"text": T} a memfd holding T, sealed unless "sealed": false; {"pipe": true} the read end of
+    a pipe nobody writes to; {"path": P} a file opened for reading."""
+    if "pipe" in spec:
+        r, w = os.pipe()
+        makeFile.keep.append(w)  # held open: a reader of r would wait for it forever
+        return r
+    if "path" in spec:
+        return os.open(spec["path"], os.O_RDONLY)
+    fd = os.memfd_create("lab-bus", os.MFD_ALLOW_SEALING)
+    os.write(fd, spec["text"].encode())
+    if spec.get("sealed", True):
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, SEALS)
+    return fd
+
+
+makeFile.keep = []
+
+
+def readFile(fd):
+    """What a descriptor in a reply holds, and whether it came sealed."""
+    seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+    size = os.fstat(fd).st_size
+    text = os.pread(fd, size, 0).decode()
+    os.close(fd)
+    return {"text": text, "sealed": seals & SEALS == SEALS}
+
+
 def typed(sig, value):
+    if sig == "h":
+        return dbus.types.UnixFd(makeFile(value))
     if sig == "s":
         return dbus.String(value)
     if sig == "b":
@@ -76,6 +112,8 @@ def typed(sig, value):
 
 def plain(value):
     """dbus-python values to JSON-able Python values."""
+    if isinstance(value, dbus.types.UnixFd):
+        return readFile(value.take())
     if isinstance(value, dbus.Boolean):
         return bool(value)
     if isinstance(value, (dbus.Dictionary, dict)):

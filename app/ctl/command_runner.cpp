@@ -617,31 +617,10 @@ int CommandRunner::importForwards(const Invocation &inv) {
     const QByteArray data = file.readAll();
     const QString where = inv.file == "-"_L1 ? u"standard input"_s : inv.file;
 
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(data, &parseError);
-    if (doc.isNull())
-        return failUsage(u"%1 is not valid JSON: %2 at offset %3"_s.arg(
-            where, parseError.errorString(), QString::number(parseError.offset)));
-
     // The export shape {"schema": 1, "forwards": [...]}, the list --json shape
     // {"generation": N, "forwards": [...]}, or a bare array.
-    QJsonArray array;
-    if (doc.isArray()) {
-        array = doc.array();
-    } else {
-        const QJsonObject obj = doc.object();
-        if (obj.contains(u"schema"_s) && obj.value(u"schema"_s).toInt(-1) != 1)
-            return failUsage(u"%1 has schema %2; this porticoctl reads schema 1"_s.arg(
-                where, obj.value(u"schema"_s).toVariant().toString()));
-        if (!obj.value(u"forwards"_s).isArray())
-            return failUsage(
-                u"%1 has no \"forwards\" array; expected the output of porticoctl export"_s.arg(
-                    where));
-        array = obj.value(u"forwards"_s).toArray();
-    }
-
     QList<Forward> forwards;
-    if (const ValidationError v = forwardsFromJson(array, &forwards); !v.ok())
+    if (const ValidationError v = forwardsFromDocument(data, &forwards); !v.ok())
         return failUsage(u"%1: %2"_s.arg(where, v.message));
     if (const ValidationError v = validateForwards(forwards); !v.ok())
         return failUsage(u"%1: %2"_s.arg(where, v.message));

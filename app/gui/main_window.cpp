@@ -11,7 +11,6 @@
 #include "flow_model.h"
 #include "flow_view.h"
 #include "forward_dialog.h"
-#include "forward_list_decoder.h"
 #include "forward_table_model.h"
 #include "helper_install_hint.h"
 #include "serialization.h"
@@ -255,7 +254,7 @@ void MainWindow::load(bool keepPending) {
             m_loadAgain = false;
             QTimer::singleShot(0, this, [this, keep = m_loadAgainKeep] { load(keep); });
         }
-        const auto r = decodeForwardListStreaming(*m_client, reply);
+        const auto r = m_client->decodeListForwards(reply);
         if (!r.ok()) {
             showHelperError(r.error);
             emit reloaded(false);
@@ -377,7 +376,7 @@ void MainWindow::fetchForConflict(Conflict why) {
         return;
     m_conflictOpen = true;
     whenDone(this, m_client->listForwardsAsync(), [this, why](const QDBusMessage &reply) {
-        const auto r = decodeForwardListStreaming(*m_client, reply);
+        const auto r = m_client->decodeListForwards(reply);
         if (!r.ok()) {
             m_conflictOpen = false;
             showHelperError(r.error);

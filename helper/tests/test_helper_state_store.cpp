@@ -292,6 +292,56 @@ private slots:
         StateStore again(dir.path());
         compareStates(again.load().state, state);
     }
+
+    // beginSave(): the file is written beside the kernel batch, and only the save of the same
+    // state puts it in place; anything else leaves the old file and no temporary file.
+    void anEarlySaveOfTheSameStateIsTheSave() {
+        QTemporaryDir dir;
+        StateStore store(dir.path());
+        QCOMPARE(store.save(stateWith(2)), QString());
+        SavedState next = stateWith(5);
+        next.generation = 2;
+        store.beginSave(next);
+        QCOMPARE(store.save(next), QString());
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files),
+                 QStringList{QStringLiteral("forwards.json")});
+        compareStates(StateStore(dir.path()).load().state, next);
+    }
+
+    void aCancelledEarlySaveLeavesTheOldFile() {
+        QTemporaryDir dir;
+        StateStore store(dir.path());
+        QCOMPARE(store.save(stateWith(2)), QString());
+        const QByteArray before = readAll(store.filePath());
+        SavedState next = stateWith(5);
+        next.generation = 2;
+        store.beginSave(next);
+        store.cancelSave(); // the kernel refused the batch
+        QCOMPARE(readAll(store.filePath()), before);
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files),
+                 QStringList{QStringLiteral("forwards.json")});
+    }
+
+    void anEarlySaveOfAnotherStateIsNotUsed() {
+        QTemporaryDir dir;
+        StateStore store(dir.path());
+        SavedState next = stateWith(5);
+        next.generation = 2;
+        store.beginSave(next);
+        // Forwarding was switched on after the batch: the file must hold that too.
+        SavedState actual = next;
+        actual.ipForwarding = IpForwarding{true, false};
+        QCOMPARE(store.save(actual), QString());
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files),
+                 QStringList{QStringLiteral("forwards.json")});
+        compareStates(StateStore(dir.path()).load().state, actual);
+        // The same header with another list (a copy that was edited) is not the same state.
+        store.beginSave(next);
+        SavedState edited = next;
+        edited.forwards[0].comment = QStringLiteral("edited");
+        QCOMPARE(store.save(edited), QString());
+        compareStates(StateStore(dir.path()).load().state, edited);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestStateStore)

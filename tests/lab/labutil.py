@@ -2,6 +2,7 @@
 """Small helpers shared by the lab tests: adding forwards as the admin user, and snapshots of
 everything a refused call must leave alone (the whole ruleset, the state file, the generation)."""
 
+import glob
 import os
 
 from lab import ADMIN_USER, LAN_SERVER4, WAN_CLIENT4, WAN_GW4
@@ -63,3 +64,6 @@ class Snapshot:
         assert now.generation == self.generation, f"{what}: the generation moved"
         assert now.forwards == self.forwards, f"{what}: the forwards changed"
         assert now.forwarding == self.forwarding, f"{what}: ip forwarding changed"
+        # A save begun beside the kernel batch (StateStore::beginSave) leaves nothing behind.
+        temps = glob.glob(os.path.join(self.lab.stateDir, "forwards.json.tmp-*"))
+        assert not temps, f"{what}: temporary state files were left: {temps}"

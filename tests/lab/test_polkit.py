@@ -22,6 +22,8 @@ MONITORED = {"GetCounters"}
 READ_ONLY |= {"Diagnose"}
 # issue 5: the summary, and the trace (its denial is in test_trace.py: it needs a pipe)
 READ_ONLY |= {"RulesetSummary", "StartTrace", "StopTrace"}
+# The bulk list (docs/dbus-api.md): ExportForwards reads, open like ListForwards.
+READ_ONLY |= {"ExportForwards"}
 MONITORED |= {"RulesetSummary"}
 NOT_AUTHORIZED = "io.github.portico.Error.NotAuthorized"
 
@@ -32,6 +34,8 @@ def validArguments(method, existingId, generation, forwarding):
         "UpdateForward": [existingId, {"comment": "changed", "external_port": "82"}],
         "RemoveForward": [existingId],
         "ReplaceForwards": [[forwardMap(name="pk-replaced", external_port="83")], generation],
+        "ImportForwards": [{"text": json.dumps({"schema": 1, "forwards": [
+            forwardMap(name="pk-imported", external_port="84")]})}, generation],
         "SetIpForwarding": [not forwarding[0], not forwarding[1]],
         # Issue 4.
         "KillConnections": [{"protocol": "udp"}],
@@ -62,9 +66,11 @@ def test_unauthorized_user_is_refused_every_mutating_method(lab):
     for method in MONITORED:
         r = lab.busCall(method, [], user=PLAIN_USER)
         assert not r["ok"] and r["error"] == NOT_AUTHORIZED, f"{method} as {PLAIN_USER}: {r}"
-    # Listing stays open.
+    # Listing stays open, in both forms.
     r = lab.busCall("ListForwards", [], user=PLAIN_USER)
     assert r["ok"], r
+    r = lab.busCall("ExportForwards", [], user=PLAIN_USER)
+    assert r["ok"] and r["result"][0]["sealed"], r
 
 
 def test_porticoctl_exits_3_for_an_unauthorized_user(lab):
@@ -93,7 +99,7 @@ def test_admin_allowed_by_the_rule_succeeds_at_every_mutating_method(lab):
         args = validArguments(method, current, snap.generation, snap.forwarding)
         r = lab.busCall(method, args, user=ADMIN_USER)
         assert r["ok"], f"{method} as {ADMIN_USER}: {r}"
-        if method == "ReplaceForwards":
+        if method in ("ReplaceForwards", "ImportForwards"):
             fid = add(lab, "--name", "pk-base", "--proto", "tcp", "--port", "80", "--to",
                       f"{LAN_SERVER4}:8080")
     r = lab.busCall("GetCounters", [], user=ADMIN_USER)
