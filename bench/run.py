@@ -128,18 +128,21 @@ def report(rows, conn, n):
     out = [f"Run on {datetime.date.today().isoformat()}: {machine()}.", ""]
     if rows:
         out += ["### Apply latency (ms, median)", "",
-                "Portico: from the D-Bus call to its reply, rules live, state saved with fsync; "
-                "into an empty table (as `nft -f` loads), and over N other forwards (every "
-                "mark changes, so most elements are deleted and added). The ratio is the first "
+                "Portico: from the client's call to the reply, as `porticoctl import` and the "
+                "GUI send it (`ImportForwards`, the list in a sealed memfd; the client's own "
+                "writing of the file included), rules live, state saved with fsync; into an "
+                "empty table (as `nft -f` loads), and over N other forwards (every mark changes, "
+                "so most elements are deleted and added). The same list as `ReplaceForwards`' "
+                "aa{sv} on the bus, into an empty table, for comparison. The ratio is the first "
                 "against `nft -f` of the map ruleset. The others: the tool's whole run, loading "
                 "the same forwards into an empty namespace.", "",
-                "| forwards | Portico into empty | Portico over N others | nft -f (map, same "
-                "ruleset) | ratio | nft -f (one rule each) | iptables-restore | Portico add one | "
-                "Portico remove one |",
-                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                "| forwards | Portico into empty | Portico over N others | ReplaceForwards "
+                "(aa{sv}) into empty | nft -f (map, same ruleset) | ratio | nft -f (one rule "
+                "each) | iptables-restore | Portico add one | Portico remove one |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in rows:
             out.append(f"| {r['forwards']:,} | {r['into_empty_ms']:.1f} | {r['replace_ms']:.1f} | "
-                       f"{r['nft_map_ms']:.1f} | "
+                       f"{r['bus_list_into_empty_ms']:.1f} | {r['nft_map_ms']:.1f} | "
                        f"{r['into_empty_ms'] / r['nft_map_ms']:.2f} | {r['nft_linear_ms']:.1f} | "
                        f"{r['iptables_restore_ms']:.1f} | {r['add_one_ms']:.2f} | "
                        f"{r['remove_one_ms']:.2f} |")
