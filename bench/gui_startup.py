@@ -5,7 +5,7 @@ forwards held by the real helper in the lab. Not a test: it prints a Markdown ta
 
 Each run starts a fresh process as portico-admin with PORTICO_STARTUP_PROBE=1, which makes the
 app print the times from main() to its window's first paint (before the helper has answered), to
-the forwards read (ListForwards decoded and in the model) and to the first paint of the table
+the forwards read (ExportForwards' file decoded and in the model) and to the first paint of the table
 holding them, then quit. The wall time from fork to exit is measured here, and the peak RSS comes
 from wait4(). The medians of --runs runs (after one warm-up) and the largest RSS are printed.
 """
