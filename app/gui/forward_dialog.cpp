@@ -125,13 +125,21 @@ void ForwardDialog::fillInterfaces() {
     const QString keep = m_ui->interfaceCombo->currentText();
     m_ui->interfaceCombo->clear();
     m_ui->interfaceCombo->addItem(QString());
+    m_hostNetworks.clear();
     for (const QNetworkInterface &i : QNetworkInterface::allInterfaces()) {
         if (i.flags() & QNetworkInterface::IsLoopBack)
             continue;
         QStringList addrs;
-        for (const QNetworkAddressEntry &e : i.addressEntries())
-            if (e.ip().scopeId().isEmpty())
-                addrs << e.ip().toString();
+        for (const QNetworkAddressEntry &e : i.addressEntries()) {
+            if (!e.ip().scopeId().isEmpty())
+                continue;
+            addrs << e.ip().toString();
+            // parseSubnet clears the host bits: the network, as a Cidr holds it.
+            const auto net = QHostAddress::parseSubnet(e.ip().toString() + QLatin1Char('/') +
+                                                       QString::number(e.prefixLength()));
+            if (net.second > 0)
+                m_hostNetworks.append(Cidr{net.first, net.second});
+        }
         m_ui->interfaceCombo->addItem(i.name());
         m_ui->interfaceCombo->setItemData(
             m_ui->interfaceCombo->count() - 1,
@@ -298,7 +306,7 @@ void ForwardDialog::revalidate() {
     m_current = f;
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setEnabled(m_valid);
     m_ui->iptablesPreview->setPlainText(
-        m_valid ? iptablesCommands(f).join(QLatin1Char('\n'))
+        m_valid ? iptablesCommands(f, m_hostNetworks).join(QLatin1Char('\n'))
                 : tr("# Correct the fields marked above to see the commands."));
     showNftPreview();
 }

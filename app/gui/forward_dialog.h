@@ -61,6 +61,7 @@ private:
     Forward m_current;
     bool m_valid = false;
     bool m_filling = false;
+    QList<Cidr> m_hostNetworks; // for the iptables preview's hairpin rule
     QString m_ruleset;
     QString m_rulesetError;
     QHash<QString, QLabel *> m_errorForKey;

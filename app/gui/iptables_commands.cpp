@@ -21,7 +21,7 @@ QString natPorts(const PortRange &r) {
 
 } // namespace
 
-QStringList iptablesCommands(const Forward &f) {
+QStringList iptablesCommands(const Forward &f, const QList<Cidr> &localNetworks) {
     QStringList out;
     if (f.externalPort.isNull())
         return out;
@@ -98,11 +98,23 @@ QStringList iptablesCommands(const Forward &f) {
             }
             if (f.hairpin && !f.masquerade) {
                 // Replies must come back through the gateway, not straight from the target.
-                out << QStringLiteral("%1 -t nat -A POSTROUTING -s LAN_SUBNET%2 -m conntrack "
-                                      "--ctstate DNAT -j MASQUERADE   %3")
-                           .arg(fam.tool, targetMatch,
-                                QCoreApplication::translate("portico::iptablesCommands",
-                                                            "# LAN_SUBNET: the target's network"));
+                const int hostBits =
+                    f.targetAddress.protocol() == QHostAddress::IPv6Protocol ? 128 : 32;
+                const Cidr target{f.targetAddress, hostBits};
+                QString lan;
+                for (const Cidr &n : localNetworks)
+                    if (n.prefixLength < hostBits && n.contains(target))
+                        lan = n.toString();
+                out << (lan.isEmpty()
+                            ? QStringLiteral("%1 -t nat -A POSTROUTING -s LAN_SUBNET%2 -m "
+                                             "conntrack --ctstate DNAT -j MASQUERADE   %3")
+                                  .arg(fam.tool, targetMatch,
+                                       QCoreApplication::translate(
+                                           "portico::iptablesCommands",
+                                           "# LAN_SUBNET: the target's network"))
+                            : QStringLiteral("%1 -t nat -A POSTROUTING -s %2%3 -m conntrack "
+                                             "--ctstate DNAT -j MASQUERADE")
+                                  .arg(fam.tool, lan, targetMatch));
             }
         }
         if (!f.isLocalRedirect())

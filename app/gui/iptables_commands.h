@@ -9,6 +9,9 @@
 
 namespace portico {
 
-QStringList iptablesCommands(const Forward &f);
+// localNetworks: the networks of this host's interfaces. The hairpin rule names the one that
+// holds the target (iptables cannot compare the in and out interfaces, so it needs the target's
+// network), or a placeholder with a comment when none does.
+QStringList iptablesCommands(const Forward &f, const QList<Cidr> &localNetworks = {});
 
 } // namespace portico

@@ -59,6 +59,7 @@ private slots:
     void countersGiveRates();
     void iptables_data();
     void iptables();
+    void iptablesHairpinNamesTheTargetsNetwork();
     void excerptPicksTheForwardsElements();
     void dialogPresetFillsProtocolAndPort();
     void dialogOffersTheHostsInterfaces();
@@ -284,6 +285,26 @@ void TestForwardTableModel::iptables() {
         QVERIFY2(iptablesCommands(forward).contains(line), qPrintable(text));
     for (const QString &word : absent)
         QVERIFY2(!text.contains(word), qPrintable(text));
+}
+
+void TestForwardTableModel::iptablesHairpinNamesTheTargetsNetwork() {
+    Forward f = fwd({}, "web", 80, "198.51.100.10");
+    f.hairpin = true;
+    const QString rule = QStringLiteral("iptables -t nat -A POSTROUTING -s %1 -p tcp -d "
+                                        "198.51.100.10 --dport 8080 -m conntrack --ctstate DNAT "
+                                        "-j MASQUERADE");
+    const QList<Cidr> host{Cidr{QHostAddress(QStringLiteral("203.0.113.0")), 24},
+                           Cidr{QHostAddress(QStringLiteral("198.51.100.0")), 24},
+                           Cidr{QHostAddress(QStringLiteral("2001:db8::")), 64}};
+    QStringList lines = iptablesCommands(f, host);
+    QVERIFY2(lines.contains(rule.arg(QStringLiteral("198.51.100.0/24"))),
+             qPrintable(lines.join(QLatin1Char('\n'))));
+    // No interface of this host holds the target: the placeholder, explained.
+    lines = iptablesCommands(f, {host[0]});
+    const QString text = lines.join(QLatin1Char('\n'));
+    QVERIFY2(text.contains(QStringLiteral("-s LAN_SUBNET")) &&
+                 text.contains(QStringLiteral("# LAN_SUBNET: the target's network")),
+             qPrintable(text));
 }
 
 void TestForwardTableModel::excerptPicksTheForwardsElements() {
