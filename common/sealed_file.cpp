@@ -59,9 +59,10 @@ QString read(int fd, QByteArray *out, qint64 limit) {
     if (::fstat(fd, &st) != 0)
         return QStringLiteral("cannot read the passed file: %1").arg(systemError(errno));
     if (st.st_size > limit)
-        return QStringLiteral("the passed file holds %1 bytes, more than the %2 MiB this takes")
+        return QStringLiteral("the passed file holds %1 bytes, more than the limit of %2")
             .arg(st.st_size)
-            .arg(limit >> 20);
+            .arg(limit >= (1 << 20) ? QStringLiteral("%1 MiB").arg(limit >> 20)
+                                    : QStringLiteral("%1 bytes").arg(limit));
     QByteArray bytes(qsizetype(st.st_size), Qt::Uninitialized);
     qint64 done = 0;
     while (done < st.st_size) {

@@ -61,7 +61,8 @@ SEALS = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW
 
 def makeFile(spec):
     """A descriptor for an argument of type h, made in this process (so as this user):
-    {"text": T} a memfd holding T, sealed unless "sealed": false; {"pipe": true} the read end of
+    {"text": T} a memfd holding T ({"spaces": N}: N blanks), sealed unless "sealed": false;
+    {"pipe": true} the read end of
     a pipe nobody writes to; {"path": P} a file opened for reading."""
     if "pipe" in spec:
         r, w = os.pipe()
@@ -70,7 +71,11 @@ def makeFile(spec):
     if "path" in spec:
         return os.open(spec["path"], os.O_RDONLY)
     fd = os.memfd_create("lab-bus", os.MFD_ALLOW_SEALING)
-    os.write(fd, spec["text"].encode())
+    if "spaces" in spec:  # {"spaces": N}: N bytes of blanks, too big to pass as text
+        os.ftruncate(fd, spec["spaces"])
+        os.pwrite(fd, b" " * spec["spaces"], 0)
+    else:
+        os.write(fd, spec["text"].encode())
     if spec.get("sealed", True):
         fcntl.fcntl(fd, fcntl.F_ADD_SEALS, SEALS)
     return fd

@@ -216,7 +216,8 @@ HelperResult<ForwardList> HelperClient::decodeListForwards(const QDBusMessage &r
     }
     QByteArray text;
     const QDBusUnixFileDescriptor file = qvariant_cast<QDBusUnixFileDescriptor>(args.at(0));
-    if (QString e = sealed::read(file.fileDescriptor(), &text); !e.isEmpty()) {
+    if (QString e = sealed::read(file.fileDescriptor(), &text, sealed::maxTrustedBytes);
+        !e.isEmpty()) {
         r.error = protocolError(u"ExportForwards"_s, e);
         return r;
     }

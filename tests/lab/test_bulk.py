@@ -5,6 +5,7 @@ before reading from it, and changes nothing when it refuses; ExportForwards hand
 same way. Descriptors are made by lab_bus.py in the calling user's own process."""
 
 import json
+import os
 import time
 
 from lab import ADMIN_USER, PLAIN_USER, WAN_GW4
@@ -50,6 +51,21 @@ def test_export_forwards_is_the_list_in_a_sealed_file(lab):
     assert exported["forwards"] == listed, "ExportForwards and ListForwards disagree"
 
 
+def test_the_helper_keeps_no_descriptor_of_a_bulk_call(lab):
+    def openFiles():
+        return len(os.listdir(f"/proc/{lab.helperPid()}/fd"))
+    text = document(forwardMap(name="fd-web"))
+    assert lab.busCall("ImportForwards", [{"text": text}, generation(lab)], user=ADMIN_USER)["ok"]
+    before = openFiles()
+    for _ in range(20):
+        assert lab.busCall("ExportForwards")["ok"]
+        r = lab.busCall("ImportForwards", [{"text": text}, generation(lab)], user=ADMIN_USER)
+        assert r["ok"], r
+        assert not lab.busCall("ImportForwards", [{"pipe": True}, generation(lab)],
+                               user=ADMIN_USER)["ok"]
+    assert openFiles() == before, "the helper holds on to passed or made files"
+
+
 def refused(lab, spec, message, error=INVALID_ARGS):
     """ImportForwards with this descriptor is refused with `error` and changes nothing."""
     snap = Snapshot(lab)
@@ -71,6 +87,8 @@ def test_only_a_sealed_memfd_is_taken(lab):
     refused(lab, {"pipe": True}, "sealed against writing")
     path = lab.userFile("bulk.json", good)
     refused(lab, {"path": path}, "sealed against writing")
+    # Too big to hold for a caller polkit has not yet said yes to: refused unread.
+    refused(lab, {"spaces": 65 << 20}, "more than the limit of 64 MiB")
     # The helper is still there and answers.
     assert lab.busCall("ListForwards")["ok"]
 
