@@ -4,9 +4,10 @@
 // model the app runs, one pipe-sized chunk per event-loop turn, as the pipe reader would. Times
 // the first rows painted after the stream opens (the view shown empty first: the memory
 // baseline), the whole snapshot in the model, memory per entry, re-sorts, filters, a repaint,
-// the longest event-loop stall while 20,000 events per second arrive, the flushes' cost, and
-// exact row signals against the layout change for small flushes. Not a test: it prints Markdown
-// for docs/benchmarks.md. Run offscreen:
+// the longest event-loop stall while 20,000 events per second arrive, the flushes' cost, the
+// longest stall during a counter refresh of every entry sorted by bytes and by rate (with and
+// without the staged flush), and exact row signals against the layout change for small flushes.
+// Not a test: it prints Markdown for docs/benchmarks.md. Run offscreen:
 //   QT_QPA_PLATFORM=offscreen build/bench/connections_view_bench [N...]
 // With --bus ADDRESS it opens the view on the real helper instead (bench/connections_gui.py
 // runs it in the lab) and prints one JSON line: the first rows painted and the whole table.

@@ -2,7 +2,8 @@
 // The Connections table model: raw entries in fixed-size chunks, a Robin Hood id index, the
 // sorted index and its per-interval merge in place, the filter compiled to raw comparisons, and
 // the signal plan that turns one interval's changes into exact signals for a row or two, else
-// into at most one insert, one layout change and one remove.
+// into at most one insert, one layout change and one remove; the staged flush (a re-sort in
+// steps) for a batch that moves too many rows for one event-loop turn.
 #include "connection_table_model.h"
 
 #include "forward_table_model.h"

@@ -3,7 +3,9 @@
 // keyed by the conntrack id. Built for a million rows: compact raw storage (text is made only in
 // data()), an id → entry hash, sorting and filtering on raw values inside the model with a
 // sorted index merged incrementally, and the changes of one interval applied as one batch of
-// signals (never a reset, except when the stream begins a new snapshot).
+// signals (never a reset, except when the stream begins a new snapshot); a batch that moves
+// most of a big table (a counter refresh sorted by a counter) re-sorts it over several
+// event-loop turns instead.
 #pragma once
 
 #include "conntrack_stream.h"
