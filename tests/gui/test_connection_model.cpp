@@ -458,7 +458,8 @@ void TestConnectionModel::stagedFlushEndsInTheFullSortsOrder() {
     auto *rng = QRandomGenerator::global();
     Model live;
     QAbstractItemModelTester tester(&live, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    live.setStagedFlush(2000, 1500);
+    // The refresh (20,000 rows) is staged; what arrives meanwhile (under 5,000) is not.
+    live.setStagedFlush(5000, 1500);
     live.sort(Model::BytesColumn, Qt::DescendingOrder);
     if (filtered)
         live.setFilter({QString(), false, -1, QString(), true}); // established only
