@@ -4,9 +4,10 @@
 // model the app runs, one pipe-sized chunk per event-loop turn, as the pipe reader would. Times
 // the first rows painted after the stream opens (the view shown empty first: the memory
 // baseline), the whole snapshot in the model, memory per entry, re-sorts, filters, a repaint,
-// the longest event-loop stall while 20,000 events per second arrive, the flushes' cost, and
-// exact row signals against the layout change for small flushes. Not a test: it prints Markdown
-// for docs/benchmarks.md. Run offscreen:
+// the longest event-loop stall while 20,000 events per second arrive, the flushes' cost, the
+// longest stall during a counter refresh of every entry sorted by bytes and by rate (with and
+// without the staged flush), and exact row signals against the layout change for small flushes.
+// Not a test: it prints Markdown for docs/benchmarks.md. Run offscreen:
 //   QT_QPA_PLATFORM=offscreen build/bench/connections_view_bench [N...]
 // With --bus ADDRESS it opens the view on the real helper instead (bench/connections_gui.py
 // runs it in the lab) and prints one JSON line: the first rows painted and the whole table.
@@ -107,6 +108,10 @@ struct Result {
     double stallP99Ms[2] = {};
     double flushMedianMs = 0; // one interval's changes: the model and the view's handling
     double flushMaxMs = 0;
+    // A counter refresh of every entry, sorted by bytes and by rate: [column][one flush, staged]
+    double refreshStallMs[2][2] = {};
+    double refreshP99Ms[2][2] = {};
+    double refreshShownMs[2][2] = {};
     double signalMs[4][2] = {};      // 1, 2, 4, 8 rows: [one layout change, exact signals]
     double signalFlushMs[4][2] = {}; // the same without the repaint
     int events = 0;
@@ -320,6 +325,75 @@ Result run(int n) {
     res.flushMedianMs = flushes.empty() ? 0 : flushes[flushes.size() / 2];
     res.flushMaxMs = flushes.empty() ? 0 : flushes.back();
 
+    // A counter refresh of every entry (the helper's, which sends each entry's counters again),
+    // in a view sorted by bytes, then by rate, descending: it moves every row. The records come
+    // one 64 KiB chunk per event-loop turn, a Tick every 100 ms as the helper sends them, and one
+    // at the end. The probe timer's longest gap from the first chunk until the last of it is on
+    // screen; once with the model's staged flush, once with it off (one flush of everything
+    // that came since the last).
+    quint32 round = 1;
+    for (int col = 0; col < 2; ++col) {
+        h->setSortIndicator(col == 0 ? M::BytesColumn : M::RateColumn, Qt::DescendingOrder);
+        QCoreApplication::processEvents();
+        for (int staged = 0; staged < 2; ++staged) {
+            if (staged)
+                m->setStagedFlush(65536, 262144); // the defaults
+            else
+                m->setStagedFlush(0, 0);
+            // The held entries: n - 1 ... oldest were destroyed, born - 1 the newest.
+            quint32 at = oldest;
+            const quint32 end = born;
+            ++round;
+            bool fed = false;
+            QTimer pump;
+            pump.setInterval(0);
+            QObject::connect(&pump, &QTimer::timeout, [&] {
+                QByteArray c(perChunk * int(sizeof(EntryRecord)), Qt::Uninitialized);
+                auto *r = reinterpret_cast<EntryRecord *>(c.data());
+                int k = 0;
+                for (; k < perChunk && at < end; ++k, ++at) {
+                    r[k] = record(idOf(at), at);
+                    // Every entry grows by its own amount: the order by bytes and by rate
+                    // changes throughout.
+                    const quint64 grow = quint64((at * 2654435761u + round * 40503u) % 100000u);
+                    r[k].origBytes = 4000000ull * round + grow * 37;
+                    r[k].origPackets = r[k].origBytes / 1000;
+                }
+                c.resize(k * int(sizeof(EntryRecord)));
+                if (k > 0)
+                    feed(m, FrameType::Entries, c);
+                if (at >= end) {
+                    pump.stop();
+                    feed(m, FrameType::Tick);
+                    fed = true;
+                }
+            });
+            QTimer ticks;
+            ticks.setInterval(100);
+            QObject::connect(&ticks, &QTimer::timeout, [&] { feed(m, FrameType::Tick); });
+            QCoreApplication::processEvents();
+            gaps.clear();
+            probeTimer.start();
+            last = probeClock.nsecsElapsed();
+            QElapsedTimer span;
+            span.start();
+            pump.start();
+            ticks.start();
+            while (!fed || m->isStaging() || m->hasUnflushed())
+                QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+            ticks.stop();
+            QCoreApplication::processEvents(); // the last repaint
+            res.refreshShownMs[col][staged] = double(span.nsecsElapsed()) / 1e6;
+            probeTimer.stop();
+            std::sort(gaps.begin(), gaps.end());
+            res.refreshStallMs[col][staged] = gaps.empty() ? 0 : gaps.back();
+            res.refreshP99Ms[col][staged] =
+                gaps.empty() ? 0 : gaps[size_t(double(gaps.size()) * 0.99)];
+        }
+    }
+    h->setSortIndicator(M::OriginalColumn, Qt::AscendingOrder);
+    QCoreApplication::processEvents();
+
     // Exact row signals against the one layout change, for flushes of k rows (half new, half
     // destroyed, scattered over the sorted rows): the flush with the view's handling of its
     // signals, then the repaint. The median of 5 each.
@@ -451,6 +525,22 @@ int main(int argc, char **argv) {
             r.sortMs[2], r.filterMs[0], r.filterMs[1], r.filterMs[2], r.clearMs, r.repaintMs,
             r.stallMaxMs[0], r.stallP99Ms[0], r.stallMaxMs[1], r.stallP99Ms[1], r.flushMedianMs,
             r.flushMaxMs, r.idleMaxMs);
+    std::printf("\nA counter refresh of every entry (each entry's counters sent again, every row "
+                "moving), in the view sorted by bytes or by rate, descending: one 64 KiB chunk of "
+                "records per event-loop turn, a Tick every 100 ms; the longest event-loop stall "
+                "(p99) from the first chunk until the new order is on screen, and how long that "
+                "took. One flush of all that came since the last, against the model's staged "
+                "flush (a re-sort in steps of at most about 8 ms).\n\n");
+    std::printf("| entries | sorted by | longest stall, one flush (ms, p99) | longest stall, "
+                "staged (ms, p99) | refresh on screen after, one flush / staged (ms) |\n");
+    std::printf("|---:|---|---:|---:|---:|\n");
+    for (const Result &r : results)
+        for (int c = 0; c < 2; ++c)
+            std::printf("| %s | %s | %.1f (%.1f) | %.1f (%.1f) | %.0f / %.0f |\n",
+                        QLocale(QLocale::English).toString(r.n).toUtf8().constData(),
+                        c == 0 ? "bytes" : "rate", r.refreshStallMs[c][0], r.refreshP99Ms[c][0],
+                        r.refreshStallMs[c][1], r.refreshP99Ms[c][1], r.refreshShownMs[c][0],
+                        r.refreshShownMs[c][1]);
     std::printf("\nOne flush that changes a few rows (half new, half destroyed, scattered over the "
                 "rows sorted by source): the flush with the view's handling of its signals, and "
                 "with the repaint after it; median of 5 (ms). A signal per block of rows against "

@@ -2,7 +2,8 @@
 // The Connections table model: raw entries in fixed-size chunks, a Robin Hood id index, the
 // sorted index and its per-interval merge in place, the filter compiled to raw comparisons, and
 // the signal plan that turns one interval's changes into exact signals for a row or two, else
-// into at most one insert, one layout change and one remove.
+// into at most one insert, one layout change and one remove; the staged flush (a re-sort in
+// steps) for a batch that moves too many rows for one event-loop turn.
 #include "connection_table_model.h"
 
 #include "forward_table_model.h"
@@ -331,6 +332,86 @@ struct ConnectionTableModel::Pending {
     }
 };
 
+// The LSD radix sort of sortKeys(), 11 bits a digit, in steps: a scatter pass can stop after
+// any key and go on later, since the bucket offsets it has reached are all it needs. The keys of
+// a descending sort come in inverted.
+struct ConnectionTableModel::RadixSort {
+    static constexpr int bits = 11;
+    static constexpr int digits = (64 + bits - 1) / bits; // per key
+    static constexpr size_t radix = size_t(1) << bits;
+    std::vector<SortKeyData> keys;
+    std::vector<SortKeyData> other;
+    std::vector<quint32> histogram = std::vector<quint32>(2 * digits * radix, 0);
+    int pass = 0;         // the scatter pass under way: the secondary's digits, then the primary's
+    size_t at = 0;        // its next key
+    bool started = false; // its offsets are in the histogram
+
+    void count(const SortKeyData &k) {
+        for (int d = 0; d < digits; ++d) {
+            ++histogram[(size_t(d) * radix) + ((k.secondary >> (d * bits)) & (radix - 1))];
+            ++histogram[(size_t(digits + d) * radix) + ((k.primary >> (d * bits)) & (radix - 1))];
+        }
+    }
+    bool done() const { return pass >= 2 * digits; }
+    // Scatters at most `budget` keys (less when passes that change nothing are skipped); returns
+    // how many.
+    size_t scatter(size_t budget) {
+        const size_t n = keys.size();
+        while (!done()) {
+            quint32 *h = histogram.data() + size_t(pass) * radix;
+            const bool primary = pass >= digits;
+            const int shift = (pass % digits) * bits;
+            const auto digit = [&](const SortKeyData &k) {
+                return ((primary ? k.primary : k.secondary) >> shift) & (radix - 1);
+            };
+            if (!started) {
+                if (n == 0 || h[digit(keys[0])] == n) {
+                    ++pass; // every key has this digit: the pass would change nothing
+                    continue;
+                }
+                quint32 sum = 0;
+                for (size_t b = 0; b < radix; ++b) {
+                    const quint32 c = h[b];
+                    h[b] = sum;
+                    sum += c;
+                }
+                other.resize(n);
+                started = true;
+            }
+            const size_t end = std::min(n, at + budget);
+            for (size_t i = at; i < end; ++i)
+                other[h[digit(keys[i])]++] = keys[i];
+            const size_t did = end - at;
+            at = end;
+            if (at == n) {
+                keys.swap(other);
+                ++pass;
+                at = 0;
+                started = false;
+            }
+            return did;
+        }
+        return 0;
+    }
+};
+
+// A staged flush (setStagedFlush()): every held entry re-sorted by its key as it was when the
+// entry was read, in steps, then shown in one go. The rows shown stay untouched meanwhile, and
+// flushes wait, so nothing needs the order being built to be a valid one before its end. An
+// entry that changes after it was read is marked moved again as usual (its flags were cleared
+// when the staged flush took over the changes), and the flush after this one puts it right; one
+// that arrives meanwhile is fresh and waits for that flush too.
+struct ConnectionTableModel::Reorder {
+    enum Phase { Read, Sort, Ties, Build, Show } phase = Read;
+    RadixSort radix;
+    bool filtered = false;
+    Bits passed;      // the filter's verdict on each entry read, when filtered
+    quint32 next = 0; // Read: the next store slot; Ties, Build: the next key
+    Bits gone;        // Build: entries destroyed since the start, left out of the order
+    std::vector<quint32> all;
+    std::vector<quint32> rows;
+};
+
 void ConnectionTableModel::IdIndex::rebuild(const EntryStore &store, size_t size, qsizetype live) {
     for (size = std::max<size_t>({size, 1024, size_t(live) * 8 / 7 + 1});; size = size * 3 / 2) {
         freeVector(buckets);
@@ -379,7 +460,12 @@ ConnectionTableModel::ConnectionTableModel(QObject *parent)
     m_clock.start();
     m_epochWallMs = QDateTime::currentMSecsSinceEpoch();
     m_flushTimer.setSingleShot(true);
-    connect(&m_flushTimer, &QTimer::timeout, this, &ConnectionTableModel::flush);
+    connect(&m_flushTimer, &QTimer::timeout, this, &ConnectionTableModel::flushSome);
+    m_reorderTimer.setSingleShot(true);
+    connect(&m_reorderTimer, &QTimer::timeout, this, [this] {
+        if (m_reorder && !reorderStep(false))
+            m_reorderTimer.start(0);
+    });
     m_clockTimer.setInterval(1000);
     connect(&m_clockTimer, &QTimer::timeout, this, [this] {
         if (!m_rows.empty())
@@ -770,6 +856,8 @@ void ConnectionTableModel::setForwards(const QList<ForwardInfo> &forwards) {
 }
 
 void ConnectionTableModel::applyForwards(const QList<ForwardInfo> &forwards) {
+    if (m_reorder)
+        flush(); // its keys and filter verdicts were taken under the old forwards
     // Slots are never reused within a stream, so entries keep pointing at the right one.
     for (Slot &s : m_slots)
         s.ours = false;
@@ -842,6 +930,8 @@ QString ConnectionTableModel::forwardName(const QString &forwardId) const {
 
 void ConnectionTableModel::clear() {
     beginResetModel();
+    m_reorder.reset();
+    m_reorderTimer.stop();
     m_store->clear();
     m_index->clear();
     for (std::vector<quint32> *v :
@@ -905,7 +995,7 @@ void ConnectionTableModel::applyEnd() {
 
 void ConnectionTableModel::tick() {
     if (!m_loading && !m_paused)
-        flush();
+        flushSome();
 }
 
 qint64 ConnectionTableModel::findEntry(quint32 id) const {
@@ -1169,34 +1259,13 @@ void ConnectionTableModel::sortKeys(std::vector<SortKeyData> &keys) const {
             k.primary = ~k.primary;
             k.secondary = ~k.secondary;
         }
-    constexpr int bits = 11;
-    constexpr int digits = (64 + bits - 1) / bits; // per key
-    constexpr size_t radix = size_t(1) << bits;
-    std::vector<quint32> histogram(2 * digits * radix, 0);
+    RadixSort r;
     for (const SortKeyData &k : keys)
-        for (int d = 0; d < digits; ++d) {
-            ++histogram[(size_t(d) * radix) + ((k.secondary >> (d * bits)) & (radix - 1))];
-            ++histogram[(size_t(digits + d) * radix) + ((k.primary >> (d * bits)) & (radix - 1))];
-        }
-    std::vector<SortKeyData> other(n);
-    for (int pass = 0; pass < 2 * digits; ++pass) {
-        quint32 *h = histogram.data() + size_t(pass) * radix;
-        const bool primary = pass >= digits;
-        const int shift = (pass % digits) * bits;
-        const quint64 first =
-            ((primary ? keys[0].primary : keys[0].secondary) >> shift) & (radix - 1);
-        if (h[first] == n)
-            continue; // every key has this digit: the pass would change nothing
-        quint32 sum = 0;
-        for (size_t b = 0; b < radix; ++b) {
-            const quint32 c = h[b];
-            h[b] = sum;
-            sum += c;
-        }
-        for (const SortKeyData &k : keys)
-            other[h[((primary ? k.primary : k.secondary) >> shift) & (radix - 1)]++] = k;
-        keys.swap(other);
-    }
+        r.count(k);
+    r.keys.swap(keys);
+    while (!r.done())
+        r.scatter(n);
+    keys.swap(r.keys);
     if (!asc)
         for (SortKeyData &k : keys) {
             k.primary = ~k.primary;
@@ -1615,8 +1684,192 @@ void ConnectionTableModel::restorePersistent(const PersistentRows &p) {
     changePersistentIndexList(p.from, to);
 }
 
+void ConnectionTableModel::flushSome() {
+    if (m_reorder) {
+        m_flushTimer.stop(); // the staged flush's end flushes what came meanwhile
+        return;
+    }
+    const size_t rows = m_fresh.size() + m_moved.size();
+    if (m_sortColumn >= 0 && !m_paused && !m_loading && m_stagedRows > 0 &&
+        rows >= size_t(m_stagedRows)) {
+        m_flushTimer.stop();
+        startReorder();
+        if (!reorderStep(false))
+            m_reorderTimer.start(0);
+        return;
+    }
+    flush();
+}
+
+void ConnectionTableModel::startReorder() {
+    m_reorder = std::make_unique<Reorder>();
+    Reorder &r = *m_reorder;
+    r.filtered = !m_compiled->empty;
+    r.radix.keys.reserve(size_t(m_count));
+    // The staged flush places these by their keys as read; a change after that marks them again.
+    for (quint32 i : m_fresh)
+        m_store->at(i).flags &= quint8(~Entry::Fresh);
+    for (quint32 i : m_moved)
+        m_store->at(i).flags &= quint8(~Entry::Moved);
+    m_fresh.clear();
+    m_moved.clear();
+}
+
+bool ConnectionTableModel::reorderStep(bool all) {
+    Reorder &r = *m_reorder;
+    EntryStore &store = *m_store;
+    QElapsedTimer clock;
+    clock.start();
+    // Work in units of 4096 entries until the turn's share is used: `m_stepRows` entries, or
+    // 8 ms, whichever comes first (a loaded machine gets fewer entries per turn, not longer
+    // turns).
+    constexpr size_t unit = 4096;
+    size_t budget = all ? SIZE_MAX : size_t(std::max(m_stepRows, 1));
+    const auto more = [&](size_t did) {
+        budget -= std::min(budget, std::max<size_t>(did, 1));
+        return all || (budget > 0 && clock.nsecsElapsed() < 8'000'000);
+    };
+    const bool asc = m_sortOrder == Qt::AscendingOrder;
+    for (;;) {
+        switch (r.phase) {
+        case Reorder::Read: {
+            // In storage order, sequential reads; the new since the start wait (Fresh).
+            const quint32 used = store.used;
+            if (r.filtered)
+                r.passed.resize(used);
+            const quint32 end = quint32(std::min<size_t>(used, r.next + std::min(unit, budget)));
+            const size_t did = end - r.next;
+            for (; r.next < end; ++r.next) {
+                const Entry &e = store.at(r.next);
+                if (e.flags & (Entry::Free | Entry::Dead | Entry::Fresh))
+                    continue;
+                SortKeyData k = sortKey(e, r.next);
+                if (!asc) {
+                    k.primary = ~k.primary;
+                    k.secondary = ~k.secondary;
+                }
+                r.radix.count(k);
+                r.radix.keys.push_back(k);
+                if (r.filtered && passes(e))
+                    r.passed.set(r.next);
+            }
+            if (r.next >= used)
+                r.phase = Reorder::Sort;
+            if (!more(did))
+                return false;
+            break;
+        }
+        case Reorder::Sort: {
+            const size_t did = r.radix.scatter(std::min(budget, size_t(1) << 18));
+            if (r.radix.done()) {
+                freeVector(r.radix.other);
+                freeVector(r.radix.histogram);
+                r.phase = Reorder::Ties;
+                r.next = 0;
+            }
+            if (!more(did))
+                return false;
+            break;
+        }
+        case Reorder::Ties: {
+            // Equal keys (the same 4-tuple in two protocols, IPv6 prefixes): less() decides, on
+            // the entries as they are now (a valid order; an entry that changed is moved again).
+            std::vector<SortKeyData> &keys = r.radix.keys;
+            const size_t n = keys.size();
+            size_t i = r.next;
+            const size_t stop = std::min(n, i + std::min(unit * 16, budget));
+            while (i < n && i < stop) {
+                size_t j = i + 1;
+                while (j < n && keys[j].primary == keys[i].primary &&
+                       keys[j].secondary == keys[i].secondary)
+                    ++j;
+                if (j - i > 1)
+                    std::sort(keys.begin() + qsizetype(i), keys.begin() + qsizetype(j),
+                              [this](const SortKeyData &a, const SortKeyData &b) {
+                                  return less(a.slot, b.slot);
+                              });
+                i = j;
+            }
+            const size_t did = i - r.next;
+            r.next = quint32(i);
+            if (i >= n) {
+                r.phase = Reorder::Build;
+                r.next = 0;
+                r.all.reserve(n);
+                if (r.filtered)
+                    r.rows.reserve(m_rows.size() + m_rows.size() / 8 + 1024);
+            }
+            if (!more(did))
+                return false;
+            break;
+        }
+        case Reorder::Build: {
+            // The destroyed since the start are left out: shown ones go with the layout change's
+            // remove, and their slots are given back after it.
+            r.gone.resize(store.used); // the new since the start may die too
+            for (quint32 d : m_dead)
+                r.gone.set(d);
+            const std::vector<SortKeyData> &keys = r.radix.keys;
+            const size_t n = keys.size();
+            const size_t end = std::min(n, size_t(r.next) + std::min(unit * 16, budget));
+            for (size_t i = r.next; i < end; ++i) {
+                const quint32 slot = keys[i].slot;
+                if (r.gone.test(slot))
+                    continue;
+                r.all.push_back(slot);
+                if (r.filtered && r.passed.test(slot))
+                    r.rows.push_back(slot);
+            }
+            const size_t did = end - r.next;
+            r.next = quint32(end);
+            if (end >= n) {
+                freeVector(r.radix.keys);
+                r.phase = Reorder::Show;
+            }
+            if (!more(did))
+                return false;
+            break;
+        }
+        case Reorder::Show: {
+            // Only entries destroyed in this very turn can still be in the order: take them out.
+            r.gone.resize(store.used);
+            for (quint32 d : m_dead)
+                r.gone.set(d);
+            const auto dead = [&r](quint32 i) {
+                return r.gone.test(i);
+            };
+            r.all.erase(std::remove_if(r.all.begin(), r.all.end(), dead), r.all.end());
+            if (r.filtered) {
+                r.rows.erase(std::remove_if(r.rows.begin(), r.rows.end(), dead), r.rows.end());
+                m_sorted = std::move(r.all);
+                publish(std::move(r.rows));
+            } else {
+                freeVector(m_sorted);
+                publish(std::move(r.all));
+            }
+            // The destroyed are in neither order now: their slots go back to the store, and out
+            // of the lists of the flush to come.
+            m_fresh.erase(std::remove_if(m_fresh.begin(), m_fresh.end(), dead), m_fresh.end());
+            m_moved.erase(std::remove_if(m_moved.begin(), m_moved.end(), dead), m_moved.end());
+            for (quint32 d : m_dead)
+                store.release(d);
+            m_dead.clear();
+            m_reorder.reset();
+            emit countsChanged(shownCount(), totalCount());
+            if (!m_fresh.empty() || !m_moved.empty() || m_changed)
+                m_flushTimer.start(0);
+            return true;
+        }
+        }
+    }
+}
+
 void ConnectionTableModel::flush() {
     m_flushTimer.stop();
+    if (m_reorder) {
+        m_reorderTimer.stop();
+        reorderStep(true);
+    }
     if (m_paused)
         return;
     if (m_fresh.empty() && m_moved.empty() && m_dead.empty()) {

@@ -148,6 +148,8 @@ private slots:
     void sortOnRawValues();
     void incrementalMergeEqualsFullSort();
     void largeSortsMatchAReferenceSort();
+    void stagedFlushEndsInTheFullSortsOrder_data();
+    void stagedFlushEndsInTheFullSortsOrder();
     void filters_data();
     void filters();
     void filterKeepsSortAndClears();
@@ -437,6 +439,115 @@ void TestConnectionModel::incrementalMergeEqualsFullSort() {
             QCOMPARE(live.totalCount(), int(truth.size()));
             QCOMPARE(ids(live), ids(full));
         }
+    }
+}
+
+void TestConnectionModel::stagedFlushEndsInTheFullSortsOrder_data() {
+    QTest::addColumn<bool>("filtered");
+    QTest::newRow("all rows") << false;
+    QTest::newRow("filtered") << true;
+}
+
+void TestConnectionModel::stagedFlushEndsInTheFullSortsOrder() {
+    // A counter refresh that moves every row of a view sorted by bytes is applied in several
+    // event-loop turns. Meanwhile the rows must stay a consistent table (every row a distinct
+    // id, found at its row) while more events arrive; at its end the rows must be exactly what
+    // a full sort (and filter) of the same entries gives, the current cell on the same entry,
+    // and never a reset.
+    QFETCH(bool, filtered);
+    auto *rng = QRandomGenerator::global();
+    Model live;
+    QAbstractItemModelTester tester(&live, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    // The refresh (20,000 rows) is staged; what arrives meanwhile (under 5,000) is not.
+    live.setStagedFlush(5000, 1500);
+    live.sort(Model::BytesColumn, Qt::DescendingOrder);
+    if (filtered)
+        live.setFilter({QString(), false, -1, QString(), true}); // established only
+    QMap<quint32, EntryRecord> truth;
+    QList<EntryRecord> snapshot;
+    for (quint32 id = 1; id <= 20000; ++id) {
+        EntryRecord r = simple(id, 0xC6336400 + rng->bounded(200), quint16(rng->bounded(60000)));
+        r.origBytes = rng->bounded(1000000);
+        r.tcpState = quint8(rng->bounded(4) ? 3 : 7);
+        snapshot << r;
+        truth.insert(id, r);
+    }
+    QVERIFY(
+        feed(live, hello() + bare(FrameType::Begin) + entries(snapshot) + bare(FrameType::End)));
+    const quint32 watched = live.idAt(live.rowCount() / 2);
+    const QPersistentModelIndex current = live.index(live.rowCount() / 2, Model::BytesColumn);
+    QSignalSpy resets(&live, &QAbstractItemModel::modelAboutToBeReset);
+
+    QList<EntryRecord> refresh;
+    for (EntryRecord r : std::as_const(truth)) {
+        r.origBytes += rng->bounded(2000000); // counters only grow
+        refresh << r;
+        truth.insert(r.id, r);
+    }
+    QVERIFY(feed(live, entries(refresh) + bare(FrameType::Tick)));
+    QVERIFY(live.isStaging());
+    int turns = 0;
+    quint32 nextId = 30000;
+    while (live.isStaging() || live.hasUnflushed()) {
+        QVERIFY(++turns < 1000);
+        const int rows = live.rowCount();
+        const QList<quint32> shown = ids(live);
+        QCOMPARE(QSet<quint32>(shown.begin(), shown.end()).size(), rows);
+        for (int k = 0; k < 20 && rows > 0; ++k) {
+            // A destroyed row stays until the next flush, as between any two flushes.
+            const int r = rng->bounded(rows);
+            if (live.containsId(live.idAt(r)))
+                QCOMPARE(live.rowForId(live.idAt(r)), r);
+        }
+        if (live.isStaging() && turns % 2 == 0) {
+            // Events meanwhile: new flows, destroyed ones, and updates that move rows again.
+            QList<EntryRecord> batch;
+            QList<quint32> gone;
+            for (int i = 0; i < 30; ++i) {
+                EntryRecord r =
+                    simple(nextId++, 0xC6336400 + rng->bounded(200), quint16(rng->bounded(60000)));
+                r.origBytes = rng->bounded(3000000);
+                batch << r;
+            }
+            const QList<quint32> keys = truth.keys();
+            for (int i = 0; i < 30; ++i) {
+                EntryRecord r = truth.value(keys.at(rng->bounded(int(keys.size()))));
+                r.origBytes += rng->bounded(500000);
+                r.tcpState = quint8(rng->bounded(2) ? 3 : 7);
+                batch << r;
+                truth.insert(r.id, r);
+            }
+            for (int i = 0; i < 10; ++i) {
+                const quint32 id = keys.at(rng->bounded(int(keys.size())));
+                if (id != watched)
+                    gone << id;
+            }
+            for (const EntryRecord &r : std::as_const(batch))
+                truth.insert(r.id, r);
+            for (quint32 id : std::as_const(gone))
+                truth.remove(id);
+            QVERIFY(feed(live, entries(batch) + closedIds(gone)));
+            if (turns % 6 == 0)
+                QVERIFY(feed(live, bare(FrameType::Tick))); // waits for the staged flush
+        }
+        if (live.isStaging())
+            QCoreApplication::processEvents(); // one turn
+        else
+            QTest::qWait(10); // the flush of what came meanwhile, on the model's timer
+    }
+    QVERIFY2(turns >= 4, qPrintable(QString::number(turns)));
+    QCOMPARE(resets.size(), 0);
+
+    Model full;
+    QVERIFY(feed(full, hello() + bare(FrameType::Begin) + entries(truth.values()) +
+                           bare(FrameType::End)));
+    full.setFilter(live.filter());
+    full.sort(Model::BytesColumn, Qt::DescendingOrder);
+    QCOMPARE(live.totalCount(), int(truth.size()));
+    QCOMPARE(ids(live), ids(full));
+    if (live.rowForId(watched) >= 0) {
+        QVERIFY(current.isValid());
+        QCOMPARE(live.idAt(current.row()), watched);
     }
 }
 
