@@ -1271,8 +1271,16 @@ void ConnectionTableModel::sortKeys(std::vector<SortKeyData> &keys) const {
             k.primary = ~k.primary;
             k.secondary = ~k.secondary;
         }
-    // Equal keys (the same 4-tuple in two protocols, IPv6 prefixes): less() decides.
-    for (size_t i = 0; i < n;) {
+    sortTies(keys, 0, n);
+}
+
+size_t ConnectionTableModel::sortTies(std::vector<SortKeyData> &keys, size_t from,
+                                      size_t stop) const {
+    // Equal keys (the same 4-tuple in two protocols, IPv6 prefixes): less() decides. Whole runs
+    // only, so the position returned is a run's start.
+    const size_t n = keys.size();
+    size_t i = from;
+    while (i < n && i < stop) {
         size_t j = i + 1;
         while (j < n && keys[j].primary == keys[i].primary &&
                keys[j].secondary == keys[i].secondary)
@@ -1284,6 +1292,7 @@ void ConnectionTableModel::sortKeys(std::vector<SortKeyData> &keys) const {
                       });
         i = j;
     }
+    return i;
 }
 
 void ConnectionTableModel::sortIndex(std::vector<quint32> &index) const {
@@ -1776,20 +1785,8 @@ bool ConnectionTableModel::reorderStep(bool all) {
             // the entries as they are now (a valid order; an entry that changed is moved again).
             std::vector<SortKeyData> &keys = r.radix.keys;
             const size_t n = keys.size();
-            size_t i = r.next;
-            const size_t stop = std::min(n, i + std::min(unit * 16, budget));
-            while (i < n && i < stop) {
-                size_t j = i + 1;
-                while (j < n && keys[j].primary == keys[i].primary &&
-                       keys[j].secondary == keys[i].secondary)
-                    ++j;
-                if (j - i > 1)
-                    std::sort(keys.begin() + qsizetype(i), keys.begin() + qsizetype(j),
-                              [this](const SortKeyData &a, const SortKeyData &b) {
-                                  return less(a.slot, b.slot);
-                              });
-                i = j;
-            }
+            const size_t i =
+                sortTies(keys, r.next, std::min(n, r.next + std::min(unit * 16, budget)));
             const size_t did = i - r.next;
             r.next = quint32(i);
             if (i >= n) {

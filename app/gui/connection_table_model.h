@@ -209,6 +209,9 @@ private:
     quint64 primaryKey(const Entry &e) const;
     SortKeyData sortKey(const Entry &e, quint32 slot) const;
     void sortKeys(std::vector<SortKeyData> &keys) const;
+    // Sorts the runs of equal keys from `from` on, until one ends at or after `stop`; returns
+    // where it stopped (a run's start).
+    size_t sortTies(std::vector<SortKeyData> &keys, size_t from, size_t stop) const;
     void sortIndex(std::vector<quint32> &index) const;
     // Every held entry in sort order.
     std::vector<quint32> sortedStore() const;
