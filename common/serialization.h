@@ -30,7 +30,8 @@ QVariantMap forwardToVariantMap(const Forward &f, BusKeys keys = BusKeys::All);
 
 // A list of forwards that QtDBus writes straight into a message as aa{sv}, key by key, without
 // a QVariantMap per forward (at 10,000 forwards building those maps cost more than sending
-// them): ListForwards' reply, and the list a client sends to ReplaceForwards. Reading one back
+// them): ListForwards' reply, and a ReplaceForwards list (Portico's own clients send the list
+// as a file instead: ImportForwards, forwardsDocumentText below). Reading one back
 // parses each entry with forwardFromVariantMap; the first bad entry empties `forwards` and
 // sets `error`. Registered by registerDBusTypes().
 struct BusForwardList {
