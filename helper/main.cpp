@@ -12,6 +12,8 @@
 #include <QCoreApplication>
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
+#include <QElapsedTimer>
+#include <QLoggingCategory>
 #include <QSocketNotifier>
 #include <QTimer>
 
@@ -23,6 +25,17 @@
 using namespace portico;
 
 namespace {
+
+// QT_LOGGING_RULES="portico.helper.timing.debug=true" shows where the start-up goes: a stream
+// opened while the helper is gone waits for all of it (bus activation).
+Q_LOGGING_CATEGORY(lcTiming, "portico.helper.timing", QtWarningMsg)
+
+double msSince(const QElapsedTimer &t, qint64 *last) {
+    const qint64 now = t.nsecsElapsed();
+    const double ms = double(now - *last) / 1e6;
+    *last = now;
+    return ms;
+}
 
 void printError(const QString &text) {
     std::fprintf(stderr, "portico-helper: %s\n", qPrintable(text));
@@ -77,6 +90,9 @@ int main(int argc, char **argv) {
     sigaddset(&stopSignals, SIGHUP);
     sigprocmask(SIG_BLOCK, &stopSignals, nullptr);
 
+    QElapsedTimer startup;
+    startup.start();
+    qint64 lastStep = 0;
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("portico-helper"));
     QCoreApplication::setApplicationVersion(QStringLiteral(PORTICO_VERSION));
@@ -150,6 +166,7 @@ int main(int argc, char **argv) {
     if (parser.isSet(restoreOption))
         return restore(stateDir);
 
+    const double appMs = msSince(startup, &lastStep);
     registerDBusTypes();
     QDBusConnection bus =
         busAddress.isEmpty() ? QDBusConnection::systemBus()
@@ -161,12 +178,14 @@ int main(int argc, char **argv) {
         return 1;
     }
 
+    const double busMs = msSince(startup, &lastStep);
     StateStore store(stateDir);
     const StateLoad loaded = store.load();
     if (!loaded.fatal.isEmpty()) {
         printError(loaded.fatal);
         return 1;
     }
+    const double stateMs = msSince(startup, &lastStep);
     if (!loaded.report.isEmpty())
         qWarning("%s", qPrintable(loaded.report));
 
@@ -178,6 +197,7 @@ int main(int argc, char **argv) {
         printError(error);
         return 1;
     }
+    const double initMs = msSince(startup, &lastStep);
     // The object first, then the name: a call that arrives as soon as the name is ours must find
     // the object.
     if (!bus.registerVirtualObject(HelperService::objectPath, &service)) {
@@ -200,6 +220,10 @@ int main(int argc, char **argv) {
                        .arg(HelperService::serviceName, busLabel));
         return 1;
     }
+    qCDebug(lcTiming,
+            "start-up: application %.2f ms, bus %.2f ms, state %.2f ms, service %.2f ms, "
+            "name %.2f ms",
+            appMs, busMs, stateMs, initMs, msSince(startup, &lastStep));
 
     QObject::connect(&idle, &IdleGuard::idle, &app, [&]() {
         qInfo("no calls for %d seconds; exiting", idleSeconds);
