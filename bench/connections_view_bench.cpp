@@ -442,6 +442,14 @@ Result run(int n) {
 // the end of the snapshot stop it.
 int runLive(const QString &bus) {
     HelperClient client(bus);
+    // The app's window subscribes to ForwardsChanged at start, so its bus connection is open
+    // long before the tab is: so it is here, before the baselines (no helper call, so a stopped
+    // helper stays stopped for the cold open).
+    if (const HelperError e = client.watchForwardsChanged(); !e.ok()) {
+        const QJsonObject o{{QStringLiteral("error"), e.message}};
+        std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
+        return 1;
+    }
     auto *view = new ConnectionsView(&client);
     view->setAutoStart(false);
     view->resize(1200, 700);

@@ -161,6 +161,7 @@ private slots:
     void unsortedFilteredRowComesBackInPlace();
     void entriesPastTheLimitAreDroppedWithANotice();
     void rateFromCounterSamples();
+    void rateKeepsItsPrecisionAndOrder();
 };
 
 void TestConnectionModel::snapshotThenDeltas() {
@@ -982,6 +983,37 @@ void TestConnectionModel::rateFromCounterSamples() {
     QTest::qWait(100);
     QVERIFY(feed(m, entries({r}) + bare(FrameType::Tick)));
     QCOMPARE(m.index(row, Model::RateColumn).data(Model::RawValueRole).toDouble(), 0.0);
+}
+
+// The model keeps a rate in 16 bits (9 significant bits, docs/benchmarks.md): two flows sampled
+// in the same batch (the same interval) whose byte counts differ by 0.4% keep that ratio to
+// within 0.2% and their order; a rate far beyond any link's stays the highest.
+void TestConnectionModel::rateKeepsItsPrecisionAndOrder() {
+    Model m;
+    QList<EntryRecord> recs;
+    for (quint32 id = 1; id <= 3; ++id) {
+        EntryRecord r = simple(id, 0xCB007100 + id, quint16(1000 + id));
+        r.origPackets = r.replyPackets = 1;
+        r.origBytes = r.replyBytes = 100;
+        recs << r;
+    }
+    QVERIFY(feed(m, hello() + bare(FrameType::Begin) + entries(recs) + bare(FrameType::End)));
+    QTest::qWait(150);
+    // id 1 moves the most bytes, so that an order decided by the id alone (a tie) would fail.
+    const quint64 moved[] = {quint64(1) << 47, 100000, 100400};
+    for (int i = 0; i < 3; ++i) {
+        recs[i].origBytes += moved[i];
+        recs[i].origPackets += 100;
+    }
+    QVERIFY(feed(m, entries(recs) + bare(FrameType::Tick)));
+    m.sort(Model::RateColumn, Qt::DescendingOrder);
+    QCOMPARE(ids(m), QList<quint32>({1, 3, 2}));
+    const auto rate = [&](quint32 id) {
+        return m.index(m.rowForId(id), Model::RateColumn).data(Model::RawValueRole).toDouble();
+    };
+    const double ratio = rate(3) / rate(2);
+    QVERIFY2(std::abs(ratio / 1.004 - 1) < 0.002, qPrintable(QString::number(ratio, 'f', 6)));
+    QVERIFY2(rate(1) > 1e12, qPrintable(QString::number(rate(1))));
 }
 
 QTEST_GUILESS_MAIN(TestConnectionModel)
