@@ -196,6 +196,11 @@ ConntrackMonitor::ConntrackMonitor(const QDBusConnection &bus, IdleGuard *idle,
 }
 
 ConntrackMonitor::~ConntrackMonitor() {
+    // A kill under way ends on its own (its socket's reads time out); its caller gets no reply.
+    for (QThread *t : std::as_const(m_kills)) {
+        t->wait();
+        delete t;
+    }
     for (auto &s : m_streams) {
         if (!s->dead)
             endStream(s.get(), "the helper is exiting");
@@ -303,11 +308,32 @@ QString ConntrackMonitor::watch(int pipeFd, const QString &client,
     return {};
 }
 
-QString ConntrackMonitor::kill(const conntrack::Filter &filter, quint32 *killed) const {
+void ConntrackMonitor::kill(const conntrack::Filter &filter,
+                            std::function<void(const QString &, quint32)> done) {
     refreshForwards();
-    return conntrack::killMatching(
-        filter, m_forwardMarks, [this](const EntryRecord &record) { return streamIdOf(record); },
-        killed);
+    // The thread gets copies: the streams go on changing the monitor's own meanwhile (Qt's
+    // implicit sharing makes them cheap until then).
+    struct Result {
+        QString error;
+        quint32 killed = 0;
+    };
+    auto result = std::make_shared<Result>();
+    QThread *thread =
+        QThread::create([filter, marks = m_forwardMarks, substitutes = m_substitutes, result]() {
+            result->error = conntrack::killMatching(
+                filter, marks,
+                [&substitutes](const EntryRecord &r) { return streamIdIn(substitutes, r); },
+                &result->killed);
+        });
+    m_kills.append(thread);
+    m_idle->hold();
+    connect(thread, &QThread::finished, this, [this, thread, result, done = std::move(done)]() {
+        m_kills.removeOne(thread);
+        thread->deleteLater();
+        m_idle->release();
+        done(result->error, result->killed);
+    });
+    thread->start();
 }
 
 QString ConntrackMonitor::accounting(bool *on) const {
@@ -480,9 +506,14 @@ bool ConntrackMonitor::assignId(EntryRecord *record, bool destroyed) {
 }
 
 quint32 ConntrackMonitor::streamIdOf(const EntryRecord &record) const {
-    if (!m_substitutes.isEmpty()) {
-        const auto sub = m_substitutes.constFind(tupleHash(record));
-        if (sub != m_substitutes.cend())
+    return streamIdIn(m_substitutes, record);
+}
+
+quint32 ConntrackMonitor::streamIdIn(const QHash<quint64, quint32> &substitutes,
+                                     const EntryRecord &record) {
+    if (!substitutes.isEmpty()) {
+        const auto sub = substitutes.constFind(tupleHash(record));
+        if (sub != substitutes.cend())
             return *sub;
     }
     return record.id;

@@ -12,8 +12,10 @@
 #include <QHash>
 #include <QObject>
 #include <QSet>
+#include <QThread>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -56,7 +58,13 @@ public:
     // The check WatchConnections makes before polkit: is this the write end of a pipe?
     static QString checkPipe(int fd);
 
-    QString kill(const conntrack::Filter &filter, quint32 *killed) const;
+    // Deletes the entries that `filter` matches, on a thread of its own: the dump it needs takes
+    // seconds at a million entries, and the streams and the other calls go on meanwhile. `done`
+    // runs later on the monitor's thread with an empty string or an error sentence, and how many
+    // went. The helper does not go idle while a kill runs.
+    void kill(const conntrack::Filter &filter,
+              std::function<void(const QString &error, quint32 killed)> done);
+    int killsRunning() const { return int(m_kills.size()); }
     // How many live entries had to get a substitute id (for the log and the tests).
     qsizetype substituteCount() const { return m_substitutes.size(); }
     QString accounting(bool *on) const;
@@ -104,6 +112,8 @@ private:
     bool assignId(ctstream::EntryRecord *record, bool destroyed);
     // The same look-up without changing anything: for KillConnections' ids.
     quint32 streamIdOf(const ctstream::EntryRecord &record) const;
+    static quint32 streamIdIn(const QHash<quint64, quint32> &substitutes,
+                              const ctstream::EntryRecord &record);
     void forgetIds();
 
     QDBusConnection m_bus;
@@ -139,6 +149,8 @@ private:
     };
     QHash<quint32, Seen> m_seen;
     QHash<quint64, quint32> m_substitutes;
+    // The kills running (kill()); waited for when the monitor goes.
+    QList<QThread *> m_kills;
 
     // The counter refresh: one dump shared by the streams that join it.
     QTimer m_refreshTimer;

@@ -81,7 +81,9 @@ quint32 requestDump(mnl_socket *nl, QString *error, const DumpFilter &filter = {
 // Dumps the table (blocking), deletes every entry that `filter` matches by its tuple and kernel
 // id (so a tuple reused by a newer flow survives), and says how many went. `streamId` gives the
 // id the streams show for an entry, which `filter.ids` are. An entry that is gone before its
-// delete arrives is not counted. Returns an empty string or an error sentence.
+// delete arrives is not counted. Returns an empty string or an error sentence. It blocks for
+// as long as the dump takes (seconds at a million entries) on a socket of its own and touches
+// nothing else, so it can run on a thread of its own (ConntrackMonitor::kill does).
 QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks,
                      const std::function<quint32(const ctstream::EntryRecord &)> &streamId,
                      quint32 *killed);

@@ -76,12 +76,14 @@ struct HelperService::Outcome {
     QString errorName;
     QString errorMessage;
     QVariantList values;
+    bool later = false; // the act replies itself when its work is done (deferred())
 
     bool ok() const { return errorName.isEmpty(); }
     static Outcome fail(const char *name, const QString &message) {
         return {QLatin1String(name), message, {}};
     }
     static Outcome success(const QVariantList &values = {}) { return {{}, {}, values}; }
+    static Outcome deferred() { return {{}, {}, {}, true}; }
 };
 
 struct HelperService::Call {
@@ -338,6 +340,8 @@ void HelperService::authorized(const std::shared_ptr<Call> &call) {
 }
 
 void HelperService::reply(const Call &call, const Outcome &outcome) {
+    if (outcome.later)
+        return;
     if (outcome.ok()) {
         // A reply that does not match the XML would be a bug here, not the caller's fault; say
         // so rather than send a reply that clients cannot read.
@@ -821,12 +825,21 @@ HelperService::Outcome HelperService::prepareKillConnections(Call &call) {
 }
 
 HelperService::Outcome HelperService::actKillConnections(Call &call) {
-    quint32 killed = 0;
-    if (QString e = m_conntrack->kill(call.ctFilter, &killed); !e.isEmpty())
-        return Outcome::fail(errors::Kernel, e);
-    qInfo("KillConnections from %s: %u connections killed", qPrintable(call.message.service()),
-          killed);
-    return Outcome::success({QVariant::fromValue(killed)});
+    // The reply comes when the kill's thread is done; the event loop serves on meanwhile.
+    auto later = std::make_shared<Call>();
+    later->message = call.message;
+    later->connection = call.connection;
+    later->method = call.method;
+    m_conntrack->kill(call.ctFilter, [this, later](const QString &error, quint32 killed) {
+        if (!error.isEmpty()) {
+            reply(*later, Outcome::fail(errors::Kernel, error));
+            return;
+        }
+        qInfo("KillConnections from %s: %u connections killed",
+              qPrintable(later->message.service()), killed);
+        reply(*later, Outcome::success({QVariant::fromValue(killed)}));
+    });
+    return Outcome::deferred();
 }
 
 HelperService::Outcome HelperService::actGetConntrackAccounting(Call &) {
