@@ -118,6 +118,8 @@ def main():
                     "heap": statistics.median(v["heap_per_entry"] for v in views),
                     "heapUnshown": statistics.median(v["heap_per_entry_unshown"] for v in views),
                     "model": statistics.median(v["model_per_entry"] for v in views),
+                    "load_stall": max(v["load_stall_ms"] for v in views),
+                    "load_stall_p99": max(v["load_stall_p99_ms"] for v in views),
                     "conntrack_L_ms": statistics.median(theirs),
                 })
             lab.conntrack(lab.gw, "-F", check=False)
@@ -140,14 +142,16 @@ def main():
            "the same, the helper started by the call (ms) | "
            "whole table in the model (ms) | "
            "`conntrack -L > /dev/null` (ms) | ratio | app heap per entry (B, above the shown "
-           "empty table; above the unshown view) | model per entry (B) |",
-           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "empty table; above the unshown view) | model per entry (B) | longest stall while "
+           "the table comes in (ms, p99; the worst of the runs) |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         out.append(f"| {r['entries']:,} | {r['reply_ms']:.1f} | {r['first_ms']:.1f} | "
                    f"{r['cold_reply_ms']:.1f} / {r['cold_first_ms']:.1f} | "
                    f"{r['full_ms']:.0f} | "
                    f"{r['conntrack_L_ms']:.0f} | {r['full_ms'] / r['conntrack_L_ms']:.2f} | "
-                   f"{r['heap']:.1f}; {r['heapUnshown']:.1f} | {r['model']:.1f} |")
+                   f"{r['heap']:.1f}; {r['heapUnshown']:.1f} | {r['model']:.1f} | "
+                   f"{r['load_stall']:.1f} ({r['load_stall_p99']:.1f}) |")
     out += ["", "**On generated records** (`bench/connections_view_bench`: no helper, the same "
             "view and model, the stream's frames fed one 64 KiB chunk per event-loop turn):", "",
             generated, "", MARK_END]
