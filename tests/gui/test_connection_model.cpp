@@ -985,9 +985,10 @@ void TestConnectionModel::rateFromCounterSamples() {
     QCOMPARE(m.index(row, Model::RateColumn).data(Model::RawValueRole).toDouble(), 0.0);
 }
 
-// The model keeps a rate in 16 bits (9 significant bits, docs/benchmarks.md): two flows sampled
-// in the same batch (the same interval) whose byte counts differ by 0.4% keep that ratio to
-// within 0.2% and their order; a rate far beyond any link's stays the highest.
+// The model keeps a rate in 16 bits (9 significant bits: within 0.2%, docs/benchmarks.md): two
+// flows sampled in the same batch (the same interval) whose byte counts differ by 2% keep that
+// ratio to within the two roundings (0.4%) and their order; a rate far beyond any link's stays
+// the highest.
 void TestConnectionModel::rateKeepsItsPrecisionAndOrder() {
     Model m;
     QList<EntryRecord> recs;
@@ -1000,7 +1001,7 @@ void TestConnectionModel::rateKeepsItsPrecisionAndOrder() {
     QVERIFY(feed(m, hello() + bare(FrameType::Begin) + entries(recs) + bare(FrameType::End)));
     QTest::qWait(150);
     // id 1 moves the most bytes, so that an order decided by the id alone (a tie) would fail.
-    const quint64 moved[] = {quint64(1) << 47, 100000, 100400};
+    const quint64 moved[] = {quint64(1) << 47, 100000, 102000};
     for (int i = 0; i < 3; ++i) {
         recs[i].origBytes += moved[i];
         recs[i].origPackets += 100;
@@ -1012,7 +1013,7 @@ void TestConnectionModel::rateKeepsItsPrecisionAndOrder() {
         return m.index(m.rowForId(id), Model::RateColumn).data(Model::RawValueRole).toDouble();
     };
     const double ratio = rate(3) / rate(2);
-    QVERIFY2(std::abs(ratio / 1.004 - 1) < 0.002, qPrintable(QString::number(ratio, 'f', 6)));
+    QVERIFY2(std::abs(ratio / 1.02 - 1) < 0.004, qPrintable(QString::number(ratio, 'f', 6)));
     QVERIFY2(rate(1) > 1e12, qPrintable(QString::number(rate(1))));
 }
 
