@@ -964,6 +964,7 @@ void ConnectionTableModel::clear() {
     m_count = 0;
     m_changed = false;
     m_loading = false;
+    m_endPending = false;
     m_snapshotCount = 0;
     m_pending = std::make_unique<Pending>();
     endResetModel();
@@ -1009,7 +1010,29 @@ void ConnectionTableModel::applyEnd() {
     m_loading = false;
     for (quint32 id : gone)
         applyDestroy(id);
-    flush();
+    // The last of a big snapshot may be most of it: staged like any big flush, and the
+    // snapshot is finished when its entries are all shown (finishSnapshot()).
+    m_endPending = true;
+    flushSome();
+    finishSnapshot();
+}
+
+void ConnectionTableModel::trimWorkBuffers() {
+    // Only empty ones: a staged flush ends with the changes that came meanwhile in m_fresh and
+    // m_moved. A snapshot's big batches (up to 4 MiB of records a turn, 55,000 entries) and a
+    // counter refresh's moves: their buffers are not kept for the live flushes, which take a few
+    // thousand entries (2,000 at 20,000 events a second). Kept, six of them held 1.5 MB after a
+    // 100,000-entry snapshot; kept up to 16,384 entries, three still held 192 KiB (2 bytes an
+    // entry at 100,000).
+    for (std::vector<quint32> *v : {&m_fresh, &m_moved, &m_dead, &m_add, &m_leaving, &m_rowsAdd})
+        if (v->empty() && v->capacity() > 4096)
+            freeVector(*v);
+}
+
+void ConnectionTableModel::finishSnapshot() {
+    if (!m_endPending || m_reorder || !m_fresh.empty() || !m_moved.empty() || !m_dead.empty())
+        return;
+    m_endPending = false;
     emit snapshotFinished(int(m_count));
 }
 
@@ -1716,8 +1739,7 @@ void ConnectionTableModel::flushSome() {
         return;
     }
     const size_t rows = m_fresh.size() + m_moved.size();
-    if (m_sortColumn >= 0 && !m_paused && !m_loading && m_stagedRows > 0 &&
-        rows >= size_t(m_stagedRows)) {
+    if (m_sortColumn >= 0 && !m_paused && m_stagedRows > 0 && rows >= size_t(m_stagedRows)) {
         m_flushTimer.stop();
         startReorder();
         if (!reorderStep(false))
@@ -1869,9 +1891,11 @@ bool ConnectionTableModel::reorderStep(bool all) {
                 store.release(d);
             m_dead.clear();
             m_reorder.reset();
+            trimWorkBuffers();
             emit countsChanged(shownCount(), totalCount());
             if (!m_fresh.empty() || !m_moved.empty() || m_changed)
                 m_flushTimer.start(0);
+            finishSnapshot();
             return true;
         }
         }
@@ -1997,14 +2021,10 @@ void ConnectionTableModel::flush() {
     m_fresh.clear();
     m_moved.clear();
     m_dead.clear();
-    // A snapshot's big batches (up to 4 MiB of records a turn, 55,000 entries) and a counter
-    // refresh's moves: their buffers are not kept for the live flushes, which take a few
-    // thousand entries (2,000 at 20,000 events a second). Kept, six of them held 1.5 MB after a
-    // 100,000-entry snapshot; kept up to 16,384 entries, three still held 192 KiB (2 bytes an
-    // entry at 100,000).
-    for (std::vector<quint32> *v : {&m_fresh, &m_moved, &m_dead, &m_add, &m_leaving, &m_rowsAdd})
-        if (v->capacity() > 4096)
-            freeVector(*v);
+    add.clear(); // scratch, like the two below
+    leaving.clear();
+    rowsAdd.clear();
+    trimWorkBuffers();
     if (m_changed && !m_rows.empty())
         emit dataChanged(index(0, 0), index(int(m_rows.size()) - 1, ColumnCount - 1));
     m_changed = false;
@@ -2014,6 +2034,7 @@ void ConnectionTableModel::flush() {
     // A flush costs O(rows): while a big snapshot streams in, flush less often, so that the
     // merges take a bounded share of the time (about a fifth) instead of growing with it.
     m_lastFlushMs = int(cost.elapsed());
+    finishSnapshot();
 }
 
 void ConnectionTableModel::publishDelta(size_t moving) {

@@ -240,6 +240,8 @@ private:
     void startReorder();
     // One turn's work of the staged flush (all of it with `all`); true once it is shown.
     bool reorderStep(bool all);
+    void finishSnapshot();
+    void trimWorkBuffers();
     void clearAll();
     QString cellText(const Entry &e, int column) const;
     QVariant rawValue(const Entry &e, int column) const;
@@ -295,6 +297,7 @@ private:
     qsizetype m_count = 0;
     bool m_paused = false;
     bool m_loading = false;
+    bool m_endPending = false; // the snapshot's End came; snapshotFinished once all is shown
     bool m_accounting = true;
     int m_snapshotCount = 0;
     QString m_error;

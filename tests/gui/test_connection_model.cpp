@@ -162,6 +162,7 @@ private slots:
     void entriesPastTheLimitAreDroppedWithANotice();
     void rateFromCounterSamples();
     void rateKeepsItsPrecisionAndOrder();
+    void bigSnapshotEndIsStagedAndFinishesWhenShown();
 };
 
 void TestConnectionModel::snapshotThenDeltas() {
@@ -1015,6 +1016,50 @@ void TestConnectionModel::rateKeepsItsPrecisionAndOrder() {
     const double ratio = rate(3) / rate(2);
     QVERIFY2(std::abs(ratio / 1.02 - 1) < 0.004, qPrintable(QString::number(ratio, 'f', 6)));
     QVERIFY2(rate(1) > 1e12, qPrintable(QString::number(rate(1))));
+}
+
+// The End of a big snapshot leaves most of it to show: that flush is staged like any big one
+// (no turn over the 50 ms at a million), and snapshotFinished comes when every entry is
+// shown, in the full sort's order; a resync's End destroys what it did not bring, staged too.
+void TestConnectionModel::bigSnapshotEndIsStagedAndFinishesWhenShown() {
+    Model m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m.setStagedFlush(5000, 1500);
+    m.sort(Model::OriginalColumn, Qt::AscendingOrder);
+    QList<int> shownAtFinish;
+    connect(&m, &Model::snapshotFinished, &m, [&](int count) {
+        QCOMPARE(m.rowCount(), count);
+        shownAtFinish << m.rowCount();
+    });
+    QSignalSpy resets(&m, &QAbstractItemModel::modelReset);
+    const auto snapshot = [&](quint32 first, quint32 last) {
+        QList<EntryRecord> recs;
+        for (quint32 id = last; id >= first; --id) // the reverse of the sorted order
+            recs << simple(id, 0xC6336400 + id % 200, quint16(id));
+        return bare(FrameType::Begin) + entries(recs) + bare(FrameType::End);
+    };
+    QVERIFY(feed(m, hello() + snapshot(1, 20000)));
+    QVERIFY(m.isStaging());
+    QVERIFY(shownAtFinish.isEmpty());
+    QTRY_COMPARE(shownAtFinish, QList<int>({20000}));
+    QList<quint32> expected;
+    for (quint32 id = 1; id <= 20000; ++id)
+        expected << id;
+    std::sort(expected.begin(), expected.end(), [](quint32 a, quint32 b) {
+        return std::pair(0xC6336400 + a % 200, a) < std::pair(0xC6336400 + b % 200, b);
+    });
+    QCOMPARE(ids(m), expected);
+    // A resync that brings half of them back, and 10,000 new.
+    QVERIFY(feed(m, snapshot(10001, 30000)));
+    QTRY_COMPARE(shownAtFinish, QList<int>({20000, 20000}));
+    expected.removeIf([](quint32 id) { return id <= 10000; });
+    for (quint32 id = 20001; id <= 30000; ++id)
+        expected << id;
+    std::sort(expected.begin(), expected.end(), [](quint32 a, quint32 b) {
+        return std::pair(0xC6336400 + a % 200, a) < std::pair(0xC6336400 + b % 200, b);
+    });
+    QCOMPARE(ids(m), expected);
+    QCOMPARE(resets.count(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestConnectionModel)
