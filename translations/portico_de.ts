@@ -1558,12 +1558,8 @@ Sie bleiben bestehen, bis Sie „Anwenden“ drücken.</translation>
         <translation>%1 kann nicht gelesen werden: %2</translation>
     </message>
     <message>
-        <source>%1 is not valid JSON: %2</source>
-        <translation>%1 ist kein gültiges JSON: %2</translation>
-    </message>
-    <message>
-        <source>%1 has no &quot;forwards&quot; array; expected a Portico export.</source>
-        <translation>%1 hat kein Array „forwards“; erwartet wurde ein Portico-Export.</translation>
+        <source>Cannot import %1: %2</source>
+        <translation>%1 kann nicht importiert werden: %2</translation>
     </message>
     <message>
         <source>%1

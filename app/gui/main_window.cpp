@@ -733,25 +733,14 @@ bool MainWindow::importFrom(const QString &path) {
                     tr("Cannot read %1: %2").arg(path, file.errorString()));
         return false;
     }
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &parseError);
-    QJsonArray array;
-    QString problem;
-    if (doc.isNull())
-        problem = tr("%1 is not valid JSON: %2").arg(path, parseError.errorString());
-    else if (doc.isArray())
-        array = doc.array();
-    else if (doc.object().value(QStringLiteral("forwards")).isArray())
-        array = doc.object().value(QStringLiteral("forwards")).toArray();
-    else
-        problem = tr("%1 has no \"forwards\" array; expected a Portico export.").arg(path);
+    // The reader of porticoctl import and of the helper's ImportForwards: the same shapes (an
+    // export, a listing, a bare array), the same schema check, the same messages.
     QList<Forward> forwards;
-    if (problem.isEmpty()) {
-        if (const ValidationError v = forwardsFromJson(array, &forwards); !v.ok())
-            problem = v.message;
-        else if (const ValidationError w = validateForwards(forwards); !w.ok())
-            problem = w.message;
-    }
+    QString problem;
+    if (const ValidationError v = forwardsFromDocument(file.readAll(), &forwards); !v.ok())
+        problem = tr("Cannot import %1: %2").arg(path, v.message);
+    else if (const ValidationError w = validateForwards(forwards); !w.ok())
+        problem = w.message;
     if (!problem.isEmpty()) {
         showMessage(QStringLiteral("importError"), tr("Import failed"),
                     tr("%1\n\nNothing was changed.").arg(problem));
