@@ -64,7 +64,6 @@ public:
     // went. The helper does not go idle while a kill runs.
     void kill(const conntrack::Filter &filter,
               std::function<void(const QString &error, quint32 killed)> done);
-    int killsRunning() const { return int(m_kills.size()); }
     // How many live entries had to get a substitute id (for the log and the tests).
     qsizetype substituteCount() const { return m_substitutes.size(); }
     QString accounting(bool *on) const;

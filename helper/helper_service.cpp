@@ -26,6 +26,7 @@
 #include "sealed_file.h"
 #include "serialization.h"
 #include "serialization_bus.h"
+#include "timing.h"
 #include "validation.h"
 
 #include <QDBusArgument>
@@ -51,16 +52,6 @@ const QString HelperService::objectPath = QStringLiteral("/io/github/portico/Hel
 const QString HelperService::interfaceName = QStringLiteral("io.github.portico.Helper1");
 
 namespace {
-
-// QT_LOGGING_RULES="portico.helper.timing.debug=true" shows where the time of each call goes.
-Q_LOGGING_CATEGORY(lcTiming, "portico.helper.timing", QtWarningMsg)
-
-double msSince(const QElapsedTimer &t, qint64 *last) {
-    const qint64 now = t.nsecsElapsed();
-    const double ms = double(now - *last) / 1e6;
-    *last = now;
-    return ms;
-}
 
 const char manageAction[] = "io.github.portico.manage";
 const char monitorAction[] = "io.github.portico.monitor";

@@ -7,13 +7,12 @@
 #include "ip_forwarding.h"
 #include "ruleset_writer.h"
 #include "state_store.h"
+#include "timing.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
-#include <QElapsedTimer>
-#include <QLoggingCategory>
 #include <QSocketNotifier>
 #include <QTimer>
 
@@ -25,17 +24,6 @@
 using namespace portico;
 
 namespace {
-
-// QT_LOGGING_RULES="portico.helper.timing.debug=true" shows where the start-up goes: a stream
-// opened while the helper is gone waits for all of it (bus activation).
-Q_LOGGING_CATEGORY(lcTiming, "portico.helper.timing", QtWarningMsg)
-
-double msSince(const QElapsedTimer &t, qint64 *last) {
-    const qint64 now = t.nsecsElapsed();
-    const double ms = double(now - *last) / 1e6;
-    *last = now;
-    return ms;
-}
 
 void printError(const QString &text) {
     std::fprintf(stderr, "portico-helper: %s\n", qPrintable(text));

@@ -13,6 +13,7 @@
 #include "state_store.h"
 
 #include "serialization.h"
+#include "timing.h"
 #include "validation.h"
 
 #include <QDateTime>
@@ -34,9 +35,9 @@
 
 namespace portico {
 
-namespace {
-
 Q_LOGGING_CATEGORY(lcTiming, "portico.helper.timing", QtWarningMsg)
+
+namespace {
 
 constexpr quint32 maxMark = 0xffffff;
 
