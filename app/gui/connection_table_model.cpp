@@ -709,6 +709,8 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const {
         return uint(e.id);
     case ForwardIdRole:
         return m_slots[e.slot].id;
+    case GoneRole:
+        return bool(e.flags & Entry::Dead);
     }
     return {};
 }
@@ -1736,6 +1738,11 @@ void ConnectionTableModel::restorePersistent(const PersistentRows &p) {
 void ConnectionTableModel::flushSome() {
     if (m_reorder) {
         m_flushTimer.stop(); // the staged flush's end flushes what came meanwhile
+        // Rows destroyed meanwhile stay until its end (up to a second at a million rows): the
+        // view shows them as gone (GoneRole) once it repaints.
+        if (!m_dead.empty() && !m_rows.empty())
+            emit dataChanged(index(0, 0), index(int(m_rows.size()) - 1, ColumnCount - 1),
+                             {GoneRole});
         return;
     }
     const size_t rows = m_fresh.size() + m_moved.size();

@@ -57,6 +57,7 @@ public:
         RawValueRole = Qt::UserRole + 1, // the value the column sorts by
         IdRole,                          // the conntrack id (quint32)
         ForwardIdRole,                   // the forward's id, empty when none
+        GoneRole, // true: destroyed, still shown until the flush under way is (a staged one)
     };
 
     // One forward of the stream's Forwards frame.

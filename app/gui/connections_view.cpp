@@ -56,6 +56,9 @@ public:
             (opt.state & QStyle::State_Enabled) ? QPalette::Normal : QPalette::Disabled;
         if (group == QPalette::Normal && !(opt.state & QStyle::State_Active))
             group = QPalette::Inactive;
+        // A connection that is gone, shown until the staged flush under way ends: greyed.
+        if (index.data(ConnectionTableModel::GoneRole).toBool())
+            group = QPalette::Disabled;
         const bool selected = opt.state & QStyle::State_Selected;
         if (!opt.text.isEmpty()) {
             const int margin =

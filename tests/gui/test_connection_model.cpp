@@ -163,6 +163,7 @@ private slots:
     void rateFromCounterSamples();
     void rateKeepsItsPrecisionAndOrder();
     void bigSnapshotEndIsStagedAndFinishesWhenShown();
+    void rowsDestroyedDuringAStagedFlushShowAsGone();
 };
 
 void TestConnectionModel::snapshotThenDeltas() {
@@ -1060,6 +1061,44 @@ void TestConnectionModel::bigSnapshotEndIsStagedAndFinishesWhenShown() {
     });
     QCOMPARE(ids(m), expected);
     QCOMPARE(resets.count(), 0);
+}
+
+// A staged flush leaves the rows as they are until its end; one destroyed meanwhile says so
+// (GoneRole, which the view greys), with a dataChanged at the next Tick, and goes at the end.
+void TestConnectionModel::rowsDestroyedDuringAStagedFlushShowAsGone() {
+    Model m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m.setStagedFlush(5000, 1500);
+    m.sort(Model::BytesColumn, Qt::DescendingOrder);
+    QList<EntryRecord> recs;
+    for (quint32 id = 1; id <= 20000; ++id)
+        recs << simple(id, 0xC6336400 + id % 200, quint16(id));
+    QVERIFY(feed(m, hello() + bare(FrameType::Begin) + entries(recs) + bare(FrameType::End)));
+    QTRY_VERIFY(!m.isStaging() && m.rowCount() == 20000);
+    // A counter refresh that moves every row: staged.
+    for (EntryRecord &r : recs) {
+        r.origBytes = 1000 + r.id * 7 % 20000;
+        r.origPackets = 1;
+    }
+    QVERIFY(feed(m, entries(recs) + bare(FrameType::Tick)));
+    QVERIFY(m.isStaging());
+    const int row = m.rowForId(777);
+    QVERIFY(row >= 0);
+    QVERIFY(!m.index(row, 0).data(Model::GoneRole).toBool());
+    QSignalSpy changed(&m, &QAbstractItemModel::dataChanged);
+    QVERIFY(feed(m, closedIds({777}) + bare(FrameType::Tick)));
+    QVERIFY(m.isStaging());
+    QCOMPARE(m.index(row, 0).data(Model::IdRole).toUInt(), 777u);
+    QVERIFY(m.index(row, 0).data(Model::GoneRole).toBool());
+    QVERIFY(!changed.isEmpty());
+    const QModelIndex from = changed.last().at(0).value<QModelIndex>();
+    const QModelIndex to = changed.last().at(1).value<QModelIndex>();
+    QVERIFY(from.row() <= row && row <= to.row());
+    QTRY_VERIFY(!m.isStaging() && !m.hasUnflushed());
+    QCOMPARE(m.rowCount(), 19999);
+    QCOMPARE(m.rowForId(777), -1);
+    for (int r = 0; r < m.rowCount(); ++r)
+        QVERIFY(!m.index(r, 0).data(Model::GoneRole).toBool());
 }
 
 QTEST_GUILESS_MAIN(TestConnectionModel)
