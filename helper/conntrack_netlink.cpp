@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -531,12 +532,16 @@ mnl_socket *openSocket(bool events, int receiveBuffer, QString *error) {
 }
 
 quint32 requestDump(mnl_socket *nl, QString *error, const DumpFilter &filter) {
-    static quint32 sequence = quint32(std::time(nullptr));
+    // Atomic: the kills' threads ask for dumps too.
+    static std::atomic<quint32> sequence{quint32(std::time(nullptr))};
     char buf[MNL_SOCKET_BUFFER_SIZE];
     nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
     nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    nlh->nlmsg_seq = ++sequence ? sequence : ++sequence;
+    quint32 seq = ++sequence;
+    if (seq == 0)
+        seq = ++sequence;
+    nlh->nlmsg_seq = seq;
     auto *nfh = static_cast<nfgenmsg *>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
     nfh->nfgen_family = AF_UNSPEC;
     nfh->version = NFNETLINK_V0;
@@ -601,10 +606,89 @@ QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks,
     std::sort(ids.begin(), ids.end());
     rest.ids.clear();
 
-    // The tuples to delete, as objects holding just the original tuple, its zone and the id.
-    // Every entry is read by the direct parser; libnetfilter_conntrack's (three times slower)
-    // parses only the ones to delete, which its message builder needs.
-    std::vector<nf_conntrack *> victims;
+    // The deletes go out on a socket of their own while the dump is read, 64 KiB at a time, each
+    // acknowledged so that every one is counted; the dump waits in the kernel meanwhile (it is
+    // read on demand). So the kill holds one batch, not the whole list of its victims. A delete
+    // carries the entry's original tuple, zone and id as the dump gave them, copied verbatim:
+    // with the id the kernel deletes the entry only if it is still the one the dump showed, not
+    // a newer flow with the same tuple.
+    mnl_socket *del = openSocket(false, 1 << 20, &error);
+    if (!del) {
+        mnl_socket_close(nl);
+        return error;
+    }
+    const unsigned delPortid = mnl_socket_get_portid(del);
+    constexpr size_t sendSize = 64 * 1024;
+    std::vector<char> out(sendSize + MNL_SOCKET_BUFFER_SIZE);
+    std::vector<char> acks(1 << 16);
+    size_t used = 0;
+    quint32 deleteSeq = seq + 1;
+    quint32 firstSeq = deleteSeq;
+    const auto sendDeletes = [&]() {
+        if (used == 0 || !error.isEmpty())
+            return;
+        if (mnl_socket_sendto(del, out.data(), used) < 0) {
+            error = QStringLiteral("cannot send the deletes to the kernel: %1")
+                        .arg(QString::fromLocal8Bit(std::strerror(errno)));
+            return;
+        }
+        quint32 acked = 0;
+        const quint32 expected = deleteSeq - firstSeq;
+        while (acked < expected) {
+            const ssize_t n = mnl_socket_recvfrom(del, acks.data(), acks.size());
+            if (n < 0) {
+                if (errno == EAGAIN && waitReadable(del))
+                    continue;
+                error = QStringLiteral("reading the kernel's answers to the deletes failed: %1")
+                            .arg(QString::fromLocal8Bit(std::strerror(errno)));
+                return;
+            }
+            int left = int(n);
+            for (auto *h = reinterpret_cast<nlmsghdr *>(acks.data()); mnl_nlmsg_ok(h, left);
+                 h = mnl_nlmsg_next(h, &left)) {
+                if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_pid != delPortid ||
+                    h->nlmsg_seq < firstSeq || h->nlmsg_seq >= deleteSeq)
+                    continue;
+                ++acked;
+                const auto *e = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(h));
+                if (e->error == 0)
+                    ++*killed;
+                else if (e->error != -ENOENT && error.isEmpty()) // gone already: not ours to count
+                    error = QStringLiteral("the kernel refused to delete a conntrack entry: %1")
+                                .arg(QString::fromLocal8Bit(std::strerror(-e->error)));
+            }
+        }
+        used = 0;
+        firstSeq = deleteSeq;
+    };
+    // The delete of the entry that dump message `h` shows.
+    const auto addDelete = [&](const nlmsghdr *h) {
+        nlmsghdr *nlh = mnl_nlmsg_put_header(out.data() + used);
+        nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        nlh->nlmsg_seq = deleteSeq++;
+        auto *nfh = static_cast<nfgenmsg *>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+        *nfh = *static_cast<const nfgenmsg *>(mnl_nlmsg_get_payload(h));
+        const char *tail = static_cast<const char *>(mnl_nlmsg_get_payload_tail(h));
+        for (auto *attr =
+                 static_cast<const nlattr *>(mnl_nlmsg_get_payload_offset(h, sizeof(nfgenmsg)));
+             mnl_attr_ok(attr, int(tail - reinterpret_cast<const char *>(attr)));
+             attr = mnl_attr_next(attr)) {
+            const int type = mnl_attr_get_type(attr);
+            if (type != CTA_TUPLE_ORIG && type != CTA_ZONE && type != CTA_ID)
+                continue;
+            const size_t size = MNL_ALIGN(attr->nla_len);
+            if (nlh->nlmsg_len + size > size_t(MNL_SOCKET_BUFFER_SIZE))
+                break; // cannot be: a tuple is a few dozen bytes
+            std::memcpy(mnl_nlmsg_get_payload_tail(nlh), attr, size);
+            nlh->nlmsg_len += uint32_t(size);
+        }
+        used += NLMSG_ALIGN(nlh->nlmsg_len);
+        if (used + MNL_SOCKET_BUFFER_SIZE > out.size())
+            sendDeletes();
+    };
+
+    // Every entry is read by the direct parser, which checks every attribute.
     std::vector<char> buf(1 << 16);
     bool done = false;
     while (!done && error.isEmpty()) {
@@ -617,8 +701,8 @@ QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks,
             break;
         }
         int left = int(n);
-        for (auto *h = reinterpret_cast<nlmsghdr *>(buf.data()); mnl_nlmsg_ok(h, left);
-             h = mnl_nlmsg_next(h, &left)) {
+        for (auto *h = reinterpret_cast<nlmsghdr *>(buf.data());
+             mnl_nlmsg_ok(h, left) && error.isEmpty(); h = mnl_nlmsg_next(h, &left)) {
             if (h->nlmsg_seq != seq || h->nlmsg_pid != portid)
                 continue;
             if (h->nlmsg_type == NLMSG_DONE) {
@@ -634,85 +718,15 @@ QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks,
             ctstream::EntryRecord record;
             if (parseMessage(h, &record) == MessageKind::Other)
                 continue;
-            const quint32 kernelId = record.id;
             record.id = streamId(record);
             if (!rest.matches(record, forwardMarks) ||
                 (!ids.empty() && !std::binary_search(ids.begin(), ids.end(), record.id)))
                 continue;
-            nf_conntrack *ct = nfct_new();
-            if (!ct || nfct_nlmsg_parse(h, ct) < 0) {
-                nfct_destroy(ct);
-                continue;
-            }
-            nf_conntrack *victim = nfct_new();
-            nfct_copy(victim, ct, NFCT_CP_ORIG);
-            nfct_set_attr_u32(victim, ATTR_ID, kernelId);
-            if (nfct_attr_is_set(ct, ATTR_ZONE) > 0)
-                nfct_set_attr_u16(victim, ATTR_ZONE, nfct_get_attr_u16(ct, ATTR_ZONE));
-            victims.push_back(victim);
-            nfct_destroy(ct);
+            addDelete(h);
         }
     }
-
-    // The deletes, many to a send, each acknowledged, so that every one is counted.
-    constexpr size_t sendSize = 64 * 1024;
-    constexpr size_t msgRoom = 512;
-    std::vector<char> out(sendSize + msgRoom);
-    size_t next = 0;
-    quint32 deleteSeq = seq + 1;
-    while (error.isEmpty() && next < victims.size()) {
-        size_t used = 0;
-        const quint32 firstSeq = deleteSeq;
-        while (next < victims.size() && used + msgRoom <= sendSize) {
-            nlmsghdr *nlh = mnl_nlmsg_put_header(out.data() + used);
-            nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
-            nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-            nlh->nlmsg_seq = deleteSeq++;
-            auto *nfh = static_cast<nfgenmsg *>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-            nfh->nfgen_family = nfct_get_attr_u8(victims[next], ATTR_ORIG_L3PROTO);
-            nfh->version = NFNETLINK_V0;
-            nfh->res_id = 0;
-            nfct_nlmsg_build(nlh, victims[next]);
-            // libnetfilter_conntrack leaves the id out; with it the kernel deletes the entry only
-            // if it is still the one the dump showed, not a newer flow with the same tuple.
-            mnl_attr_put_u32(nlh, CTA_ID, htonl(nfct_get_attr_u32(victims[next], ATTR_ID)));
-            used += NLMSG_ALIGN(nlh->nlmsg_len);
-            ++next;
-        }
-        if (mnl_socket_sendto(nl, out.data(), used) < 0) {
-            error = QStringLiteral("cannot send the deletes to the kernel: %1")
-                        .arg(QString::fromLocal8Bit(std::strerror(errno)));
-            break;
-        }
-        quint32 acked = 0;
-        const quint32 expected = deleteSeq - firstSeq;
-        while (acked < expected) {
-            const ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
-            if (n < 0) {
-                if (errno == EAGAIN && waitReadable(nl))
-                    continue;
-                error = QStringLiteral("reading the kernel's answers to the deletes failed: %1")
-                            .arg(QString::fromLocal8Bit(std::strerror(errno)));
-                break;
-            }
-            int left = int(n);
-            for (auto *h = reinterpret_cast<nlmsghdr *>(buf.data()); mnl_nlmsg_ok(h, left);
-                 h = mnl_nlmsg_next(h, &left)) {
-                if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < firstSeq ||
-                    h->nlmsg_seq >= deleteSeq)
-                    continue;
-                ++acked;
-                const auto *e = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(h));
-                if (e->error == 0)
-                    ++*killed;
-                else if (e->error != -ENOENT && error.isEmpty()) // gone already: not ours to count
-                    error = QStringLiteral("the kernel refused to delete a conntrack entry: %1")
-                                .arg(QString::fromLocal8Bit(std::strerror(-e->error)));
-            }
-        }
-    }
-    for (nf_conntrack *ct : victims)
-        nfct_destroy(ct);
+    sendDeletes();
+    mnl_socket_close(del);
     mnl_socket_close(nl);
     if (!error.isEmpty() && *killed)
         error += QStringLiteral(" (%1 entries were deleted before that)").arg(*killed);

@@ -3,7 +3,9 @@
 // network namespace of the test's own: a dump asked for one forward's mark (the counter
 // refresh's CTA_MARK/CTA_MARK_MASK request) lists exactly that forward's entries, hairpin bit
 // or not; one asked for DNATed entries (CTA_STATUS/CTA_STATUS_MASK) lists just those; and a
-// plain dump lists them all.
+// plain dump lists them all. And KillConnections' killMatching, whose deletes copy each entry's
+// tuple, zone and id from the dump: it deletes what its filter matches, of every family,
+// protocol and zone, and nothing else.
 #include "conntrack_netlink.h"
 
 #include "kernel_netns.h"
@@ -52,6 +54,19 @@ std::vector<qint64> readMarks(mnl_socket *nl, quint32 seq) {
     }
 }
 
+// Inserts a conntrack entry in the namespace: conntrack -I with `args`, a timeout and a mark.
+bool insert(Netns &ns, const QStringList &args, quint32 mark) {
+    QString out;
+    const int rc = ns.exec(QStringLiteral("conntrack"),
+                           QStringList{QStringLiteral("-I")} + args +
+                               QStringList{QStringLiteral("-t"), QStringLiteral("100"),
+                                           QStringLiteral("-m"), QString::number(mark)},
+                           {}, &out);
+    if (rc != 0)
+        qWarning("conntrack -I %s: %s", qPrintable(args.join(u' ')), qPrintable(out));
+    return rc == 0;
+}
+
 std::vector<qint64> dumpMarks(const conntrack::DumpFilter &filter) {
     QString error;
     mnl_socket *nl = conntrack::openSocket(false, 0, &error);
@@ -70,6 +85,7 @@ class TestConntrackKernel : public QObject {
 private slots:
     void markFilteredDumpListsOneForward();
     void statusFilteredDumpListsTheDnatedOnes();
+    void killDeletesWhatItsFilterMatchesInEveryFamilyAndZone();
 };
 
 void TestConntrackKernel::markFilteredDumpListsOneForward() {
@@ -117,6 +133,47 @@ void TestConntrackKernel::statusFilteredDumpListsTheDnatedOnes() {
     }
     QCOMPARE(dumpMarks({}), (std::vector<qint64>{1, 2, 3}));
     QCOMPARE(dumpMarks({0, 0, IPS_DST_NAT, IPS_DST_NAT}), (std::vector<qint64>{1, 2}));
+}
+
+void TestConntrackKernel::killDeletesWhatItsFilterMatchesInEveryFamilyAndZone() {
+    ENTER_NETNS(ns);
+    const auto s = [](const char *text) {
+        return QString::fromLatin1(text);
+    };
+    // Forward 5's flows: UDP, the same tuple in zone 7, ICMP (id, type and code in its tuple),
+    // TCP over IPv6. Forward 6's: one UDP flow, which must survive.
+    const QStringList udp{s("-p"),          s("udp"),     s("-s"),   s("203.0.113.10"), s("-d"),
+                          s("203.0.113.1"), s("--sport"), s("5000"), s("--dport"),      s("53")};
+    QVERIFY(insert(ns, udp, 5));
+    QVERIFY(insert(ns, udp + QStringList{s("-w"), s("7")}, 5));
+    QVERIFY(insert(ns,
+                   {s("-p"), s("icmp"), s("-s"), s("203.0.113.10"), s("-d"), s("203.0.113.1"),
+                    s("--icmp-type"), s("8"), s("--icmp-code"), s("0"), s("--icmp-id"), s("42")},
+                   5));
+    QVERIFY(
+        insert(ns,
+               {s("-p"), s("tcp"), s("-s"), s("2001:db8::10"), s("-d"), s("2001:db8::1"),
+                s("--sport"), s("40000"), s("--dport"), s("443"), s("--state"), s("ESTABLISHED")},
+               5));
+    QVERIFY(insert(ns,
+                   {s("-p"), s("udp"), s("-s"), s("203.0.113.11"), s("-d"), s("203.0.113.1"),
+                    s("--sport"), s("5001"), s("--dport"), s("53")},
+                   6));
+    QCOMPARE(dumpMarks({}), (std::vector<qint64>{5, 5, 5, 5, 6}));
+    const QSet<quint32> forwards{5, 6};
+    const auto same = [](const ctstream::EntryRecord &r) {
+        return r.id;
+    };
+    conntrack::Filter filter;
+    filter.forwardMark = 5;
+    quint32 killed = 0;
+    QCOMPARE(conntrack::killMatching(filter, forwards, same, &killed), QString());
+    QCOMPARE(killed, 4u);
+    QCOMPARE(dumpMarks({}), (std::vector<qint64>{6}));
+    // Nothing left to match: nothing killed, no error.
+    QCOMPARE(conntrack::killMatching(filter, forwards, same, &killed), QString());
+    QCOMPARE(killed, 0u);
+    QCOMPARE(dumpMarks({}), (std::vector<qint64>{6}));
 }
 
 QTEST_GUILESS_MAIN(TestConntrackKernel)
