@@ -527,16 +527,16 @@ Einzelheiten: %1</translation>
         <translation>Nicht getrennt</translation>
     </message>
     <message>
-        <source>%1
-
-Nothing was changed.</source>
-        <translation>%1
-
-Nichts wurde geändert.</translation>
+        <source>Killing connections (%1)…</source>
+        <translation>Verbindungen werden getrennt (%1) …</translation>
     </message>
     <message>
         <source>Connections killed: %1.</source>
         <translation>Getrennte Verbindungen: %1.</translation>
+    </message>
+    <message>
+        <source>Connections killed: %1 of %2; the others had ended already.</source>
+        <translation>Getrennte Verbindungen: %1 von %2; die anderen waren schon beendet.</translation>
     </message>
     <message>
         <source>Counting could not be turned on: %1</source>

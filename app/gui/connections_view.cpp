@@ -239,6 +239,9 @@ void ConnectionsView::buildUi() {
     m_count = new QLabel(m_tablePage);
     m_count->setObjectName(QStringLiteral("connectionCount"));
     bottom->addWidget(m_count, 1);
+    m_killStatus = new QLabel(m_tablePage);
+    m_killStatus->setObjectName(QStringLiteral("killStatus"));
+    bottom->addWidget(m_killStatus);
 
     m_pauseAction = new QAction(tr("&Pause"), this);
     m_pauseAction->setObjectName(QStringLiteral("actionPauseConnections"));
@@ -351,6 +354,10 @@ QString ConnectionsView::messageText() const {
 
 QString ConnectionsView::countText() const {
     return m_count->text();
+}
+
+QString ConnectionsView::killStatusText() const {
+    return m_killStatus->text();
 }
 
 void ConnectionsView::start() {
@@ -532,7 +539,7 @@ void ConnectionsView::updateCount() {
 
 void ConnectionsView::updateActions() {
     const bool any = m_table->selectionModel()->hasSelection();
-    m_killAction->setEnabled(any);
+    m_killAction->setEnabled(any && !m_killing);
     m_copyAction->setEnabled(any);
 }
 
@@ -577,21 +584,37 @@ void ConnectionsView::killSelected() {
 
 void ConnectionsView::killIds(const QList<quint32> &ids) {
     QVariantMap filter{{QStringLiteral("ids"), QVariant::fromValue(QList<uint>(ids))}};
-    whenDone(this, m_client->killConnectionsAsync(filter), [this](const QDBusMessage &reply) {
-        const auto r = m_client->decodeKillConnections(reply);
-        if (!r.ok()) {
-            auto *box = new QMessageBox(QMessageBox::Warning, tr("Not killed"),
-                                        tr("%1\n\nNothing was changed.").arg(r.error.message),
-                                        QMessageBox::Ok, this);
-            box->setObjectName(QStringLiteral("killError"));
-            box->setAttribute(Qt::WA_DeleteOnClose);
-            box->open();
-            emit killFinished(false, 0);
-            return;
-        }
-        m_count->setToolTip(tr("Connections killed: %1.").arg(r.value));
-        emit killFinished(true, r.value);
-    });
+    // A kill reads the helper's whole table (a second or two at a million connections): say so,
+    // and take no second one meanwhile.
+    const QLocale locale;
+    m_killing = true;
+    updateActions();
+    m_killStatus->setText(tr("Killing connections (%1)…").arg(locale.toString(ids.size())));
+    const qsizetype asked = ids.size();
+    whenDone(this, m_client->killConnectionsAsync(filter),
+             [this, asked](const QDBusMessage &reply) {
+                 m_killing = false;
+                 updateActions();
+                 const auto r = m_client->decodeKillConnections(reply);
+                 if (!r.ok()) {
+                     m_killStatus->clear();
+                     // The helper's message says how many went before an error, if any did.
+                     auto *box = new QMessageBox(QMessageBox::Warning, tr("Not killed"),
+                                                 r.error.message, QMessageBox::Ok, this);
+                     box->setObjectName(QStringLiteral("killError"));
+                     box->setAttribute(Qt::WA_DeleteOnClose);
+                     box->open();
+                     emit killFinished(false, 0);
+                     return;
+                 }
+                 const QLocale locale;
+                 m_killStatus->setText(
+                     qsizetype(r.value) < asked
+                         ? tr("Connections killed: %1 of %2; the others had ended already.")
+                               .arg(locale.toString(r.value), locale.toString(asked))
+                         : tr("Connections killed: %1.").arg(locale.toString(r.value)));
+                 emit killFinished(true, r.value);
+             });
 }
 
 void ConnectionsView::turnOnAccounting() {

@@ -38,6 +38,8 @@ public:
     bool showingMessage() const;
     QString messageText() const;
     QString countText() const;
+    // What the last kill did, or is doing ("Killing connections (3)…"), beside the count.
+    QString killStatusText() const;
     // The ids of the selected rows.
     QList<quint32> selectedIds() const;
     bool exportCsv(const QString &path);
@@ -82,6 +84,7 @@ private:
     ConnectionTableModel *m_model;
     QObject *m_reader = nullptr; // the pipe reader of the open stream
     bool m_streaming = false;
+    bool m_killing = false; // a KillConnections call is under way
     bool m_started = false;
     bool m_autoStart = true;
     bool m_stopping = false;
@@ -106,6 +109,7 @@ private:
     QToolButton *m_exportButton = nullptr;
     QTableView *m_table = nullptr;
     QLabel *m_count = nullptr;
+    QLabel *m_killStatus = nullptr;
     QAction *m_killAction = nullptr;
     QAction *m_copyAction = nullptr;
     QAction *m_pauseAction = nullptr;

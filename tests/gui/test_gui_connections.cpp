@@ -235,9 +235,13 @@ void TestGuiConnections::killAsksThenRemovesTheEntry() {
     QTRY_VERIFY((box = confirm()));
     QTest::mouseClick(box->findChild<QPushButton *>(QStringLiteral("killConfirmButton")),
                       Qt::LeftButton);
+    // Under way: said beside the count, and no second kill meanwhile.
+    QCOMPARE(view->killStatusText(), QStringLiteral("Killing connections (1)…"));
+    QVERIFY(!view->findChild<QAction *>(QStringLiteral("actionKillConnections"))->isEnabled());
     QVERIFY(killed.wait(15000));
     QCOMPARE(killed.first().at(0).toBool(), true);
     QCOMPARE(killed.first().at(1).toUInt(), 1u);
+    QCOMPARE(view->killStatusText(), QStringLiteral("Connections killed: 1."));
     QTRY_VERIFY_WITH_TIMEOUT(!m->containsId(id), 2000);
     const QString listed = conntrack({QStringLiteral("-L"), QStringLiteral("-p"),
                                       QStringLiteral("tcp"), QStringLiteral("--orig-src"), m_client,
