@@ -131,7 +131,9 @@ public:
 
     int totalCount() const { return int(m_count); } // entries held (shown or not)
     int shownCount() const { return int(m_rows.size()); }
-    bool isLoading() const { return m_loading; }
+    // From a snapshot's Begin until all of it is shown (snapshotFinished): its End's flush may
+    // be staged.
+    bool isLoading() const { return m_loading || m_endPending; }
     int loadedCount() const { return m_snapshotCount; }
     bool accountingOn() const { return m_accounting; }
     // After the user turned accounting on: counters are shown again (new ones count from now).

@@ -1042,7 +1042,9 @@ void TestConnectionModel::bigSnapshotEndIsStagedAndFinishesWhenShown() {
     QVERIFY(feed(m, hello() + snapshot(1, 20000)));
     QVERIFY(m.isStaging());
     QVERIFY(shownAtFinish.isEmpty());
+    QVERIFY(m.isLoading()); // the view still says "Loading…"
     QTRY_COMPARE(shownAtFinish, QList<int>({20000}));
+    QVERIFY(!m.isLoading());
     // The order by source: the address, then the port (which is the id here).
     const auto bySource = [](quint32 a, quint32 b) {
         return std::pair(a % 200, a) < std::pair(b % 200, b);
