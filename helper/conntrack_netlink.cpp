@@ -564,15 +564,22 @@ quint32 requestDump(mnl_socket *nl, QString *error, const DumpFilter &filter) {
 
 namespace {
 
-// Waits for the socket (non-blocking) to have data, for the blocking dump of a kill.
-bool waitReadable(mnl_socket *nl) {
-    pollfd p{mnl_socket_get_fd(nl), POLLIN, 0};
+// A blocking read of the (non-blocking) socket, for a kill: waits up to 10 s for data. The
+// bytes read, or -1 with errno set.
+ssize_t recvWaiting(mnl_socket *nl, std::vector<char> &buf) {
     for (;;) {
-        const int r = poll(&p, 1, 10000);
-        if (r > 0)
-            return true;
-        if (r == 0 || errno != EINTR)
-            return false;
+        const ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
+        if (n >= 0 || errno != EAGAIN)
+            return n;
+        pollfd p{mnl_socket_get_fd(nl), POLLIN, 0};
+        int r;
+        do
+            r = poll(&p, 1, 10000);
+        while (r < 0 && errno == EINTR);
+        if (r == 0)
+            errno = ETIMEDOUT;
+        if (r <= 0)
+            return -1;
     }
 }
 
@@ -635,10 +642,8 @@ QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks,
         quint32 acked = 0;
         const quint32 expected = deleteSeq - firstSeq;
         while (acked < expected) {
-            const ssize_t n = mnl_socket_recvfrom(del, acks.data(), acks.size());
+            const ssize_t n = recvWaiting(del, acks);
             if (n < 0) {
-                if (errno == EAGAIN && waitReadable(del))
-                    continue;
                 error = QStringLiteral("reading the kernel's answers to the deletes failed: %1")
                             .arg(QString::fromLocal8Bit(std::strerror(errno)));
                 return;
@@ -692,10 +697,8 @@ QString killMatching(const Filter &filter, const QSet<quint32> &forwardMarks,
     std::vector<char> buf(1 << 16);
     bool done = false;
     while (!done && error.isEmpty()) {
-        const ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
+        const ssize_t n = recvWaiting(nl, buf);
         if (n < 0) {
-            if (errno == EAGAIN && waitReadable(nl))
-                continue;
             error = QStringLiteral("reading the conntrack table failed: %1")
                         .arg(QString::fromLocal8Bit(std::strerror(errno)));
             break;
